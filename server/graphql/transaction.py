@@ -1,0 +1,28 @@
+"""The one place a request's session is committed, rolled back and closed."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from graphql import OperationType
+from strawberry.extensions import SchemaExtension
+
+
+class RequestTransaction(SchemaExtension):
+    """Mutations commit when they finished without errors; everything else rolls back."""
+
+    async def on_operation(self) -> AsyncIterator[None]:  # type: ignore[override]
+        yield
+        ctx = self.execution_context
+        session = getattr(ctx.context, "session", None)
+        if session is None:
+            return
+        result = ctx.result
+        ok = result is not None and not getattr(result, "errors", None)
+        try:
+            if ok and ctx.operation_type is OperationType.MUTATION:
+                await session.commit()
+            else:
+                await session.rollback()
+        finally:
+            await session.close()
