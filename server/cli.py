@@ -46,8 +46,8 @@ ingest_app = typer.Typer(help="Load data files.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(ingest_app, name="ingest")
 
-console = Console(stderr=True)
-out = Console()
+console = Console(stderr=True, soft_wrap=True)
+out = Console(soft_wrap=True)
 
 
 def settings_or_exit(**overrides: object) -> Settings:
@@ -150,6 +150,17 @@ def demo(
         else:
             out.print(f"demo catalog: {summary.inserted:,} synthetic titles (seed {seed})")
         _serve(settings, target)
+
+
+@app.command("schema")
+def export_schema(
+    output: Annotated[Path, typer.Option(help="Where to write the SDL.")] = Path("schema.graphql"),
+) -> None:
+    """Export the GraphQL schema (SDL) from the code, as committed in schema.graphql."""
+    from server.graphql.schema import schema_sdl
+
+    output.write_text(schema_sdl(), encoding="utf-8")
+    out.print(f"wrote {output}")
 
 
 # --- db ----------------------------------------------------------------------------------------

@@ -9,17 +9,17 @@ import strawberry
 
 from server.catalog import service
 from server.graphql.context import Info
-from server.models.catalog import TagKind as TagKindModel
+from server.models.catalog import TagKind, TitleKind
 from server.models.catalog import Title as TitleModel
-from server.models.catalog import TitleKind as TitleKindModel
 
-TitleKind = strawberry.enum(TitleKindModel, name="TitleKind", description="Movie or series.")
-TagKind = strawberry.enum(TagKindModel, name="TagKind", description="What a tag describes.")
+# Registers the model enums as GraphQL enums (the classes stay the same objects).
+strawberry.enum(TitleKind, name="TitleKind", description="Movie or series.")
+strawberry.enum(TagKind, name="TagKind", description="What a tag describes.")
 
 
 @strawberry.type(description="A tag on a title, with how strongly it applies (0..1).")
 class TitleTag:
-    kind: TagKind  # type: ignore[valid-type]
+    kind: TagKind
     name: str
     weight: float
 
@@ -34,7 +34,7 @@ class Country:
 class Title:
     id: strawberry.ID
     external_id: str = strawberry.field(description="The source system's id, e.g. `s1`.")
-    kind: TitleKind  # type: ignore[valid-type]
+    kind: TitleKind
     name: str
     synopsis: str | None
     release_year: int | None
@@ -63,10 +63,10 @@ class Title:
     @strawberry.field(description="Genre names (GENRE tags), strongest first.")
     async def genres(self, info: Info) -> list[str]:
         tags = await info.context.loaders.tags.load(int(self.id))
-        return [t.name for t in tags if t.kind is TagKindModel.GENRE]
+        return [t.name for t in tags if t.kind is TagKind.GENRE]
 
     @strawberry.field(description="All tags, genres included, grouped by kind.")
-    async def tags(self, info: Info, kind: TagKind | None = None) -> list[TitleTag]:  # type: ignore[valid-type]
+    async def tags(self, info: Info, kind: TagKind | None = None) -> list[TitleTag]:
         tags = await info.context.loaders.tags.load(int(self.id))
         return [
             TitleTag(kind=t.kind, name=t.name, weight=t.weight)
@@ -111,7 +111,7 @@ class TitleConnection:
 
 @strawberry.input(description="All conditions must hold; list conditions match any entry.")
 class TitleFilter:
-    kind: TitleKind | None = None  # type: ignore[valid-type]
+    kind: TitleKind | None = None
     genres: list[str] | None = strawberry.field(default=None, description="Any of these genres.")
     origin_countries: list[str] | None = strawberry.field(
         default=None, description="Any of these ISO 3166-1 alpha-2 codes."
@@ -135,14 +135,14 @@ class TitleFilter:
 
 @strawberry.type(description="A tag with the number of titles carrying it.")
 class TagCount:
-    kind: TagKind  # type: ignore[valid-type]
+    kind: TagKind
     name: str
     title_count: int
 
 
 @strawberry.input(description="A tag to set on a title.")
 class TagInput:
-    kind: TagKind  # type: ignore[valid-type]
+    kind: TagKind
     name: str
     weight: float = 1.0
 
@@ -150,7 +150,7 @@ class TagInput:
 @strawberry.input(description="A title to create or update, keyed by externalId.")
 class TitleInput:
     external_id: str
-    kind: TitleKind  # type: ignore[valid-type]
+    kind: TitleKind
     name: str
     synopsis: str | None = None
     release_year: int | None = None

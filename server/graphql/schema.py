@@ -9,7 +9,6 @@ from server.catalog import service as catalog
 from server.catalog.types import (
     PageInfo,
     TagCount,
-    TagKind,
     Title,
     TitleConnection,
     TitleEdge,
@@ -22,6 +21,7 @@ from server.graphql.context import Info
 from server.graphql.errors import ErrorShaping, bad_input
 from server.graphql.transaction import RequestTransaction
 from server.kit.pagination import InvalidCursor, check_page_size, decode_cursor, encode_cursor
+from server.models.catalog import TagKind
 
 TITLE_CURSOR = "title"
 
@@ -89,7 +89,7 @@ class Query:
     async def tags(
         self,
         info: Info,
-        kind: TagKind | None = None,  # type: ignore[valid-type]
+        kind: TagKind | None = None,
         first: int | None = 50,
     ) -> list[TagCount]:
         size = _page_size(first, 50)
@@ -123,9 +123,15 @@ schema = strawberry.Schema(
     query=Query,
     mutation=Mutation,
     extensions=[
-        ParserCache(maxsize=256),
-        ValidationCache(maxsize=256),
+        # Factories: the caches themselves live at module level, shared by every request.
+        lambda: ParserCache(maxsize=256),
+        lambda: ValidationCache(maxsize=256),
         RequestTransaction,
         ErrorShaping,
     ],
 )
+
+
+def schema_sdl() -> str:
+    """The schema as committed in ``schema.graphql``."""
+    return schema.as_str() + "\n"

@@ -137,7 +137,8 @@ def test_csv_names_and_aliases_are_unique(csv_rows: list[dict[str, str]]) -> Non
     for row in csv_rows:
         aliases = [a for a in (row["aliases"] or "").split("|") if a]
         for label in [row["name"], *aliases]:
-            assert label == label.strip() and label, f"{row['code']}: bad label {label!r}"
+            assert label, f"{row['code']}: empty label"
+            assert label == label.strip(), f"{row['code']}: bad label {label!r}"
             key = label.casefold()
             if key in seen:
                 duplicates.append(f"{label!r} ({seen[key]} and {row['code']})")

@@ -1,0 +1,111 @@
+"""Test fixtures: one embedded Postgres and one migrated database per session; a rolled-back
+transaction per test, for sync (ingest) and async (GraphQL) code alike."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import Connection, Engine, pool
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Session
+
+from server.app import create_app
+from server.config import Settings, load_settings
+from server.db import migrations
+from server.db.embedded import EmbeddedPostgres
+from server.db.engine import make_async_engine, make_engine
+
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+NETFLIX_CSV = SHARED_DATA / "netflix_titles.csv"
+
+requires_shared_data = pytest.mark.skipif(
+    not NETFLIX_CSV.is_file(),
+    reason=f"real catalog not found at {NETFLIX_CSV} (../shared/data is beside the repo in CI)",
+)
+
+
+@pytest.fixture(scope="session")
+def pg(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedPostgres]:
+    data_dir = tmp_path_factory.mktemp("contentintel-pg")
+    server = EmbeddedPostgres(data_dir, cleanup_mode="delete").start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def database_url(pg: EmbeddedPostgres) -> str:
+    pg.ensure_database("contentintel_test")
+    url = pg.sqlalchemy_url("contentintel_test")
+    migrations.upgrade(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Iterator[Engine]:
+    eng = make_engine(database_url)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def conn(engine: Engine) -> Iterator[Connection]:
+    """A connection inside a transaction that is rolled back after the test."""
+    with engine.connect() as connection:
+        transaction = connection.begin()
+        try:
+            yield connection
+        finally:
+            transaction.rollback()
+
+
+@pytest.fixture
+def session(conn: Connection) -> Iterator[Session]:
+    with Session(bind=conn, join_transaction_mode="create_savepoint") as sess:
+        yield sess
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return load_settings(data_dir=tmp_path, auth="off", database_url=None)
+
+
+@pytest.fixture
+async def aconn(database_url: str) -> AsyncIterator[AsyncConnection]:
+    """An async connection inside a transaction that is rolled back after the test."""
+    eng = make_async_engine(database_url, poolclass=pool.NullPool)
+    try:
+        async with eng.connect() as connection:
+            transaction = await connection.begin()
+            try:
+                yield connection
+            finally:
+                await transaction.rollback()
+    finally:
+        await eng.dispose()
+
+
+@pytest.fixture
+def session_factory(aconn: AsyncConnection) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(
+        bind=aconn, expire_on_commit=False, join_transaction_mode="create_savepoint"
+    )
+
+
+@pytest.fixture
+async def client(
+    settings: Settings, session_factory: async_sessionmaker[AsyncSession]
+) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(settings, session_factory=session_factory)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+        yield http
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
