@@ -1,8 +1,9 @@
-"""Word lists for the synthetic demo catalog (see ``server.demo.generator``).
+"""Word lists and archetypes for the synthetic demo catalog (see ``server.demo.generator``).
 
 Everything here is plain, immutable data: genres, the tag vocabulary, countries with their
-languages and cities, and the name parts the generator combines into invented people. The
-micro-genre archetypes themselves live in the generator, next to the code that reads them.
+languages and cities, the name parts the generator combines into invented people, and the
+micro-genre ``ARCHETYPES`` every title is drawn from. To add a micro-genre, append an
+``Archetype`` to ``ARCHETYPES``; ``generator.validate_archetypes()`` (run at import) checks it.
 
 Keep lists append-only where possible: the generator draws by index, so reordering or
 removing entries changes every catalog generated from a given seed.
@@ -10,7 +11,15 @@ removing entries changes every catalog generated from a given seed.
 
 from __future__ import annotations
 
-from typing import Final
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Final, Literal
+
+Kind = Literal["MOVIE", "SHOW"]
+Audience = Literal["kids", "family", "teens", "adults"]
+Gender = Literal["f", "m", "n"]
+
+LAST_YEAR: Final = 2026  # the latest release year in the catalog
 
 # --------------------------------------------------------------------------------------------
 # Genres (modelled on a streaming service's browse categories)
@@ -716,3 +725,2818 @@ SUBTITLES: Final = (
     "The Inheritance",
     "One Last Time",
 )
+
+
+# ============================================================================================
+# Archetypes: the latent micro-genres every title is drawn from
+# ============================================================================================
+
+
+@dataclass(frozen=True, slots=True)
+class TagSpec:
+    """A tag an archetype favours; ``weight`` is both its typical weight and how likely it is."""
+
+    kind: str
+    name: str
+    weight: float
+
+
+@dataclass(frozen=True, slots=True)
+class Protagonist:
+    text: str  # a singular noun phrase: "a shy teen surfer", "a ragtag crew of thieves"
+    gender: Gender
+
+
+def she(text: str) -> Protagonist:
+    return Protagonist(text, "f")
+
+
+def he(text: str) -> Protagonist:
+    return Protagonist(text, "m")
+
+
+def they(text: str) -> Protagonist:
+    return Protagonist(text, "n")
+
+
+def _tags(*specs: tuple[str, str, float]) -> tuple[TagSpec, ...]:
+    return tuple(TagSpec(kind, name, weight) for kind, name, weight in specs)
+
+
+def _words(text: str) -> tuple[str, ...]:
+    """A compact word list: ``_words("Prom, Senior Year")`` is ``("Prom", "Senior Year")``."""
+    return tuple(word.strip() for word in text.split(","))
+
+
+@dataclass(frozen=True, slots=True)
+class Archetype:
+    """One latent micro-genre: everything a title of this kind tends to have in common."""
+
+    key: str
+    label: str
+    kind: Kind
+    share: float  # relative frequency in the catalog
+    audience: Audience
+    genres: tuple[str, ...]  # the first always applies, the others often do
+    tags: tuple[TagSpec, ...]
+    countries: tuple[tuple[str, float], ...]  # first country of origin, weighted
+    ratings: tuple[tuple[str, float], ...]
+    title_patterns: tuple[str, ...]
+    slots: Mapping[str, tuple[str, ...]] = field(compare=False)
+    protagonists: tuple[Protagonist, ...] = ()
+    templates: tuple[str, ...] = ()  # synopsis templates; empty means FICTION_TEMPLATES
+    era: tuple[int, int] = (1995, LAST_YEAR)
+    recency: float = 5.0  # mean age in years within the era (0 = uniform over the era)
+    runtime: tuple[int, int] = (90, 125)  # minutes, movies only
+    cast_size: tuple[int, int] = (3, 8)
+    directors: tuple[float, float, float] | None = None  # P(0), P(1), P(2); None = by kind
+    coproduction: float = 0.12  # chance of a second country of origin
+
+    @property
+    def synopsis_templates(self) -> tuple[str, ...]:
+        return self.templates or FICTION_TEMPLATES
+
+
+# Templates for story-driven archetypes. Slots: {protagonist} (a singular noun phrase),
+# {incident} (a clause), {goal} (a bare verb phrase), {complication} (a clause that follows
+# "but"), {arc} (a verb phrase in the third person singular), {setting} (a place phrase),
+# {form} (what the title is: "coming-of-age comedy"), {name} (the protagonist's name).
+FICTION_TEMPLATES: Final = (
+    "When {incident}, {protagonist} must {goal}, but {complication}.",
+    "{protagonist} sets out to {goal} in {setting}, but {complication}.",
+    "After {incident}, {name}, {protagonist}, {arc}.",
+    "In {setting}, {protagonist} {arc}.",
+    "{name}, {protagonist}, has one chance to {goal}. But {complication}.",
+    "When {incident}, {protagonist} {arc}.",
+    "In this {form} set in {setting}, {protagonist} must {goal} after {incident}.",
+    "{name}, {protagonist} in {setting}, {arc}. But {complication}.",
+)
+
+
+# ============================================================================================
+# The archetypes
+# ============================================================================================
+
+ARCHETYPES: Final[tuple[Archetype, ...]] = (
+    Archetype(
+        key="coming_of_age_comedy",
+        label="Coming-of-age Comedies",
+        kind="MOVIE",
+        share=6.0,
+        audience="teens",
+        genres=("Comedies", "Independent Movies", "Dramas"),
+        tags=_tags(
+            ("THEME", "coming-of-age", 0.95),
+            ("THEME", "friendship", 0.7),
+            ("THEME", "first love", 0.55),
+            ("MOOD", "feel-good", 0.7),
+            ("MOOD", "quirky", 0.55),
+            ("SETTING", "high school", 0.6),
+            ("SETTING", "small town", 0.45),
+            ("SETTING", "seaside", 0.3),
+            ("AUDIENCE", "teens", 0.8),
+        ),
+        countries=(("US", 60), ("CA", 10), ("GB", 10), ("AU", 8), ("FR", 5), ("IE", 4), ("DE", 3)),
+        ratings=(("PG-13", 60), ("R", 22), ("PG", 18)),
+        runtime=(85, 115),
+        cast_size=(4, 8),
+        title_patterns=(
+            "The Summer of {first}",
+            "{adj} Kids",
+            "Everything Is {adj}",
+            "How to Survive {noun}",
+            "{first} and the {adj} {noun}",
+            "The {noun} Club",
+            "{adj} Summer",
+            "{first} Has a Plan",
+        ),
+        protagonists=(
+            she("a shy sixteen-year-old who has never been kissed"),
+            he("an awkward aspiring filmmaker"),
+            she("a straight-A student with a secret wild streak"),
+            he("a lovesick high school drummer"),
+            they("a trio of misfit best friends"),
+            she("a tomboyish skater"),
+            he("a class clown with a big secret"),
+        ),
+        slots={
+            "form": ("coming-of-age comedy", "offbeat teen comedy", "big-hearted comedy"),
+            "setting": (
+                "a sleepy seaside town",
+                "the suburbs of {city}",
+                "a high school where everyone has a label",
+                "a summer camp on a lake outside {city}",
+                "a small town where nothing ever happens",
+            ),
+            "incident": (
+                "{poss} family moves to a sleepy surf town",
+                "{poss} best friend announces a move across the country",
+                "a prank goes viral on the first day of senior year",
+                "an invitation to the party of the year lands by mistake",
+                "{poss} parents announce a surprise divorce",
+                "a time capsule from eighth grade resurfaces",
+            ),
+            "goal": (
+                "survive the last summer before college",
+                "get a date to the prom",
+                "win the end-of-summer surf contest",
+                "make a movie before graduation",
+                "pull off the greatest senior prank in school history",
+                "finally tell {poss} crush the truth",
+            ),
+            "complication": (
+                "{poss} overprotective mom has other plans",
+                "every plan seems to backfire spectacularly",
+                "the most popular kid in school is watching every move",
+                "a rival clique is determined to win at any cost",
+                "growing up turns out to be messier than expected",
+                "an embarrassing secret threatens to ruin everything",
+            ),
+            "arc": (
+                "joins a misfit surf club and learns that friendship is worth the wipeouts",
+                "discovers that being different is the whole point",
+                "learns that first love rarely goes according to plan",
+                "finds out who {poss} real friends are",
+                "takes a hilarious road trip that changes everything",
+                "stumbles into an unlikely friendship with the school outcast",
+            ),
+            "noun": _words(
+                "Prom, Senior Year, Homecoming, Braces, Detention, Sophomores, Wipeouts, Mixtapes, "
+                "Fireflies, Yearbook, Sleepovers, Lunch Break"
+            ),
+            "adj": _words(
+                "Awkward, Weird, Loud, Perfectly Normal, Reckless, Unsupervised, Lovesick, "
+                "Restless, Golden, Messy"
+            ),
+        },
+    ),
+    Archetype(
+        key="korean_crime_thriller",
+        label="Korean Crime Thrillers",
+        kind="SHOW",
+        share=2.0,
+        audience="adults",
+        genres=("Korean TV Shows", "Crime TV Shows", "TV Thrillers"),
+        tags=_tags(
+            ("THEME", "corruption", 0.9),
+            ("THEME", "revenge", 0.75),
+            ("THEME", "organized crime", 0.5),
+            ("MOOD", "dark", 0.8),
+            ("MOOD", "suspenseful", 0.85),
+            ("SETTING", "big city", 0.6),
+            ("SETTING", "police station", 0.4),
+            ("AUDIENCE", "adults", 0.7),
+            ("FORMAT", "limited series", 0.3),
+        ),
+        countries=(("KR", 100),),
+        ratings=(("TV-MA", 70), ("TV-14", 30)),
+        coproduction=0.04,
+        cast_size=(4, 8),
+        title_patterns=(
+            "{adj} {noun}",
+            "The {noun}",
+            "{noun} of {city}",
+            "The {adj} {noun}",
+            "{city} {noun}",
+        ),
+        protagonists=(
+            he("a disgraced homicide detective"),
+            she("a rookie prosecutor with a photographic memory"),
+            he("a former gangster turned informant"),
+            she("a tenacious investigative journalist"),
+            he("a by-the-book police captain"),
+            she("a forensic profiler haunted by an old case"),
+        ),
+        slots={
+            "form": ("K-drama thriller", "gritty crime series", "slow-burn Korean thriller"),
+            "setting": (
+                "the neon-lit back alleys of {city}",
+                "a precinct riddled with informants",
+                "the glittering towers of {city}'s financial district",
+                "a port city ruled by rival syndicates",
+                "the underbelly of {city}",
+            ),
+            "incident": (
+                "a string of murders mirrors an unsolved case from twenty years ago",
+                "{poss} partner is found dead in a locked warehouse",
+                "a chaebol heir walks free after a hit-and-run",
+                "a wiretap exposes a mole inside the department",
+                "a masked vigilante begins hunting untouchable criminals",
+                "a key witness vanishes on the eve of a trial",
+            ),
+            "goal": (
+                "expose a conspiracy reaching the highest levels of power",
+                "bring down the syndicate that destroyed {poss} family",
+                "catch a serial killer who always stays one step ahead",
+                "clear {poss} name before the evidence disappears",
+                "take down a corrupt prosecutor from the inside",
+            ),
+            "complication": (
+                "every ally could be working for the enemy",
+                "the killer seems to know {poss} every move",
+                "the trail leads back to {poss} own mentor",
+                "powerful men will stop at nothing to bury the truth",
+                "{poss} own past holds the key to the case",
+            ),
+            "arc": (
+                "goes undercover inside a brutal crime ring, where loyalty is the deadliest "
+                "currency",
+                "teams up with a cynical hacker to pursue a killer nobody else believes exists",
+                "follows a trail of bodies into the heart of a political cover-up",
+                "strikes a dangerous bargain with the gangster who ruined {poss} life",
+            ),
+            "noun": _words(
+                "Signal, Verdict, Informant, Hunt, Confession, Debt, Witness, Mole, Chase, Ledger, "
+                "Tribunal, Alibi"
+            ),
+            "adj": _words(
+                "Silent, Crooked, Burning, Cold, Nameless, Ruthless, Hidden, Borrowed, Midnight"
+            ),
+        },
+    ),
+    Archetype(
+        key="british_period_drama",
+        label="British Period Dramas",
+        kind="SHOW",
+        share=1.5,
+        audience="adults",
+        genres=("British TV Shows", "TV Dramas", "Romantic TV Shows"),
+        tags=_tags(
+            ("THEME", "class divide", 0.85),
+            ("THEME", "forbidden love", 0.7),
+            ("THEME", "inheritance", 0.5),
+            ("THEME", "family secrets", 0.5),
+            ("MOOD", "romantic", 0.65),
+            ("MOOD", "atmospheric", 0.5),
+            ("SETTING", "country estate", 0.8),
+            ("SETTING", "19th century", 0.6),
+            ("SETTING", "1920s", 0.35),
+            ("FORMAT", "based on a book", 0.45),
+            ("FORMAT", "miniseries", 0.3),
+            ("AUDIENCE", "adults", 0.5),
+        ),
+        countries=(("GB", 88), ("IE", 12)),
+        ratings=(("TV-14", 55), ("TV-MA", 30), ("TV-PG", 15)),
+        recency=7.0,
+        cast_size=(5, 8),
+        title_patterns=(
+            "The {noun} of {estate}",
+            "{estate} Hall",
+            "The {adj} {noun}",
+            "A {noun} for {first}",
+            "{adj} Hearts",
+            "{surname} Park",
+        ),
+        protagonists=(
+            she("a headstrong governess"),
+            he("the penniless second son of an earl"),
+            she("a widowed duchess with a scandalous past"),
+            she("a lady's maid with ambitions of her own"),
+            he("a brooding war veteran"),
+            she("an heiress who refuses to marry"),
+        ),
+        slots={
+            "form": ("sweeping period drama", "costume drama", "lavish period romance"),
+            "setting": (
+                "a crumbling Yorkshire estate",
+                "the ballrooms of Regency London",
+                "a grand country house on the eve of war",
+                "a seaside resort in 1920s Cornwall",
+                "a northern mill town",
+            ),
+            "incident": (
+                "a mysterious letter reveals a hidden heir",
+                "the family fortune is lost in a single night of cards",
+                "a scandal threatens the season's most celebrated match",
+                "a new footman arrives with a secret",
+                "the old earl dies without a will",
+                "{poss} engagement is announced without {poss} consent",
+            ),
+            "goal": (
+                "save the family estate from ruin",
+                "marry for love in a world that forbids it",
+                "uncover the truth behind {poss} mother's disappearance",
+                "secure {poss} place in society",
+                "protect the household's darkest secret",
+            ),
+            "complication": (
+                "the rules of society are unforgiving",
+                "a rival family is plotting their downfall",
+                "gossip spreads faster than the truth",
+                "love arrives in the most inconvenient form",
+                "the servants know far more than they let on",
+                "war is about to change everything",
+            ),
+            "arc": (
+                "navigates scandal, duty and desire upstairs and downstairs in a great house",
+                "falls for the one person {poss} family would never accept",
+                "challenges the rigid rules of a society on the brink of change",
+                "finds {refl} drawn into a web of secrets and long-buried resentments",
+            ),
+            "estate": _words(
+                "Ashcombe, Wrenfield, Harrowgate, Blackmoor, Lindenmere, Thornbury, Ravensworth, "
+                "Kestrel Abbey"
+            ),
+            "noun": _words(
+                "Inheritance, Season, Governess, Heir, Courtship, Widow, Vow, Portrait, Secret, "
+                "Masquerade"
+            ),
+            "adj": _words(
+                "Gilded, Proper, Silent, Reluctant, Unsuitable, Scandalous, Wayward, Forbidden"
+            ),
+        },
+    ),
+    Archetype(
+        key="spanish_teen_drama",
+        label="Spanish-Language Teen Dramas",
+        kind="SHOW",
+        share=1.5,
+        audience="teens",
+        genres=("Spanish-Language TV Shows", "Teen TV Shows", "TV Dramas"),
+        tags=_tags(
+            ("THEME", "first love", 0.7),
+            ("THEME", "class divide", 0.7),
+            ("THEME", "family secrets", 0.5),
+            ("THEME", "murder investigation", 0.4),
+            ("MOOD", "steamy", 0.55),
+            ("MOOD", "suspenseful", 0.55),
+            ("SETTING", "high school", 0.75),
+            ("SETTING", "boarding school", 0.35),
+            ("AUDIENCE", "teens", 0.8),
+        ),
+        countries=(("ES", 65), ("MX", 20), ("CO", 10), ("AR", 5)),
+        ratings=(("TV-MA", 65), ("TV-14", 35)),
+        coproduction=0.05,
+        cast_size=(5, 8),
+        title_patterns=(
+            "{estitle}",
+            "{estitle} en {city}",
+            "The {noun} of {city}",
+            "{adj} {noun}",
+        ),
+        protagonists=(
+            she("a scholarship student from the wrong side of town"),
+            he("the rebellious son of a powerful politician"),
+            she("a swimmer with Olympic dreams"),
+            he("a charming newcomer with a hidden agenda"),
+            she("the queen bee of the most exclusive school in {city}"),
+            they("a tight-knit group of classmates"),
+        ),
+        slots={
+            "form": ("addictive teen drama", "twisty teen thriller", "steamy teen drama"),
+            "setting": (
+                "the most exclusive private school in {city}",
+                "an elite boarding school in the hills above {city}",
+                "a glamorous academy where secrets are currency",
+                "a working-class barrio on the edge of {city}",
+            ),
+            "incident": (
+                "a classmate is found dead after the spring gala",
+                "three public-school students win scholarships to an elite academy",
+                "a leaked video sets the school ablaze",
+                "a new teacher arrives with a dark connection to the school",
+                "{poss} older brother is arrested for a crime he swears he didn't commit",
+            ),
+            "goal": (
+                "find out who killed {poss} best friend",
+                "keep {poss} double life hidden",
+                "clear {poss} brother's name",
+                "survive a year among the children of the elite",
+                "win back the love of {poss} life",
+            ),
+            "complication": (
+                "everyone at the school has something to hide",
+                "love and loyalty keep colliding",
+                "the police are closing in on the wrong suspect",
+                "every secret comes with a price",
+                "the school's powerful families close ranks",
+            ),
+            "arc": (
+                "is swept into a world of privilege, parties and dangerous lies",
+                "falls for the one classmate who could destroy everything",
+                "discovers that the school's glossy surface hides a murderous secret",
+            ),
+            "estitle": _words(
+                "Secretos de Clase, Sangre Azul, Las Reglas del Juego, Primer Curso, Clase Alta, "
+                "Verano Rojo, Mentiras Perfectas, La Academia, Los Becados, Todo lo que Callamos, "
+                "Pulso, Marea Alta"
+            ),
+            "noun": ("Academy", "Rules", "Scholarship", "Uniforms", "Gala", "Pact", "Secret"),
+            "adj": ("Blue-Blooded", "Perfect", "Privileged", "Reckless", "Golden", "Wicked"),
+        },
+    ),
+    Archetype(
+        key="holiday_romance",
+        label="Feel-good Holiday Romances",
+        kind="MOVIE",
+        share=3.5,
+        audience="family",
+        genres=("Romantic Movies", "Comedies", "Dramas"),
+        tags=_tags(
+            ("THEME", "holiday", 0.9),
+            ("THEME", "second chances", 0.6),
+            ("THEME", "first love", 0.3),
+            ("MOOD", "feel-good", 0.85),
+            ("MOOD", "heartwarming", 0.75),
+            ("MOOD", "romantic", 0.8),
+            ("SETTING", "small town", 0.7),
+            ("SETTING", "snowy mountains", 0.45),
+            ("AUDIENCE", "family", 0.6),
+        ),
+        countries=(("US", 62), ("CA", 18), ("GB", 10), ("IE", 4), ("PH", 3), ("DE", 3)),
+        ratings=(("PG", 55), ("PG-13", 20), ("G", 10), ("TV-PG", 15)),
+        runtime=(84, 105),
+        cast_size=(4, 7),
+        title_patterns=(
+            "A {adj} Christmas",
+            "Christmas in {place}",
+            "The {noun} at {place}",
+            "{adj} Holidays",
+            "Home for {holiday}",
+            "A {noun} for {holiday}",
+            "Mistletoe and {noun}",
+        ),
+        protagonists=(
+            she("a workaholic marketing executive"),
+            he("a widowed carpenter"),
+            she("a big-city baker"),
+            she("a burned-out event planner"),
+            he("a grumpy innkeeper"),
+            she("a travel vlogger who hates the holidays"),
+            he("a prince traveling incognito"),
+        ),
+        slots={
+            "form": ("holiday romance", "cozy Christmas romcom", "festive romantic comedy"),
+            "setting": (
+                "a snowy mountain village",
+                "a tiny town famous for its Christmas market",
+                "a cozy inn in the mountains",
+                "{poss} sleepy hometown",
+                "a small town whose Christmas tree farm has seen better days",
+            ),
+            "incident": (
+                "a snowstorm strands {obj} in {poss} hometown days before Christmas",
+                "{poss} boss sends {obj} to close a deal in a tiny holiday-obsessed town",
+                "a booking mix-up leaves two strangers sharing the same cabin",
+                "{poss} grandmother's bakery is about to be sold",
+                "an old flame returns to run the town's winter festival",
+            ),
+            "goal": (
+                "save the town's beloved winter festival",
+                "get back to the city before Christmas Eve",
+                "keep the family bakery open for one more season",
+                "win the town's gingerbread competition",
+                "make it through the holidays without falling in love",
+            ),
+            "complication": (
+                "the charming local who keeps getting in the way is hard to resist",
+                "a ruthless developer has other plans for the town",
+                "the holidays have a way of rearranging priorities",
+                "a little holiday magic has other ideas",
+            ),
+            "arc": (
+                "rediscovers the magic of the season and the meaning of home",
+                "falls for a handsome local who reminds {obj} what really matters",
+                "learns that the best gifts can't be wrapped",
+                "finds love in the last place on {poss} list",
+            ),
+            "place": (
+                "Evergreen Falls",
+                "Holly Ridge",
+                "Snowberry",
+                "Maple Hollow",
+                "Pine Creek",
+                "Winter Harbor",
+                "Candle Lake",
+                "Juniper Valley",
+                "{city}",
+            ),
+            "noun": _words(
+                "Inn, Bakery, Cabin, Wish, Promise, Ornament, Carol, Sleigh Ride, Snow Day, "
+                "Proposal"
+            ),
+            "adj": _words(
+                "Merry, Snowed-In, Sugar-Coated, Very Cozy, Royal, Last-Minute, Frosted, Twinkling"
+            ),
+            "holiday": ("Christmas", "the Holidays", "New Year's"),
+        },
+    ),
+    Archetype(
+        key="true_crime_docuseries",
+        label="True-Crime Docuseries",
+        kind="SHOW",
+        share=1.6,
+        audience="adults",
+        genres=("Docuseries", "Crime TV Shows"),
+        tags=_tags(
+            ("FORMAT", "based on a true story", 0.95),
+            ("THEME", "murder investigation", 0.7),
+            ("THEME", "wrongful conviction", 0.5),
+            ("THEME", "corruption", 0.4),
+            ("MOOD", "dark", 0.7),
+            ("MOOD", "suspenseful", 0.6),
+            ("FORMAT", "limited series", 0.55),
+            ("AUDIENCE", "adults", 0.5),
+        ),
+        countries=(("US", 65), ("GB", 14), ("ES", 5), ("FR", 5), ("DE", 3), ("AU", 5), ("BR", 3)),
+        ratings=(("TV-MA", 70), ("TV-14", 30)),
+        cast_size=(0, 3),
+        directors=(0.25, 0.7, 0.05),
+        title_patterns=(
+            "The {noun} Files",
+            "{noun}: The {city} Murders",
+            "Who Killed {first} {surname}?",
+            "The {adj} Case",
+            "{adj} Evidence",
+            "Murder in {city}",
+            "The {city} {noun}",
+        ),
+        templates=(
+            "This {form} revisits {case}, {angle}.",
+            "Through archival footage and new interviews, this {form} examines {case} and "
+            "{aftermath}.",
+            "{case} shocked {place}. Years later, this {form} returns to the story, {angle}.",
+            "Investigators, survivors and journalists retrace {case}, {angle}.",
+        ),
+        slots={
+            "form": ("gripping docuseries", "true-crime series", "investigative docuseries"),
+            "case": (
+                "the disappearance of a beloved small-town teacher",
+                "a string of unsolved murders along a desert highway",
+                "the notorious kidnapping of a media heiress",
+                "a decades-old double murder in {city}",
+                "the rise and fall of a charismatic cult leader",
+                "a brazen jewel heist that baffled police",
+                "a financial fraud that wiped out thousands of savings",
+                "the poisoning of a wealthy family's patriarch",
+            ),
+            "angle": (
+                "revealing how a flawed investigation sent the wrong man to prison",
+                "uncovering evidence the police never saw",
+                "asking whether justice was ever truly served",
+                "exposing the cover-up that followed",
+                "giving voice to the families left behind",
+            ),
+            "aftermath": (
+                "the lingering questions it left behind",
+                "the media frenzy that shaped the trial",
+                "the conviction that may have been a mistake",
+                "the secrets a whole community kept",
+            ),
+            "place": ("{city}", "a quiet suburb", "an entire nation", "a close-knit community"),
+            "noun": _words(
+                "Vanishing, Confession, Alibi, Cold Case, Trial, Verdict, Manhunt, Cult"
+            ),
+            "adj": ("Reasonable", "Unsolved", "Missing", "Hidden", "Buried", "Unspoken", "Fatal"),
+        },
+    ),
+    Archetype(
+        key="anime_adventure_feature",
+        label="Anime Adventure Features",
+        kind="MOVIE",
+        share=2.5,
+        audience="teens",
+        genres=("Anime Features", "Action & Adventure", "Sci-Fi & Fantasy"),
+        tags=_tags(
+            ("THEME", "friendship", 0.7),
+            ("THEME", "courage", 0.6),
+            ("THEME", "magic", 0.55),
+            ("THEME", "self-discovery", 0.45),
+            ("MOOD", "exciting", 0.6),
+            ("MOOD", "emotional", 0.5),
+            ("SETTING", "fantasy world", 0.65),
+            ("SETTING", "feudal Japan", 0.25),
+            ("FORMAT", "based on a manga", 0.4),
+            ("AUDIENCE", "teens", 0.6),
+        ),
+        countries=(("JP", 100),),
+        ratings=(("PG", 35), ("PG-13", 45), ("TV-14", 10), ("TV-PG", 10)),
+        coproduction=0.06,
+        runtime=(85, 125),
+        cast_size=(3, 7),
+        title_patterns=(
+            "{noun} of the {noun2}",
+            "The {adj} {noun}",
+            "{first} and the {noun} Spirit",
+            "Beyond the {adj} Sky",
+            "The {noun} Beyond the {noun2}",
+        ),
+        protagonists=(
+            she("a young courier who can hear the wind"),
+            he("an apprentice swordsmith"),
+            she("a girl who wakes up in a world of spirits"),
+            he("a boy who can see a day into the future"),
+            they("a band of runaway orphans"),
+            she("a shy schoolgirl bound to a fire spirit"),
+        ),
+        slots={
+            "form": ("anime adventure", "animated fantasy epic", "sweeping anime feature"),
+            "setting": (
+                "a floating city above the clouds",
+                "a forest where the gods still walk",
+                "a rain-soaked Tokyo on the edge of a dream world",
+                "a mountain village guarded by ancient spirits",
+                "a war-torn kingdom of sky pirates",
+            ),
+            "incident": (
+                "a fallen star crashes into {poss} village",
+                "{poss} little brother is taken by a shadow beast",
+                "a mysterious girl falls from the sky",
+                "an ancient seal breaks during the summer festival",
+                "a talking cat delivers an urgent message",
+            ),
+            "goal": (
+                "find the legendary sword that can end the war",
+                "return home before the gate between worlds closes",
+                "rescue {poss} family from a curse",
+                "restore balance between humans and spirits",
+                "deliver a letter that could stop a war",
+            ),
+            "complication": (
+                "a relentless imperial general is hunting the same prize",
+                "every use of {poss} power costs a memory",
+                "the spirits are not all friendly",
+                "time is running out as the two worlds collide",
+            ),
+            "arc": (
+                "embarks on a breathtaking journey across a world of spirits and machines",
+                "forms an unlikely bond with a disgraced samurai",
+                "discovers a hidden power that could save or destroy everything",
+            ),
+            "noun": _words(
+                "Wind, Star, Sword, Lantern, Spirit, Tide, Ember, Moon, Forest, Dragon, Cloud, "
+                "Comet"
+            ),
+            "adj": _words("Last, Wandering, Floating, Crimson, Silver, Endless, Hidden, Starlit"),
+        },
+    ),
+    Archetype(
+        key="shonen_anime_series",
+        label="Shonen Anime Series",
+        kind="SHOW",
+        share=1.4,
+        audience="teens",
+        genres=("Anime Series", "TV Action & Adventure", "TV Sci-Fi & Fantasy"),
+        tags=_tags(
+            ("THEME", "rivalry", 0.6),
+            ("THEME", "supernatural powers", 0.75),
+            ("THEME", "friendship", 0.65),
+            ("THEME", "coming-of-age", 0.35),
+            ("MOOD", "exciting", 0.7),
+            ("SETTING", "fantasy world", 0.5),
+            ("SETTING", "high school", 0.3),
+            ("FORMAT", "based on a manga", 0.7),
+            ("AUDIENCE", "teens", 0.7),
+        ),
+        countries=(("JP", 100),),
+        ratings=(("TV-14", 60), ("TV-PG", 25), ("TV-MA", 15)),
+        coproduction=0.04,
+        cast_size=(3, 7),
+        title_patterns=(
+            "{noun} Hunters",
+            "{adj} {noun}",
+            "{noun} Academy",
+            "{first}: {adj} {noun}",
+            "Blade of the {adj} {noun}",
+        ),
+        protagonists=(
+            he("a hot-headed orphan with a demon sealed inside"),
+            she("a swordswoman from a disgraced clan"),
+            he("a high schooler who inherits a cursed power"),
+            she("a rookie monster hunter"),
+            he("a farm boy who dreams of becoming the strongest sorcerer"),
+            they("a squad of misfit cadets"),
+        ),
+        slots={
+            "form": ("action anime", "shonen anime series", "dark fantasy anime"),
+            "setting": (
+                "a world overrun by giant beasts",
+                "an academy for gifted sorcerers",
+                "a neon Tokyo where curses take physical form",
+                "a kingdom divided by warring clans",
+            ),
+            "incident": (
+                "a demon attack destroys {poss} home village",
+                "a mysterious tournament summons the strongest fighters in the land",
+                "{poss} best friend is possessed by an ancient curse",
+                "a letter of acceptance arrives from a legendary academy",
+            ),
+            "goal": (
+                "become the strongest hunter in the land",
+                "win the tournament and avenge {poss} master",
+                "free {poss} sister from a demon's curse",
+                "climb the tower where every floor holds a deadlier foe",
+            ),
+            "complication": (
+                "{poss} own power grows harder to control",
+                "a rival with a tragic past stands in the way",
+                "the enemy is closer than anyone suspects",
+                "every victory comes at a terrible cost",
+            ),
+            "arc": (
+                "trains under an eccentric master and forges bonds that will be tested in battle",
+                "joins an elite unit hunting the creatures that destroyed {poss} family",
+                "enters a deadly tournament where the prize is a single wish",
+            ),
+            "noun": _words("Demon, Curse, Blade, Soul, Phantom, Storm, Beast, Oni, Thunder, Ash"),
+            "adj": _words("Crimson, Shattered, Infinite, Black, Eternal, Raging, Last, Hollow"),
+        },
+    ),
+    Archetype(
+        key="nollywood_family_drama",
+        label="Nollywood Family Dramas",
+        kind="MOVIE",
+        share=2.3,
+        audience="adults",
+        genres=("Dramas", "Romantic Movies", "Comedies"),
+        tags=_tags(
+            ("THEME", "family secrets", 0.85),
+            ("THEME", "marriage", 0.65),
+            ("THEME", "inheritance", 0.5),
+            ("THEME", "betrayal", 0.45),
+            ("MOOD", "emotional", 0.6),
+            ("MOOD", "heartwarming", 0.35),
+            ("SETTING", "big city", 0.5),
+            ("AUDIENCE", "adults", 0.5),
+        ),
+        countries=(("NG", 100),),
+        ratings=(("TV-14", 35), ("PG-13", 45), ("R", 10), ("TV-MA", 10)),
+        coproduction=0.05,
+        runtime=(95, 140),
+        cast_size=(4, 8),
+        title_patterns=(
+            "{first}'s {noun}",
+            "The {noun}",
+            "{adj} {noun}",
+            "The {surname} Family",
+            "A {noun} in {city}",
+        ),
+        protagonists=(
+            she("a successful {city} lawyer"),
+            he("the eldest son of a wealthy chief"),
+            she("a young widow fighting her in-laws"),
+            he("a struggling musician"),
+            she("a fashion designer on the verge of her big break"),
+        ),
+        slots={
+            "form": ("Nollywood drama", "family drama", "heartfelt drama"),
+            "setting": (
+                "the bustling streets of {city}",
+                "a sprawling family compound in {city}",
+                "a village where tradition still rules",
+                "the glittering party scene of {city}",
+            ),
+            "incident": (
+                "the family patriarch dies and leaves a shocking will",
+                "{poss} fiancé's mother refuses to bless the wedding",
+                "a long-lost sibling turns up at the funeral",
+                "a business deal with {poss} in-laws goes spectacularly wrong",
+                "a DNA test reveals a secret that could tear the family apart",
+            ),
+            "goal": (
+                "hold the family together through a bitter inheritance battle",
+                "prove {poss} love to a disapproving family",
+                "protect {poss} children's future",
+                "keep the family business afloat",
+            ),
+            "complication": (
+                "relatives close in like vultures",
+                "old loyalties and new ambitions clash",
+                "tradition and ambition pull in opposite directions",
+                "the truth could cost {obj} everything",
+            ),
+            "arc": (
+                "is forced to confront the secrets {poss} parents kept for decades",
+                "navigates meddling relatives, old flames and a wedding nobody wants",
+                "learns that family is both a blessing and a battlefield",
+            ),
+            "noun": _words(
+                "Inheritance, Wedding, Will, Homecoming, Dowry, Promise, Compound, Prayer, "
+                "Crossroads"
+            ),
+            "adj": ("Bitter", "Sweet", "Unbroken", "Royal", "Golden", "Reckless"),
+        },
+    ),
+    Archetype(
+        key="dystopian_scifi",
+        label="Dystopian Sci-Fi",
+        kind="MOVIE",
+        share=3.8,
+        audience="adults",
+        genres=("Sci-Fi & Fantasy", "Action & Adventure", "Thrillers"),
+        tags=_tags(
+            ("THEME", "survival", 0.8),
+            ("THEME", "rebellion", 0.7),
+            ("THEME", "artificial intelligence", 0.5),
+            ("THEME", "corruption", 0.3),
+            ("MOOD", "dark", 0.7),
+            ("MOOD", "cerebral", 0.5),
+            ("MOOD", "suspenseful", 0.5),
+            ("SETTING", "dystopian future", 0.9),
+            ("SETTING", "space", 0.25),
+            ("AUDIENCE", "adults", 0.5),
+        ),
+        countries=(
+            ("US", 58),
+            ("GB", 12),
+            ("KR", 10),
+            ("ES", 7),
+            ("DE", 6),
+            ("FR", 6),
+            ("CA", 5),
+            ("JP", 4),
+        ),
+        ratings=(("PG-13", 50), ("R", 40), ("TV-MA", 10)),
+        runtime=(95, 145),
+        cast_size=(4, 8),
+        title_patterns=(
+            "{noun}",
+            "The {adj} {noun}",
+            "{noun} Protocol",
+            "After the {noun}",
+            "{adj} {noun}",
+        ),
+        protagonists=(
+            she("a rogue android hunter"),
+            he("a factory worker with an illegal memory implant"),
+            she("a teenage hacker in a walled megacity"),
+            he("the last pilot of a dismantled space fleet"),
+            she("a scientist who built the system that now controls everyone"),
+            they("a band of rebels hiding beneath the city"),
+        ),
+        slots={
+            "form": ("dystopian thriller", "cerebral sci-fi thriller", "sci-fi action epic"),
+            "setting": (
+                "a drowned megacity",
+                "a walled city where emotions are outlawed",
+                "an orbital colony running out of air",
+                "a scorched wasteland ruled by a machine intelligence",
+                "a near-future {city} under total surveillance",
+            ),
+            "incident": (
+                "the algorithm that runs society marks {obj} for deletion",
+                "a message arrives from a colony thought lost for a century",
+                "{poss} memories are revealed to be implants",
+                "the air supply begins to fail",
+                "a glitch reveals the world as it really is",
+            ),
+            "goal": (
+                "escape the city before the next purge",
+                "expose the truth behind the system",
+                "reach the last free territory",
+                "shut down the AI before it rewrites humanity",
+                "find {poss} missing daughter in the outer zones",
+            ),
+            "complication": (
+                "the authorities can track every heartbeat",
+                "no one can be sure who is still human",
+                "the rebellion has its own ruthless agenda",
+                "the cure may be worse than the disease",
+            ),
+            "arc": (
+                "joins an underground resistance and uncovers the cost of a perfect society",
+                "is hunted across a ruined world by the machines {poss} own company created",
+                "races to stop a countdown that could end what is left of humanity",
+            ),
+            "noun": _words(
+                "Outland, Blackout, Silence, Harvest, Signal, Vanguard, Exodus, Horizon, "
+                "Singularity, Ashfall, Colony, Override"
+            ),
+            "adj": ("Last", "Synthetic", "Dark", "Hollow", "Final", "Iron", "Silent", "Broken"),
+        },
+    ),
+    Archetype(
+        key="heist_action",
+        label="Heist Action Movies",
+        kind="MOVIE",
+        share=3.3,
+        audience="adults",
+        genres=("Action & Adventure", "Thrillers", "Comedies"),
+        tags=_tags(
+            ("THEME", "heist", 0.95),
+            ("THEME", "betrayal", 0.6),
+            ("THEME", "found family", 0.4),
+            ("MOOD", "exciting", 0.7),
+            ("MOOD", "suspenseful", 0.55),
+            ("MOOD", "witty", 0.35),
+            ("SETTING", "big city", 0.55),
+            ("AUDIENCE", "adults", 0.5),
+        ),
+        countries=(
+            ("US", 52),
+            ("ES", 12),
+            ("FR", 10),
+            ("KR", 8),
+            ("IN", 8),
+            ("GB", 8),
+            ("DE", 4),
+            ("IT", 5),
+        ),
+        ratings=(("R", 45), ("PG-13", 45), ("TV-MA", 10)),
+        runtime=(100, 140),
+        cast_size=(4, 8),
+        title_patterns=(
+            "The {noun} Job",
+            "{adj} {noun}",
+            "Operation {noun}",
+            "The {city} Job",
+            "{noun} Money",
+        ),
+        protagonists=(
+            he("a retired safecracker"),
+            she("a brilliant art forger"),
+            they("a family of small-time con artists"),
+            he("a getaway driver with nothing left to lose"),
+            she("an insurance investigator turned thief"),
+            he("a con man fresh out of prison"),
+        ),
+        slots={
+            "form": ("slick heist thriller", "heist caper", "high-octane heist movie"),
+            "setting": (
+                "the most secure bank vault in {city}",
+                "a casino on the Mediterranean",
+                "the national mint",
+                "a high-security auction house in {city}",
+                "a diamond exchange in {city}",
+            ),
+            "incident": (
+                "an old partner resurfaces with one last job",
+                "a crime boss calls in a debt",
+                "{poss} daughter's life is put on the line",
+                "a priceless diamond arrives in {city} for a single night",
+                "the perfect plan is leaked to the police",
+            ),
+            "goal": (
+                "pull off the biggest robbery in history",
+                "steal back a stolen masterpiece",
+                "rob the mob boss who framed {obj}",
+                "break into a vault no one has ever cracked",
+            ),
+            "complication": (
+                "someone on the crew is playing for the other side",
+                "a relentless detective is one step behind",
+                "the plan falls apart within the first five minutes",
+                "the real target is not what it seems",
+            ),
+            "arc": (
+                "assembles a crew of specialists for a job that can't possibly work",
+                "orchestrates an audacious robbery while the double-crosses pile up",
+                "plans one last score that will settle every debt",
+            ),
+            "noun": _words(
+                "Diamond, Vault, Mint, Gold, Ghost, Jackpot, Crown, Mirage, Blueprint, Casino"
+            ),
+            "adj": ("Clean", "Perfect", "Dirty", "Quick", "Golden", "Last", "Double", "Fast"),
+        },
+    ),
+    Archetype(
+        key="small_town_mystery",
+        label="Small-Town Mysteries",
+        kind="SHOW",
+        share=1.7,
+        audience="adults",
+        genres=("TV Mysteries", "TV Thrillers", "Crime TV Shows"),
+        tags=_tags(
+            ("THEME", "missing person", 0.75),
+            ("THEME", "murder investigation", 0.65),
+            ("THEME", "family secrets", 0.65),
+            ("MOOD", "suspenseful", 0.75),
+            ("MOOD", "atmospheric", 0.6),
+            ("MOOD", "dark", 0.45),
+            ("SETTING", "small town", 0.9),
+            ("SETTING", "forest", 0.35),
+            ("AUDIENCE", "adults", 0.5),
+            ("FORMAT", "limited series", 0.35),
+            ("FORMAT", "anthology", 0.15),
+        ),
+        countries=(("US", 45), ("GB", 18), ("DE", 10), ("CA", 8), ("AU", 8), ("ES", 6), ("FR", 5)),
+        ratings=(("TV-MA", 55), ("TV-14", 45)),
+        cast_size=(4, 8),
+        title_patterns=(
+            "{place}",
+            "The {place} Murders",
+            "The {adj} {noun}",
+            "{adj} Lake",
+            "What Happened in {place}",
+        ),
+        protagonists=(
+            she("a big-city detective on forced leave"),
+            he("the town's newly appointed sheriff"),
+            she("a true-crime podcaster"),
+            he("a schoolteacher with a guilty conscience"),
+            she("a single mother who returns home after twenty years"),
+        ),
+        slots={
+            "form": ("brooding mystery", "small-town thriller", "slow-burn mystery series"),
+            "setting": (
+                "a fog-bound fishing village",
+                "a mining town in the mountains",
+                "a picture-perfect lakeside community",
+                "a remote island town with one ferry a day",
+                "a town where everybody knows everybody",
+            ),
+            "incident": (
+                "a teenage girl vanishes on the night of the harvest festival",
+                "a body washes up on the shore of the lake",
+                "human remains are discovered beneath the old mill",
+                "a local boy disappears exactly thirty years after another child",
+                "an anonymous letter accuses the mayor of murder",
+            ),
+            "goal": (
+                "find out what really happened that night",
+                "bring a missing child home",
+                "solve a murder the town would rather forget",
+                "expose the lie an entire town has agreed to tell",
+            ),
+            "complication": (
+                "the locals close ranks",
+                "the investigation unearths secrets about {poss} own family",
+                "every clue points to someone {poss} family trusts",
+                "the past refuses to stay buried",
+            ),
+            "arc": (
+                "peels back the layers of a close-knit community where everyone hides something",
+                "follows a trail of secrets that connects four families across three generations",
+                "reopens a cold case that the whole town wants closed",
+            ),
+            "place": _words(
+                "Hollow Creek, Larkspur, Black Pines, Widow's Point, Marrow Bay, Cedar Falls, "
+                "Fenwick, Greywater, Elm Rock, Saltmarsh"
+            ),
+            "noun": _words("Woods, Lake, Harbor, Quarry, Mill, Ferry, Lighthouse, Crossing"),
+            "adj": ("Quiet", "Still", "Drowned", "Silent", "Frozen", "Dark", "Deep", "Lost"),
+        },
+    ),
+    Archetype(
+        key="nordic_noir",
+        label="Nordic Noir",
+        kind="SHOW",
+        share=0.9,
+        audience="adults",
+        genres=("Crime TV Shows", "TV Thrillers", "TV Dramas"),
+        tags=_tags(
+            ("THEME", "murder investigation", 0.85),
+            ("THEME", "corruption", 0.45),
+            ("MOOD", "dark", 0.8),
+            ("MOOD", "atmospheric", 0.7),
+            ("MOOD", "suspenseful", 0.6),
+            ("SETTING", "snowy mountains", 0.3),
+            ("SETTING", "big city", 0.3),
+            ("AUDIENCE", "adults", 0.5),
+        ),
+        countries=(("SE", 40), ("NO", 30), ("DK", 30)),
+        ratings=(("TV-MA", 75), ("TV-14", 25)),
+        cast_size=(4, 7),
+        title_patterns=("The {noun}", "{adj} {noun}", "{noun} in {city}", "The {city} {noun}"),
+        protagonists=(
+            she("a socially awkward homicide inspector"),
+            he("a burned-out detective nearing retirement"),
+            she("a forensic pathologist with a troubled past"),
+            he("a political journalist"),
+        ),
+        slots={
+            "form": ("Nordic noir", "Scandinavian crime drama", "bleak crime thriller"),
+            "setting": (
+                "the frozen outskirts of {city}",
+                "a windswept Baltic island town",
+                "an Arctic mining town in perpetual darkness",
+                "a harbor city where the sun barely rises",
+            ),
+            "incident": (
+                "a body is found on the border between two countries",
+                "a politician's daughter disappears during a storm",
+                "a series of ritual killings begins on the longest night of the year",
+                "a long-buried car surfaces in a melting lake",
+            ),
+            "goal": (
+                "track down a killer who leaves no trace",
+                "solve the case before the polar night ends",
+                "uncover the truth behind a decades-old disappearance",
+            ),
+            "complication": (
+                "the case drags {obj} back to {poss} own darkest memories",
+                "the killer is sending messages to the press",
+                "the trail leads into the highest circles of government",
+            ),
+            "arc": (
+                "forms an uneasy alliance with a detective from across the border",
+                "descends into a case that tests every rule {poss} department has",
+            ),
+            "noun": _words(
+                "Bridge, Killing, Frost, Ice, Darkness, Fjord, Shadow, Snow, Ferry, Thaw"
+            ),
+            "adj": ("Cold", "White", "Silent", "Frozen", "Long", "Black"),
+        },
+    ),
+    Archetype(
+        key="kids_animal_adventure",
+        label="Kids' Animal Adventures",
+        kind="MOVIE",
+        share=3.0,
+        audience="kids",
+        genres=("Children & Family Movies", "Comedies", "Action & Adventure"),
+        tags=_tags(
+            ("THEME", "animals", 0.85),
+            ("THEME", "friendship", 0.75),
+            ("THEME", "courage", 0.55),
+            ("MOOD", "heartwarming", 0.6),
+            ("MOOD", "goofy", 0.5),
+            ("SETTING", "jungle", 0.35),
+            ("SETTING", "farm", 0.35),
+            ("AUDIENCE", "kids", 0.85),
+        ),
+        countries=(("US", 62), ("GB", 10), ("FR", 10), ("CA", 10), ("AU", 5), ("DE", 5), ("ES", 5)),
+        ratings=(("G", 40), ("PG", 60)),
+        runtime=(78, 98),
+        cast_size=(3, 7),
+        title_patterns=(
+            "{first} the {animal}",
+            "The {adj} {animal}",
+            "{animal} Island",
+            "The Great {animal} Escape",
+            "{adj} Paws",
+            "A {animal} Named {first}",
+        ),
+        protagonists=(
+            he("a tiny penguin afraid of water"),
+            she("a curious young fox"),
+            he("a clumsy baby elephant"),
+            she("a brave farm girl"),
+            they("a gang of runaway zoo animals"),
+            he("a daydreaming llama"),
+        ),
+        slots={
+            "form": ("animated adventure", "family comedy", "animal adventure"),
+            "setting": (
+                "a bustling rainforest",
+                "a farmyard on the edge of a big city",
+                "the frozen Antarctic",
+                "a zoo that closes its gates at sunset",
+                "an enchanted forest",
+            ),
+            "incident": (
+                "a storm sweeps {obj} far from home",
+                "the farm is about to be sold to a greedy developer",
+                "{poss} best friend is captured by a hapless poacher",
+                "a mysterious map washes up on the riverbank",
+            ),
+            "goal": (
+                "find {poss} way back to {poss} family",
+                "save the rainforest from bulldozers",
+                "win the great animal race",
+                "rescue {poss} friends from a traveling circus",
+            ),
+            "complication": (
+                "the journey is full of hilarious detours",
+                "a scheming villain is always one step behind",
+                "{poss} new companions can't stop bickering",
+            ),
+            "arc": (
+                "teams up with a grumpy tortoise and a chatty parrot on an epic journey",
+                "learns that true courage comes in all sizes",
+                "discovers that home is wherever your friends are",
+            ),
+            "animal": _words(
+                "Penguin, Fox, Llama, Elephant, Otter, Panda, Hedgehog, Koala, Tiger, Goat, Owl, "
+                "Sloth"
+            ),
+            "adj": ("Brave", "Little", "Mighty", "Wild", "Tiny", "Fearless", "Jolly"),
+        },
+    ),
+    Archetype(
+        key="preschool_animation",
+        label="Preschool Animated Series",
+        kind="SHOW",
+        share=1.3,
+        audience="kids",
+        genres=("Kids' TV", "TV Comedies"),
+        tags=_tags(
+            ("THEME", "friendship", 0.8),
+            ("THEME", "learning", 0.75),
+            ("THEME", "animals", 0.4),
+            ("THEME", "music", 0.3),
+            ("MOOD", "heartwarming", 0.6),
+            ("MOOD", "lighthearted", 0.6),
+            ("AUDIENCE", "kids", 0.95),
+        ),
+        countries=(("US", 40), ("GB", 20), ("CA", 15), ("FR", 10), ("KR", 10), ("AU", 5)),
+        ratings=(("TV-Y", 75), ("TV-Y7", 25)),
+        cast_size=(2, 6),
+        directors=(0.5, 0.5, 0.0),
+        title_patterns=(
+            "{first} and Friends",
+            "{adj} {animal}",
+            "{animal} Town",
+            "The {adj} {noun}",
+            "Little {animal}",
+        ),
+        protagonists=(
+            she("a curious little bunny"),
+            he("a tiny dinosaur who loves to dance"),
+            they("a team of rescue trucks"),
+            she("an inventive young robot"),
+            he("a singing octopus"),
+        ),
+        slots={
+            "form": ("preschool series", "gentle animated series", "sing-along series"),
+            "setting": (
+                "a colorful seaside village",
+                "a cozy treehouse town",
+                "a busy toy workshop",
+                "a rainbow-colored city of friendly machines",
+            ),
+            "incident": (
+                "a new friend moves into the neighborhood",
+                "a big storm mixes up the whole town",
+                "a surprise party needs planning",
+                "a lost kite lands in the garden",
+            ),
+            "goal": (
+                "solve everyday problems with teamwork and kindness",
+                "learn about shapes, colors and sharing",
+                "help the neighbors in need",
+            ),
+            "complication": (
+                "things don't always go as planned",
+                "there's always a new surprise around the corner",
+            ),
+            "arc": (
+                "explores the world with a song in {poss} heart and a friend by {poss} side",
+                "discovers that every problem is easier to solve together",
+                "turns every day into a little adventure",
+            ),
+            "animal": _words("Bunny, Dino, Octopus, Puppy, Kitten, Duckling, Bear Cub, Piglet"),
+            "noun": ("Treehouse", "Rescue Squad", "Band", "Garden", "Playground", "Express"),
+            "adj": ("Happy", "Busy", "Tiny", "Bouncy", "Sunny", "Wiggly"),
+        },
+    ),
+    Archetype(
+        key="standup_special",
+        label="Stand-Up Comedy Specials",
+        kind="MOVIE",
+        share=3.0,
+        audience="adults",
+        genres=("Stand-Up Comedy",),
+        tags=_tags(
+            ("THEME", "relationships", 0.6),
+            ("THEME", "parenting", 0.45),
+            ("THEME", "cultural identity", 0.5),
+            ("THEME", "fame", 0.25),
+            ("MOOD", "irreverent", 0.8),
+            ("MOOD", "witty", 0.7),
+            ("AUDIENCE", "adults", 0.7),
+        ),
+        countries=(
+            ("US", 65),
+            ("GB", 10),
+            ("IN", 8),
+            ("MX", 5),
+            ("NG", 4),
+            ("AU", 5),
+            ("CA", 5),
+            ("BR", 4),
+            ("KR", 2),
+            ("AR", 2),
+        ),
+        ratings=(("TV-MA", 60), ("TV-14", 20), ("NR", 10), ("R", 10)),
+        coproduction=0.0,
+        runtime=(55, 80),
+        cast_size=(1, 1),
+        directors=(0.1, 0.9, 0.0),
+        title_patterns=(
+            "{lead}: {bitname}",
+            "{lead}: {bitname}",
+            "{lead} Live in {city}",
+        ),
+        templates=(
+            "{lead} {performs} in {venue}, riffing on {topic} and {topic2}.",
+            "In this stand-up special, {lead} takes aim at {topic}, {topic2} and {bit}.",
+            "Filmed live in {city}, {lead}'s {form} tackles {topic} and {bit}.",
+            "{lead} returns to the stage with candid takes on {topic}, {topic2} and {bit}.",
+        ),
+        slots={
+            "form": ("comedy special", "first hour-long special", "new stand-up special"),
+            "performs": ("takes the stage", "holds court", "lets loose", "comes out swinging"),
+            "venue": (
+                "a packed theater in {city}",
+                "{poss} hometown of {city}",
+                "a sold-out arena",
+                "an intimate comedy club",
+            ),
+            "topic": (
+                "modern dating",
+                "parenthood",
+                "growing up with immigrant parents",
+                "turning forty",
+                "social media",
+                "therapy",
+                "marriage",
+                "{poss} overbearing mother",
+                "wellness culture",
+                "family group chats",
+                "office life",
+                "getting older",
+            ),
+            "bit": (
+                "a very bad camping trip",
+                "the worst wedding toast in history",
+                "an unforgettable encounter with airport security",
+                "a disastrous family vacation",
+                "a doomed attempt at a juice cleanse",
+                "the time {poss} dad joined a dating app",
+            ),
+            "bitname": _words(
+                "Unfiltered, No Apologies, Mother Issues, Grown-Up-ish, Overthinking It, Still "
+                "Here, Too Much, Dad Jokes, Late Bloomer, Everybody Relax, Off Script, Hometown "
+                "Hero, Mixed Signals, Bad Influence, Working On It"
+            ),
+        },
+    ),
+    Archetype(
+        key="cooking_competition",
+        label="Cooking Competition Shows",
+        kind="SHOW",
+        share=1.2,
+        audience="family",
+        genres=("Reality TV",),
+        tags=_tags(
+            ("THEME", "competition", 0.9),
+            ("THEME", "food", 0.9),
+            ("MOOD", "feel-good", 0.6),
+            ("MOOD", "lighthearted", 0.45),
+            ("SETTING", "kitchen", 0.7),
+            ("AUDIENCE", "family", 0.5),
+        ),
+        countries=(
+            ("US", 45),
+            ("GB", 15),
+            ("MX", 8),
+            ("KR", 8),
+            ("AU", 10),
+            ("IN", 6),
+            ("FR", 5),
+            ("BR", 3),
+        ),
+        ratings=(("TV-PG", 55), ("TV-G", 30), ("TV-14", 15)),
+        coproduction=0.03,
+        cast_size=(1, 4),
+        directors=(0.7, 0.3, 0.0),
+        title_patterns=(
+            "{noun} Wars",
+            "{adj} Kitchen",
+            "The {noun} Showdown",
+            "Cook Off: {city}",
+            "{noun} Masters",
+            "The Great {city} {noun} Battle",
+        ),
+        templates=(
+            "{contestants} compete in {challenge} for {prize} in this {form}.",
+            "In this {form}, {contestants} face {challenge}, judged by {judges}.",
+            "Hosted by {lead}, this {form} pits {contestants} against {challenge}.",
+            "{contestants} battle through {challenge}, with {judges} deciding who takes home "
+            "{prize}.",
+        ),
+        slots={
+            "form": ("cooking competition", "baking competition series", "culinary reality show"),
+            "contestants": (
+                "twelve talented home cooks",
+                "amateur bakers from across {country}",
+                "rising professional chefs",
+                "eight hopelessly clumsy home bakers",
+                "street-food vendors from {city}",
+                "rival pastry chefs",
+            ),
+            "challenge": (
+                "high-stakes culinary challenges",
+                "themed bake-offs",
+                "mystery-box showdowns",
+                "outrageous dessert challenges",
+                "a series of races against the clock",
+            ),
+            "prize": (
+                "a cash prize",
+                "the title of best home cook",
+                "a spot in a famous restaurant",
+                "a golden whisk",
+            ),
+            "judges": (
+                "a panel of celebrated chefs",
+                "a notoriously tough critic",
+                "a trio of Michelin-starred judges",
+            ),
+            "noun": _words(
+                "Pastry, Grill, Street Food, Dessert, Dumpling, Spice, Noodle, Cake, Taco, Barbecue"
+            ),
+            "adj": ("Hot", "Sweet", "Burnt", "Perfect", "Sizzling", "Fiery", "Secret"),
+        },
+    ),
+    Archetype(
+        key="sports_underdog",
+        label="Sports Underdog Dramas",
+        kind="MOVIE",
+        share=3.0,
+        audience="family",
+        genres=("Sports Movies", "Dramas", "Comedies"),
+        tags=_tags(
+            ("THEME", "underdog", 0.9),
+            ("THEME", "teamwork", 0.7),
+            ("THEME", "redemption", 0.5),
+            ("MOOD", "inspiring", 0.8),
+            ("MOOD", "heartwarming", 0.4),
+            ("SETTING", "stadium", 0.4),
+            ("SETTING", "small town", 0.3),
+            ("FORMAT", "based on a true story", 0.4),
+            ("AUDIENCE", "family", 0.5),
+        ),
+        countries=(
+            ("US", 52),
+            ("GB", 10),
+            ("IN", 12),
+            ("BR", 8),
+            ("AR", 5),
+            ("MX", 5),
+            ("AU", 5),
+            ("FR", 4),
+            ("KR", 3),
+            ("NG", 3),
+        ),
+        ratings=(("PG-13", 60), ("PG", 30), ("TV-PG", 10)),
+        runtime=(95, 135),
+        cast_size=(4, 8),
+        title_patterns=("{adj} {noun}", "The {noun}", "Home {noun}", "The {adj} {noun}"),
+        protagonists=(
+            he("a washed-up boxing coach"),
+            she("a teenage girl who wants to play on the boys' team"),
+            he("a former soccer star"),
+            she("a village girl with a gift for cricket"),
+            he("a janitor with a secret talent for basketball"),
+            they("a scrappy youth team from the wrong side of town"),
+        ),
+        slots={
+            "form": ("inspiring sports drama", "underdog sports story", "rousing sports movie"),
+            "setting": (
+                "a struggling mill town",
+                "a dusty village on the outskirts of {city}",
+                "a rundown gym in {city}",
+                "a high school with no budget and no wins",
+            ),
+            "incident": (
+                "the local team is about to be disbanded",
+                "a scout spots {obj} playing on a dirt field",
+                "an old rival challenges the team to a rematch",
+                "a career-ending injury forces {obj} to start over",
+            ),
+            "goal": (
+                "lead a ragtag team to the national championship",
+                "make it to the Olympics",
+                "win one last title",
+                "prove that girls can play too",
+            ),
+            "complication": (
+                "money, injuries and self-doubt pile up",
+                "the odds are stacked impossibly high",
+                "a powerful rival team will do anything to win",
+            ),
+            "arc": (
+                "turns a season of humiliating defeats into a shot at glory",
+                "trains for the fight of {poss} life",
+                "learns that winning isn't everything",
+            ),
+            "noun": _words(
+                "Comeback, Underdogs, Final Whistle, Fastball, Knockout, Long Shot, Golden Goal, "
+                "Match Point, Sprint, Game Day, Run"
+            ),
+            "adj": ("Unbeaten", "Unlikely", "Last", "Raging", "Big", "Second"),
+        },
+    ),
+    Archetype(
+        key="indian_musical_romance",
+        label="Indian Musical Romances",
+        kind="MOVIE",
+        share=3.2,
+        audience="adults",
+        genres=("Romantic Movies", "Music & Musicals", "Dramas"),
+        tags=_tags(
+            ("THEME", "family expectations", 0.8),
+            ("THEME", "first love", 0.6),
+            ("THEME", "arranged marriage", 0.5),
+            ("MOOD", "romantic", 0.8),
+            ("MOOD", "emotional", 0.5),
+            ("MOOD", "feel-good", 0.35),
+            ("SETTING", "big city", 0.3),
+            ("AUDIENCE", "adults", 0.4),
+        ),
+        countries=(("IN", 100),),
+        ratings=(("PG-13", 45), ("TV-14", 35), ("PG", 10), ("TV-PG", 10)),
+        coproduction=0.05,
+        runtime=(120, 170),
+        cast_size=(5, 8),
+        title_patterns=(
+            "{hiword}",
+            "{hiword} in {city}",
+            "{hiword} Express",
+            "The {adj} Wedding",
+            "{first} Weds {first2}",
+        ),
+        protagonists=(
+            she("a free-spirited architect"),
+            he("a shy music teacher"),
+            she("a bride-to-be with cold feet"),
+            he("the heir to a textile empire"),
+            she("an aspiring playback singer"),
+            he("a small-town boy who moves to {city}"),
+        ),
+        slots={
+            "form": ("musical romance", "romantic drama", "song-filled romantic comedy"),
+            "setting": (
+                "the colorful lanes of {city}",
+                "a desert palace in Rajasthan",
+                "a hill station in the monsoon",
+                "the film studios of {city}",
+            ),
+            "incident": (
+                "two families arrange a match that neither bride nor groom wants",
+                "a chance meeting on a train changes everything",
+                "a week-long wedding brings old sweethearts together",
+                "{poss} childhood sweetheart returns from London",
+            ),
+            "goal": (
+                "follow {poss} heart without breaking {poss} family's",
+                "win over a disapproving father",
+                "make it as a singer in {city}",
+                "call off a wedding without causing a scandal",
+            ),
+            "complication": (
+                "family honor stands in the way",
+                "a misunderstanding spirals out of control",
+                "an old rivalry between the two families flares up",
+            ),
+            "arc": (
+                "falls for a free spirit in a whirlwind of weddings, songs and family drama",
+                "must choose between duty and love as the wedding day draws near",
+                "rediscovers a first love against the wishes of two stubborn families",
+            ),
+            "hiword": _words(
+                "Ishq, Dil Se Dil, Pyaar Ka Safar, Saath Saath, Baarish, Safar, Rang De Rang, "
+                "Sapna, Dulhan, Mohabbat, Junoon, Khwaab"
+            ),
+            "adj": ("Big Fat", "Runaway", "Monsoon", "Secret", "Second", "Royal"),
+        },
+    ),
+    Archetype(
+        key="turkish_romance_drama",
+        label="Turkish Romantic Dramas",
+        kind="SHOW",
+        share=1.1,
+        audience="adults",
+        genres=("Romantic TV Shows", "TV Dramas"),
+        tags=_tags(
+            ("THEME", "forbidden love", 0.8),
+            ("THEME", "class divide", 0.6),
+            ("THEME", "family secrets", 0.55),
+            ("THEME", "revenge", 0.35),
+            ("MOOD", "romantic", 0.8),
+            ("MOOD", "emotional", 0.6),
+            ("SETTING", "seaside", 0.35),
+            ("SETTING", "big city", 0.4),
+            ("AUDIENCE", "adults", 0.5),
+        ),
+        countries=(("TR", 100),),
+        ratings=(("TV-14", 65), ("TV-MA", 25), ("TV-PG", 10)),
+        coproduction=0.02,
+        cast_size=(5, 8),
+        title_patterns=(
+            "{adj} {noun}",
+            "The {noun} of {city}",
+            "{first}'s {noun}",
+            "Love in {city}",
+            "The {adj} {noun}",
+        ),
+        protagonists=(
+            she("a seamstress from a poor neighborhood"),
+            he("the ruthless heir to a shipping empire"),
+            she("an ambitious young architect"),
+            he("a fisherman's son"),
+            she("a runaway bride"),
+        ),
+        slots={
+            "form": ("sweeping romantic drama", "passionate family saga", "Turkish drama"),
+            "setting": (
+                "a seaside mansion on the Bosphorus",
+                "the old quarters of {city}",
+                "a wealthy family's summer house on the Aegean",
+            ),
+            "incident": (
+                "a forced marriage unites two feuding families",
+                "a car accident binds {poss} fate to a stranger's",
+                "a contract marriage is proposed to save the family company",
+                "a long-lost daughter returns to claim an inheritance",
+            ),
+            "goal": (
+                "protect {poss} family from ruin",
+                "take revenge on the family that destroyed {poss} father",
+                "keep a forbidden love secret",
+            ),
+            "complication": (
+                "love and revenge become impossible to separate",
+                "a jealous matriarch schemes in the shadows",
+                "the past returns with devastating force",
+            ),
+            "arc": (
+                "is drawn into a passionate, forbidden romance across a deep class divide",
+                "falls for the son of the man who ruined {poss} family",
+            ),
+            "noun": _words("Promise, Storm, Oath, Wound, Mansion, Tide, Fate, Secret, Debt"),
+            "adj": ("Bitter", "Forbidden", "Endless", "Stolen", "Burning", "Broken"),
+        },
+    ),
+    Archetype(
+        key="latin_crime_saga",
+        label="Latin American Crime Sagas",
+        kind="SHOW",
+        share=1.4,
+        audience="adults",
+        genres=("Crime TV Shows", "Spanish-Language TV Shows", "TV Dramas"),
+        tags=_tags(
+            ("THEME", "organized crime", 0.9),
+            ("THEME", "power struggle", 0.7),
+            ("THEME", "corruption", 0.6),
+            ("THEME", "revenge", 0.45),
+            ("MOOD", "gritty", 0.75),
+            ("MOOD", "dark", 0.55),
+            ("SETTING", "big city", 0.5),
+            ("FORMAT", "based on a true story", 0.3),
+            ("AUDIENCE", "adults", 0.5),
+        ),
+        countries=(("MX", 40), ("CO", 30), ("AR", 15), ("ES", 10), ("CL", 5)),
+        ratings=(("TV-MA", 90), ("TV-14", 10)),
+        coproduction=0.08,
+        cast_size=(5, 8),
+        title_patterns=("{esword}", "{esword} de {city}", "The {adj} {noun}"),
+        protagonists=(
+            she("a cartel boss's widow"),
+            he("a federal informant"),
+            he("a small-time smuggler with big ambitions"),
+            she("an incorruptible federal agent"),
+            he("a young lawyer from the barrio"),
+        ),
+        slots={
+            "form": ("crime saga", "gritty crime drama", "cartel thriller"),
+            "setting": (
+                "the lawless borderlands",
+                "the mountains outside {city}",
+                "the slums and penthouses of {city}",
+                "a port run by smugglers",
+            ),
+            "incident": (
+                "a shipment goes missing and a war erupts between rival cartels",
+                "{poss} husband is assassinated in broad daylight",
+                "a presidential candidate makes a secret deal",
+                "a deal with the authorities turns {obj} into a target",
+            ),
+            "goal": (
+                "seize control of the empire",
+                "bring down the most wanted man in the country",
+                "protect {poss} family from both sides of the law",
+                "take revenge on the men who ordered the hit",
+            ),
+            "complication": (
+                "allies and enemies switch sides overnight",
+                "every victory makes {obj} more enemies",
+                "the government is as dangerous as the cartels",
+            ),
+            "arc": (
+                "rises from nothing to rule a criminal empire, and learns the price of power",
+                "walks a razor's edge between the cartels and the law",
+            ),
+            "esword": _words(
+                "El Patrón, La Jefa, Frontera, Sangre y Oro, El Heredero, La Ruta, Cenizas, El "
+                "Silencio, La Sombra, Contrabando, El Juramento, La Plaza"
+            ),
+            "noun": ("Cartel", "Border", "Kingpin", "Route", "Empire"),
+            "adj": ("Narrow", "Bloody", "Last", "Golden", "Lawless"),
+        },
+    ),
+    Archetype(
+        key="korean_romcom",
+        label="Korean Romantic Comedies",
+        kind="SHOW",
+        share=1.7,
+        audience="adults",
+        genres=("Korean TV Shows", "Romantic TV Shows", "TV Comedies"),
+        tags=_tags(
+            ("THEME", "fake relationship", 0.6),
+            ("THEME", "workplace romance", 0.6),
+            ("THEME", "first love", 0.5),
+            ("THEME", "second chances", 0.35),
+            ("MOOD", "romantic", 0.85),
+            ("MOOD", "heartwarming", 0.6),
+            ("MOOD", "quirky", 0.45),
+            ("SETTING", "office", 0.45),
+            ("SETTING", "big city", 0.45),
+            ("FORMAT", "based on a webtoon", 0.3),
+            ("AUDIENCE", "adults", 0.4),
+        ),
+        countries=(("KR", 100),),
+        ratings=(("TV-14", 60), ("TV-PG", 35), ("TV-MA", 5)),
+        coproduction=0.02,
+        cast_size=(4, 8),
+        title_patterns=(
+            "{adj} {noun}",
+            "My {adj} {noun}",
+            "Love in {city}",
+            "The {noun} Next Door",
+            "{first}'s {adj} {noun}",
+        ),
+        protagonists=(
+            she("an overworked webtoon artist"),
+            he("an arrogant chaebol heir"),
+            she("a contract employee at a cosmetics giant"),
+            he("a former idol turned chef"),
+            she("a matchmaker who has never been in love"),
+            he("a cold-hearted CEO"),
+        ),
+        slots={
+            "form": ("romantic comedy", "swoony K-drama", "feel-good K-drama"),
+            "setting": (
+                "a glossy cosmetics company in {city}",
+                "a seaside village on Jeju Island",
+                "a struggling fried chicken restaurant",
+                "a broadcasting station in {city}",
+            ),
+            "incident": (
+                "a drunken night out ends with a contract marriage",
+                "{poss} first love becomes {poss} new boss",
+                "a blind date mix-up leads to a fake engagement",
+                "an accidental kiss goes viral",
+            ),
+            "goal": (
+                "pretend to be half of a couple for three months",
+                "save {poss} family's restaurant",
+                "keep {poss} identity secret at work",
+                "land a dream job without falling for the boss",
+            ),
+            "complication": (
+                "fake feelings start to feel very real",
+                "a jealous ex-fiancée returns from abroad",
+                "the two families have a decades-old grudge",
+            ),
+            "arc": (
+                "agrees to a fake relationship that turns into something real",
+                "rediscovers first love in the most unlikely place",
+            ),
+            "noun": _words(
+                "Boss, Neighbor, Contract, Romance, Secretary, Proposal, Roommate, Match, Spring"
+            ),
+            "adj": ("Fake", "Accidental", "Strange", "Sweet", "Lovely", "Unexpected", "Perfect"),
+        },
+    ),
+    Archetype(
+        key="supernatural_horror",
+        label="Supernatural Horror",
+        kind="MOVIE",
+        share=4.0,
+        audience="adults",
+        genres=("Horror Movies", "Thrillers"),
+        tags=_tags(
+            ("THEME", "haunting", 0.75),
+            ("THEME", "possession", 0.5),
+            ("THEME", "curse", 0.55),
+            ("THEME", "grief", 0.3),
+            ("MOOD", "scary", 0.9),
+            ("MOOD", "dark", 0.6),
+            ("MOOD", "chilling", 0.5),
+            ("SETTING", "haunted house", 0.55),
+            ("SETTING", "countryside", 0.3),
+            ("AUDIENCE", "adults", 0.5),
+        ),
+        countries=(
+            ("US", 58),
+            ("KR", 8),
+            ("JP", 8),
+            ("TH", 8),
+            ("ES", 8),
+            ("MX", 8),
+            ("GB", 5),
+            ("IN", 5),
+            ("PH", 5),
+        ),
+        ratings=(("R", 65), ("PG-13", 25), ("TV-MA", 10)),
+        runtime=(85, 110),
+        cast_size=(3, 7),
+        title_patterns=(
+            "The {noun}",
+            "{noun}",
+            "Don't {dont}",
+            "The {adj} {noun}",
+            "{noun} House",
+        ),
+        protagonists=(
+            she("a grieving mother"),
+            he("a skeptical paranormal investigator"),
+            she("a nurse on the night shift"),
+            they("a group of friends on a weekend getaway"),
+            he("a young priest"),
+            she("a teenage babysitter"),
+        ),
+        slots={
+            "form": ("supernatural horror", "slow-burn chiller", "terrifying horror movie"),
+            "setting": (
+                "a remote farmhouse",
+                "a crumbling hospital ward",
+                "a centuries-old convent",
+                "an apartment block in {city}",
+                "a village where no one speaks of the old well",
+            ),
+            "incident": (
+                "{poss} family moves into a house with a violent past",
+                "a séance goes horribly wrong",
+                "a cursed video begins to spread online",
+                "strange voices call out from the baby monitor",
+                "an exorcism is interrupted halfway",
+            ),
+            "goal": (
+                "break a curse before it claims another victim",
+                "protect {poss} daughter from an ancient evil",
+                "survive until sunrise",
+                "uncover what happened to the previous tenants",
+            ),
+            "complication": (
+                "the entity seems to feed on fear",
+                "no one believes the warnings",
+                "the house has no intention of letting anyone leave",
+                "the evil is already inside",
+            ),
+            "arc": (
+                "uncovers a terrifying secret buried beneath the floorboards",
+                "is pursued by a malevolent presence that won't let go",
+                "begins to suspect that the haunting is coming from within",
+            ),
+            "dont": _words(
+                "Look Back, Open the Door, Answer, Turn Off the Lights, Say Her Name, Go to Sleep, "
+                "Let Them In"
+            ),
+            "noun": _words(
+                "Haunting, Offering, Possession, Well, Curse, Whisper, Vessel, Ritual, Hollow, "
+                "Visitor, Lullaby, Attic"
+            ),
+            "adj": ("Unholy", "Hungry", "Ninth", "Silent", "Pale", "Nameless"),
+        },
+    ),
+    Archetype(
+        key="nature_documentary",
+        label="Nature Documentaries",
+        kind="MOVIE",
+        share=1.8,
+        audience="family",
+        genres=("Documentaries",),
+        tags=_tags(
+            ("THEME", "wildlife", 0.9),
+            ("THEME", "climate change", 0.5),
+            ("THEME", "survival", 0.4),
+            ("MOOD", "awe-inspiring", 0.85),
+            ("MOOD", "inspiring", 0.3),
+            ("SETTING", "jungle", 0.3),
+            ("SETTING", "island", 0.25),
+            ("AUDIENCE", "family", 0.7),
+        ),
+        countries=(("GB", 45), ("US", 35), ("FR", 8), ("DE", 5), ("AU", 5), ("CA", 2)),
+        ratings=(("G", 30), ("PG", 30), ("TV-G", 25), ("TV-PG", 15)),
+        runtime=(75, 100),
+        cast_size=(1, 1),
+        title_patterns=(
+            "Our {adj} {noun}",
+            "The {adj} {noun}",
+            "Kingdom of the {noun}",
+            "{place}: {adj} {noun}",
+            "Wild {place}",
+        ),
+        templates=(
+            "{lead} narrates this {form} about {subject}, {angle}.",
+            "From {place} to {place2}, this {form} follows {subject} as {event}.",
+            "This {form} captures {subject} in {place}, {angle}.",
+            "Narrated by {lead}, this {form} follows {subject} through a year in {place}.",
+        ),
+        slots={
+            "form": ("nature documentary", "wildlife documentary", "breathtaking documentary"),
+            "subject": (
+                "a family of snow leopards",
+                "the great migration of wildebeest",
+                "the secret lives of octopuses",
+                "a coral reef on the brink",
+                "the last wild tigers",
+                "orcas learning to hunt",
+                "a colony of emperor penguins",
+                "the fireflies of a disappearing forest",
+            ),
+            "place": _words(
+                "the Arctic, the Amazon, the Serengeti, the Great Barrier Reef, the Himalayas, the "
+                "deep ocean, Borneo, Patagonia"
+            ),
+            "angle": (
+                "revealing behavior never before caught on camera",
+                "capturing a fragile world on the edge",
+                "charting a season of births and losses",
+                "showing how a warming planet is rewriting the rules of survival",
+            ),
+            "event": (
+                "the seasons turn",
+                "the ice begins to melt",
+                "a new generation fights to survive",
+                "drought grips the land",
+            ),
+            "noun": _words(
+                "Ocean, Ice, Forest, Reef, Tide, Savanna, Planet, Mountain, River, Jungle"
+            ),
+            "adj": ("Hidden", "Living", "Wild", "Frozen", "Vanishing", "Secret", "Last"),
+        },
+    ),
+    Archetype(
+        key="music_documentary",
+        label="Music Documentaries",
+        kind="MOVIE",
+        share=1.4,
+        audience="adults",
+        genres=("Documentaries", "Music & Musicals"),
+        tags=_tags(
+            ("THEME", "music", 0.9),
+            ("THEME", "fame", 0.7),
+            ("THEME", "ambition", 0.4),
+            ("MOOD", "inspiring", 0.5),
+            ("MOOD", "intimate", 0.6),
+            ("MOOD", "nostalgic", 0.35),
+            ("SETTING", "1990s", 0.2),
+            ("SETTING", "1980s", 0.2),
+            ("AUDIENCE", "adults", 0.3),
+        ),
+        countries=(
+            ("US", 45),
+            ("GB", 20),
+            ("BR", 8),
+            ("KR", 8),
+            ("FR", 5),
+            ("MX", 5),
+            ("NG", 5),
+            ("JP", 4),
+        ),
+        ratings=(("PG-13", 30), ("R", 20), ("TV-14", 25), ("TV-MA", 15), ("NR", 10)),
+        runtime=(80, 115),
+        cast_size=(1, 3),
+        title_patterns=("{lead}: {phrase}", "{adj} {noun}", "{lead}: {adj} {noun}"),
+        templates=(
+            "This {form} follows {lead}, {subject}, {journey}, with {access}.",
+            "{lead} opens up about {topic} in this {form}, featuring {access}.",
+            "With {access}, this {form} follows {lead}, {subject}, {journey}.",
+        ),
+        slots={
+            "form": ("music documentary", "concert documentary", "revealing documentary"),
+            "subject": (
+                "a reclusive soul singer",
+                "the frontwoman of a legendary punk band",
+                "a teenage pop phenomenon",
+                "a pioneering DJ",
+                "a samba legend",
+                "an Afrobeats superstar",
+                "a K-pop idol",
+            ),
+            "journey": (
+                "on a comeback tour decades in the making",
+                "through the making of a landmark album",
+                "from church choirs to sold-out stadiums",
+                "as a final world tour nears its end",
+            ),
+            "access": (
+                "intimate backstage footage",
+                "never-before-seen archival footage",
+                "candid interviews with bandmates and rivals",
+            ),
+            "topic": (
+                "fame, addiction and reinvention",
+                "the price of overnight success",
+                "grief, faith and the healing power of music",
+                "life on the road",
+            ),
+            "phrase": _words(
+                "Loud and Clear, Encore, Unplugged, All the Way Up, Off the Record, The Last Note, "
+                "Backstage, Homecoming Tour"
+            ),
+            "noun": ("Encore", "Soundcheck", "Tour", "Anthem", "Rhythm", "Stage"),
+            "adj": ("Final", "Endless", "Electric", "Quiet", "Loud"),
+        },
+    ),
+    Archetype(
+        key="dating_reality",
+        label="Dating Reality Shows",
+        kind="SHOW",
+        share=1.1,
+        audience="adults",
+        genres=("Reality TV", "Romantic TV Shows"),
+        tags=_tags(
+            ("THEME", "dating", 0.9),
+            ("THEME", "relationships", 0.6),
+            ("THEME", "competition", 0.45),
+            ("MOOD", "steamy", 0.5),
+            ("MOOD", "lighthearted", 0.5),
+            ("SETTING", "island", 0.4),
+            ("SETTING", "villa", 0.35),
+            ("AUDIENCE", "adults", 0.6),
+        ),
+        countries=(
+            ("US", 40),
+            ("GB", 15),
+            ("BR", 10),
+            ("KR", 10),
+            ("JP", 5),
+            ("AU", 8),
+            ("IN", 5),
+            ("MX", 4),
+            ("ES", 3),
+        ),
+        ratings=(("TV-MA", 50), ("TV-14", 50)),
+        coproduction=0.02,
+        cast_size=(1, 3),
+        directors=(0.85, 0.15, 0.0),
+        title_patterns=(
+            "Love {noun}",
+            "{adj} Island",
+            "The {noun} Villa",
+            "Single in {city}",
+            "Perfect {noun}",
+        ),
+        templates=(
+            "{singles} {premise} in this {form}, but {twist}.",
+            "In this {form}, {singles} {premise}. The catch: {twist}.",
+            "Hosted by {lead}, this {form} follows {singles} who {premise}.",
+        ),
+        slots={
+            "form": ("dating show", "reality dating series", "steamy reality competition"),
+            "singles": (
+                "a dozen hopeful singles",
+                "ten hot-headed exes",
+                "eight single parents",
+                "a group of commitment-phobic singles",
+                "twelve strangers",
+            ),
+            "premise": (
+                "move into a luxury villa in {city}",
+                "must date without ever seeing each other",
+                "swap partners for a week",
+                "compete for a cash prize on a tropical island",
+                "are matched by an algorithm",
+            ),
+            "twist": (
+                "any kiss costs the prize pot",
+                "their exes are about to arrive",
+                "the public decides who stays",
+                "only one couple can leave together",
+            ),
+            "noun": _words(
+                "Lockdown, Experiment, Algorithm, Match, Signal, Contract, Exchange, Switch"
+            ),
+            "adj": ("Hot", "Single", "Secret", "Temptation", "Paradise"),
+        },
+    ),
+    Archetype(
+        key="workplace_sitcom",
+        label="Workplace Sitcoms",
+        kind="SHOW",
+        share=1.4,
+        audience="adults",
+        genres=("TV Comedies",),
+        tags=_tags(
+            ("THEME", "found family", 0.5),
+            ("THEME", "friendship", 0.6),
+            ("THEME", "workplace romance", 0.3),
+            ("THEME", "ambition", 0.3),
+            ("MOOD", "witty", 0.75),
+            ("MOOD", "quirky", 0.6),
+            ("MOOD", "goofy", 0.4),
+            ("SETTING", "office", 0.75),
+            ("SETTING", "hospital", 0.15),
+            ("AUDIENCE", "adults", 0.5),
+        ),
+        countries=(("US", 50), ("GB", 20), ("CA", 8), ("AU", 7), ("IN", 7), ("FR", 4), ("DE", 4)),
+        ratings=(("TV-14", 60), ("TV-MA", 25), ("TV-PG", 15)),
+        cast_size=(5, 8),
+        title_patterns=(
+            "{adj} Shift",
+            "The {noun}",
+            "{noun} Hours",
+            "{city} {noun}",
+            "Staff Only: {city}",
+        ),
+        protagonists=(
+            she("an ambitious new manager"),
+            he("a lovable slacker"),
+            they("the staff of a failing paper company"),
+            she("an overqualified receptionist"),
+            he("a hapless hotel concierge"),
+            they("a crew of misfit firefighters"),
+        ),
+        slots={
+            "form": ("workplace comedy", "mockumentary sitcom", "ensemble comedy"),
+            "setting": (
+                "a struggling branch office in {city}",
+                "a chaotic public hospital",
+                "a budget airline's head office",
+                "a tiny local radio station",
+                "a hotel that has seen better days",
+            ),
+            "incident": (
+                "head office announces mass layoffs",
+                "a documentary crew starts filming the office",
+                "a new boss arrives with terrible ideas",
+                "an office romance goes public",
+            ),
+            "goal": (
+                "keep the branch from closing",
+                "win the regional employee-of-the-month award",
+                "survive another shift without a disaster",
+            ),
+            "complication": (
+                "the coworkers are hopelessly incompetent",
+                "every plan ends in chaos",
+                "head office keeps sending absurd new policies",
+            ),
+            "arc": (
+                "navigates petty rivalries, office romances and misguided team-building retreats",
+                "discovers that coworkers can become a dysfunctional family",
+            ),
+            "noun": _words(
+                "Branch, Front Desk, Night Shift, Break Room, Overtime, Annex, Department, "
+                "Reception, Ward"
+            ),
+            "adj": ("Night", "Graveyard", "Double", "Late", "Early"),
+        },
+    ),
+    Archetype(
+        key="teen_supernatural",
+        label="Teen Supernatural Dramas",
+        kind="SHOW",
+        share=1.4,
+        audience="teens",
+        genres=("Teen TV Shows", "TV Sci-Fi & Fantasy", "TV Mysteries"),
+        tags=_tags(
+            ("THEME", "supernatural powers", 0.75),
+            ("THEME", "secret identity", 0.5),
+            ("THEME", "first love", 0.45),
+            ("THEME", "friendship", 0.45),
+            ("MOOD", "suspenseful", 0.5),
+            ("MOOD", "dark", 0.35),
+            ("SETTING", "high school", 0.6),
+            ("SETTING", "small town", 0.45),
+            ("FORMAT", "based on a book", 0.3),
+            ("AUDIENCE", "teens", 0.85),
+        ),
+        countries=(("US", 60), ("GB", 12), ("CA", 10), ("ES", 6), ("DE", 4), ("BR", 4), ("MX", 4)),
+        ratings=(("TV-14", 80), ("TV-MA", 20)),
+        cast_size=(5, 8),
+        title_patterns=("{adj} {noun}", "The {noun}", "{noun} Academy", "The {adj} {noun}"),
+        protagonists=(
+            she("a teenage witch hiding her powers"),
+            he("a loner who can hear other people's thoughts"),
+            she("a new girl with no memory of her past"),
+            they("a group of teens at a school for the gifted"),
+            he("the son of a vampire hunter"),
+        ),
+        slots={
+            "form": ("supernatural teen drama", "dark teen fantasy", "teen mystery series"),
+            "setting": (
+                "a small town built on an ancient burial ground",
+                "a boarding school for the supernaturally gifted",
+                "a foggy town in the Pacific Northwest",
+                "a high school where nothing is what it seems",
+            ),
+            "incident": (
+                "strange symbols appear carved into the trees around the school",
+                "a comet passes and {poss} powers awaken",
+                "a portal opens in the school basement",
+                "the town's founding families begin to die one by one",
+            ),
+            "goal": (
+                "find out the truth about {poss} powers",
+                "stop an ancient evil from rising",
+                "protect {poss} friends from a secret society",
+                "survive senior year",
+            ),
+            "complication": (
+                "falling in love could expose everything",
+                "the adults in town know more than they admit",
+                "{poss} powers grow harder to control",
+            ),
+            "arc": (
+                "uncovers a hidden world of witches, monsters and centuries-old feuds",
+                "must balance homework, heartbreak and hunting monsters",
+            ),
+            "noun": _words(
+                "Hex, Coven, Moonrise, Witching Hour, Gift, Veil, Chosen, Nightfall, Sigil"
+            ),
+            "adj": ("Wicked", "Hidden", "Cursed", "Gifted", "Strange", "Midnight"),
+        },
+    ),
+    Archetype(
+        key="space_opera_series",
+        label="Space Opera Series",
+        kind="SHOW",
+        share=0.9,
+        audience="adults",
+        genres=("TV Sci-Fi & Fantasy", "TV Dramas", "TV Action & Adventure"),
+        tags=_tags(
+            ("THEME", "space exploration", 0.8),
+            ("THEME", "survival", 0.5),
+            ("THEME", "power struggle", 0.5),
+            ("THEME", "found family", 0.45),
+            ("MOOD", "exciting", 0.6),
+            ("MOOD", "cerebral", 0.35),
+            ("SETTING", "space", 0.95),
+            ("AUDIENCE", "adults", 0.5),
+            ("FORMAT", "based on a book", 0.3),
+        ),
+        countries=(("US", 60), ("GB", 15), ("CA", 15), ("DE", 5), ("KR", 5)),
+        ratings=(("TV-14", 60), ("TV-MA", 40)),
+        cast_size=(5, 8),
+        title_patterns=("The {noun}", "{noun} {noun2}", "{adj} {noun}", "Beyond {noun}"),
+        protagonists=(
+            she("the captain of a salvage freighter"),
+            he("a disgraced fleet commander"),
+            they("the crew of a generation ship"),
+            she("a gifted xenolinguist"),
+            he("a smuggler with a price on his head"),
+        ),
+        slots={
+            "form": ("space opera", "sci-fi drama", "epic space adventure"),
+            "setting": (
+                "a frontier world on the outer rim of a collapsing empire",
+                "the decks of a generation ship three centuries from Earth",
+                "a mining colony on a frozen moon",
+                "a space station at the edge of known space",
+            ),
+            "incident": (
+                "a distress call arrives from a ship lost for a hundred years",
+                "an alien artifact is pulled from an asteroid",
+                "a mutiny leaves {obj} in command",
+                "first contact goes disastrously wrong",
+            ),
+            "goal": (
+                "hold together a fragile crew",
+                "prevent an interplanetary war",
+                "find a habitable world before supplies run out",
+                "decode a message that could change humanity's future",
+            ),
+            "complication": (
+                "the crew's loyalties are divided",
+                "a powerful corporation wants the artifact at any cost",
+                "something followed them aboard",
+            ),
+            "arc": (
+                "leads a ragtag crew across the stars into the heart of a galactic conspiracy",
+                "uncovers a secret that could tear the colonies apart",
+            ),
+            "noun": _words(
+                "Drift, Meridian, Helix, Nova, Vanguard, Orbit, Frontier, Ark, Eclipse, Station"
+            ),
+            "adj": ("Outer", "Dark", "Distant", "Silent", "Lost"),
+        },
+    ),
+    Archetype(
+        key="european_romantic_drama",
+        label="European Romantic Dramas",
+        kind="MOVIE",
+        share=3.0,
+        audience="adults",
+        genres=("Dramas", "Romantic Movies", "Independent Movies"),
+        tags=_tags(
+            ("THEME", "forbidden love", 0.55),
+            ("THEME", "grief", 0.4),
+            ("THEME", "self-discovery", 0.5),
+            ("THEME", "second chances", 0.4),
+            ("MOOD", "bittersweet", 0.75),
+            ("MOOD", "romantic", 0.6),
+            ("MOOD", "intimate", 0.5),
+            ("SETTING", "countryside", 0.4),
+            ("SETTING", "big city", 0.4),
+            ("AUDIENCE", "adults", 0.5),
+        ),
+        countries=(("FR", 45), ("IT", 20), ("ES", 12), ("DE", 10), ("GB", 5), ("SE", 4), ("DK", 4)),
+        ratings=(("R", 35), ("NR", 25), ("PG-13", 30), ("TV-MA", 10)),
+        coproduction=0.2,
+        runtime=(90, 130),
+        cast_size=(3, 7),
+        title_patterns=(
+            "{adj} {noun}",
+            "A {noun} in {city}",
+            "The {noun} of {first}",
+            "{first}",
+            "Summer in {city}",
+            "The Last {noun}",
+        ),
+        protagonists=(
+            she("a widowed translator"),
+            he("a melancholy pianist"),
+            she("a restless art restorer"),
+            he("a retired lighthouse keeper"),
+            she("a young chef returning to her grandmother's village"),
+        ),
+        slots={
+            "form": ("romantic drama", "bittersweet drama", "intimate character study"),
+            "setting": (
+                "a rooftop apartment in {city}",
+                "a crumbling villa on the coast",
+                "a vineyard during the harvest",
+                "a small hotel on an island in the off-season",
+            ),
+            "incident": (
+                "a stranger moves into the apartment across the courtyard",
+                "a forgotten love letter surfaces in an antique desk",
+                "a funeral brings old lovers face to face",
+                "{poss} marriage quietly falls apart",
+            ),
+            "goal": (
+                "decide what to do with the rest of {poss} life",
+                "finish the opera {poss} late partner left behind",
+                "reconnect with an estranged daughter",
+            ),
+            "complication": (
+                "desire and duty pull in opposite directions",
+                "the past keeps intruding on the present",
+                "a summer can't last forever",
+            ),
+            "arc": (
+                "embarks on an affair that reawakens long-dormant feelings",
+                "rediscovers the pleasures of life over one unforgettable summer",
+            ),
+            "noun": _words(
+                "Summer, Letter, Affair, Harvest, Courtyard, Vineyard, Silence, Portrait, Season, "
+                "Tango"
+            ),
+            "adj": ("Late", "Quiet", "Brief", "Tender", "Wild", "Lost"),
+        },
+    ),
+    Archetype(
+        key="war_drama",
+        label="War Dramas",
+        kind="MOVIE",
+        share=2.5,
+        audience="adults",
+        genres=("Dramas", "Action & Adventure"),
+        tags=_tags(
+            ("THEME", "war", 0.9),
+            ("THEME", "sacrifice", 0.65),
+            ("THEME", "survival", 0.5),
+            ("THEME", "courage", 0.4),
+            ("MOOD", "emotional", 0.55),
+            ("MOOD", "gritty", 0.6),
+            ("SETTING", "World War II", 0.6),
+            ("FORMAT", "based on a true story", 0.55),
+            ("AUDIENCE", "adults", 0.5),
+        ),
+        countries=(
+            ("US", 38),
+            ("GB", 20),
+            ("DE", 15),
+            ("FR", 10),
+            ("KR", 10),
+            ("IT", 5),
+            ("IN", 5),
+            ("TR", 5),
+        ),
+        ratings=(("R", 60), ("PG-13", 35), ("TV-MA", 5)),
+        era=(1975, LAST_YEAR),
+        recency=10.0,
+        runtime=(110, 170),
+        cast_size=(4, 8),
+        title_patterns=(
+            "The {noun}",
+            "{noun} of {noun2}",
+            "{adj} {noun}",
+            "Beyond the {noun}",
+            "The Last {noun}",
+        ),
+        protagonists=(
+            he("a young conscript"),
+            she("a nurse on the front line"),
+            he("a reluctant officer"),
+            she("a codebreaker"),
+            they("a platoon cut off behind enemy lines"),
+            he("a village doctor"),
+        ),
+        slots={
+            "form": ("war drama", "harrowing war epic", "wartime drama"),
+            "setting": (
+                "the trenches of the Western Front",
+                "occupied Paris",
+                "a besieged mountain town",
+                "the frozen front lines of a forgotten war",
+                "a field hospital behind enemy lines",
+            ),
+            "incident": (
+                "{poss} unit is ambushed and scattered",
+                "a downed pilot is found in the woods",
+                "orders arrive for an impossible mission",
+                "the town is occupied overnight",
+            ),
+            "goal": (
+                "lead the survivors back to safety",
+                "deliver a message that could save thousands of lives",
+                "hide a family from the occupying army",
+                "hold the bridge until reinforcements arrive",
+            ),
+            "complication": (
+                "the enemy is closing in from every side",
+                "trust is a luxury no one can afford",
+                "the cost of survival is higher than anyone imagined",
+            ),
+            "arc": (
+                "endures the horrors of the front with nothing but loyalty to {poss} comrades",
+                "faces an impossible choice between duty and conscience",
+            ),
+            "noun": _words(
+                "Line, Bridge, Front, Fortress, Trench, Winter, Ridge, Sky, Crossing, Dawn"
+            ),
+            "adj": ("Iron", "Last", "Long", "Frozen", "Bitter", "Burning"),
+        },
+    ),
+    Archetype(
+        key="arabic_family_comedy",
+        label="Arabic Family Comedies",
+        kind="MOVIE",
+        share=1.5,
+        audience="family",
+        genres=("Comedies", "Dramas", "Romantic Movies"),
+        tags=_tags(
+            ("THEME", "marriage", 0.7),
+            ("THEME", "family expectations", 0.75),
+            ("THEME", "family secrets", 0.3),
+            ("MOOD", "feel-good", 0.6),
+            ("MOOD", "goofy", 0.5),
+            ("MOOD", "heartwarming", 0.5),
+            ("SETTING", "big city", 0.45),
+            ("AUDIENCE", "family", 0.5),
+        ),
+        countries=(("EG", 75), ("LB", 10), ("JO", 8), ("AE", 7)),
+        ratings=(("PG-13", 45), ("TV-14", 35), ("PG", 20)),
+        coproduction=0.04,
+        runtime=(90, 120),
+        cast_size=(4, 8),
+        title_patterns=(
+            "{first}'s Wedding",
+            "The {adj} {noun}",
+            "{noun} in {city}",
+            "Mabrouk, {first}!",
+        ),
+        protagonists=(
+            he("a hapless groom-to-be"),
+            she("a bride who wants a small wedding"),
+            he("a retired army officer"),
+            she("a divorced mother of three"),
+            he("a struggling taxi driver"),
+        ),
+        slots={
+            "form": ("family comedy", "warm-hearted comedy", "wedding comedy"),
+            "setting": (
+                "a crowded apartment building in {city}",
+                "a seaside resort in the summer",
+                "a family-run bakery in old {city}",
+            ),
+            "incident": (
+                "two families discover their wedding dates clash",
+                "a relative arrives from abroad with a shocking announcement",
+                "a winning lottery ticket goes missing",
+                "the family matriarch decides to remarry",
+            ),
+            "goal": (
+                "pull off a wedding without bankrupting the family",
+                "find the missing lottery ticket before the deadline",
+                "win the approval of {poss} future in-laws",
+            ),
+            "complication": (
+                "the neighbors can't stop meddling",
+                "every lie creates two more",
+                "the in-laws turn out to be impossible",
+            ),
+            "arc": (
+                "juggles meddling relatives, a runaway goat and a wedding that refuses to go "
+                "to plan",
+                "learns that family chaos is its own kind of love",
+            ),
+            "noun": ("Wedding", "Lottery", "Groom", "Honeymoon", "Neighbors", "Inheritance"),
+            "adj": ("Big", "Crazy", "Lucky", "Noisy", "Happy"),
+        },
+    ),
+    Archetype(
+        key="filipino_romance",
+        label="Filipino Romantic Dramas",
+        kind="MOVIE",
+        share=1.5,
+        audience="adults",
+        genres=("Romantic Movies", "Dramas", "Comedies"),
+        tags=_tags(
+            ("THEME", "second chances", 0.65),
+            ("THEME", "first love", 0.55),
+            ("THEME", "heartbreak", 0.5),
+            ("MOOD", "romantic", 0.8),
+            ("MOOD", "bittersweet", 0.55),
+            ("SETTING", "big city", 0.35),
+            ("SETTING", "seaside", 0.35),
+            ("AUDIENCE", "adults", 0.4),
+        ),
+        countries=(("PH", 100),),
+        ratings=(("PG-13", 55), ("TV-14", 25), ("R", 10), ("PG", 10)),
+        coproduction=0.03,
+        runtime=(95, 125),
+        cast_size=(3, 7),
+        title_patterns=(
+            "One More {noun}",
+            "The {adj} {noun}",
+            "{noun} in {city}",
+            "Before the {noun}",
+            "{first} and {first2}",
+        ),
+        protagonists=(
+            she("an overseas worker home for a short vacation"),
+            he("a struggling jeepney driver"),
+            she("a call center agent on the night shift"),
+            he("a heartbroken surfer"),
+            she("a wedding planner who doesn't believe in love"),
+        ),
+        slots={
+            "form": ("romantic drama", "bittersweet romance", "hugot romance"),
+            "setting": (
+                "the busy streets of {city}",
+                "a surf town in Siargao",
+                "the pine-covered hills of Baguio",
+                "a call center that never sleeps",
+            ),
+            "incident": (
+                "an ex reappears on the eve of {poss} wedding",
+                "a chance encounter on a ferry turns into a week of adventures",
+                "a job offer abroad forces a difficult choice",
+            ),
+            "goal": (
+                "decide between love and a better life abroad",
+                "win back the one who got away",
+                "move on from a painful breakup",
+            ),
+            "complication": (
+                "timing is never on their side",
+                "family obligations come first",
+                "old wounds refuse to heal",
+            ),
+            "arc": (
+                "rediscovers love and heartbreak over one unforgettable summer",
+                "learns that some love stories deserve a second chapter",
+            ),
+            "noun": _words("Goodbye, Summer, Sunset, Tide, Rain, Promise, Chance, Ferry, Chapter"),
+            "adj": ("Last", "Second", "Long", "Broken", "Borrowed"),
+        },
+    ),
+    Archetype(
+        key="classic_action",
+        label="Classic Action Movies",
+        kind="MOVIE",
+        share=2.0,
+        audience="adults",
+        genres=("Classic Movies", "Action & Adventure", "Thrillers"),
+        tags=_tags(
+            ("THEME", "revenge", 0.7),
+            ("THEME", "organized crime", 0.45),
+            ("THEME", "redemption", 0.35),
+            ("MOOD", "exciting", 0.75),
+            ("MOOD", "gritty", 0.55),
+            ("MOOD", "nostalgic", 0.3),
+            ("SETTING", "1980s", 0.6),
+            ("SETTING", "big city", 0.5),
+            ("AUDIENCE", "adults", 0.5),
+        ),
+        countries=(("US", 60), ("HK", 20), ("IT", 8), ("FR", 7), ("GB", 5)),
+        ratings=(("R", 65), ("PG-13", 20), ("PG", 10), ("NR", 5)),
+        era=(1972, 1999),
+        recency=0.0,
+        runtime=(88, 125),
+        cast_size=(4, 8),
+        title_patterns=(
+            "{adj} {noun}",
+            "{noun} Force",
+            "The {noun} Connection",
+            "Hard {noun}",
+            "{city} Heat",
+        ),
+        protagonists=(
+            he("a rogue cop with nothing to lose"),
+            he("a kung fu master"),
+            she("an ex-special forces sniper"),
+            he("a martial arts champion"),
+            he("a burned-out mercenary"),
+        ),
+        slots={
+            "form": ("cult action classic", "action thriller", "martial arts classic"),
+            "setting": (
+                "the mean streets of {city}",
+                "a neon-drenched harbor",
+                "a jungle compound",
+                "a skyscraper held hostage",
+            ),
+            "incident": (
+                "{poss} partner is gunned down by a drug lord",
+                "a tournament hides a smuggling ring",
+                "terrorists seize a downtown tower",
+                "{poss} brother is kidnapped by triads",
+            ),
+            "goal": (
+                "take down the gang that runs the city",
+                "rescue the hostages before midnight",
+                "avenge {poss} fallen partner",
+            ),
+            "complication": (
+                "the police department is on the take",
+                "the odds are a hundred to one",
+                "a rival assassin is hunting the same target",
+            ),
+            "arc": (
+                "cuts a bloody path through the city's underworld",
+                "fights {poss} way through an army of henchmen",
+            ),
+            "noun": _words("Justice, Fury, Vengeance, Thunder, Steel, Fist, Dragon, Cobra, Blade"),
+            "adj": ("Deadly", "Raw", "Maximum", "Final", "Iron", "Bloody"),
+        },
+    ),
+    Archetype(
+        key="latin_romcom",
+        label="Latin Romantic Comedies",
+        kind="MOVIE",
+        share=2.0,
+        audience="adults",
+        genres=("Romantic Movies", "Comedies"),
+        tags=_tags(
+            ("THEME", "second chances", 0.5),
+            ("THEME", "fake relationship", 0.35),
+            ("THEME", "marriage", 0.35),
+            ("THEME", "first love", 0.35),
+            ("MOOD", "romantic", 0.8),
+            ("MOOD", "lighthearted", 0.65),
+            ("MOOD", "feel-good", 0.55),
+            ("SETTING", "big city", 0.45),
+            ("SETTING", "seaside", 0.3),
+            ("AUDIENCE", "adults", 0.4),
+        ),
+        countries=(("MX", 35), ("BR", 25), ("AR", 15), ("CO", 15), ("ES", 10)),
+        ratings=(("PG-13", 50), ("R", 20), ("TV-14", 20), ("TV-MA", 10)),
+        runtime=(90, 115),
+        cast_size=(4, 8),
+        title_patterns=(
+            "Amor en {city}",
+            "{adj} {noun}",
+            "The {noun} Bet",
+            "Plan {noun}",
+            "Love in {city}",
+        ),
+        protagonists=(
+            she("a stubborn wedding singer"),
+            he("a charming tour guide"),
+            she("a jilted bride"),
+            he("a workaholic app developer"),
+            she("a telenovela star whose career is slipping"),
+        ),
+        slots={
+            "form": ("romantic comedy", "sunny romcom", "screwball romance"),
+            "setting": (
+                "a beach town outside {city}",
+                "a chaotic family wedding in {city}",
+                "a dating app startup in {city}",
+                "a hillside town during carnival",
+            ),
+            "incident": (
+                "{poss} ex announces an engagement to {poss} best friend",
+                "a fake marriage is arranged to secure a visa",
+                "a wrong number leads to a week of flirting",
+                "a bet between friends spirals out of control",
+            ),
+            "goal": (
+                "find a date for {poss} sister's wedding",
+                "win back {poss} ex before the wedding",
+                "prove that love at first sight is a myth",
+            ),
+            "complication": (
+                "the fake feelings start to feel real",
+                "the whole family gets involved",
+                "the best man turns out to be the worst man",
+            ),
+            "arc": (
+                "embarks on a chaotic romance full of music, family and misunderstandings",
+                "learns that love rarely follows the plan",
+            ),
+            "noun": _words("Wedding, Bet, Groom, Date, Playlist, Tango, Serenade, Vacation"),
+            "adj": ("Perfect", "Crazy", "Second", "Accidental", "Blind", "Sweet"),
+        },
+    ),
+    Archetype(
+        key="kids_action_cartoon",
+        label="Kids' Action Cartoons",
+        kind="SHOW",
+        share=1.2,
+        audience="kids",
+        genres=("Kids' TV", "TV Action & Adventure", "TV Comedies"),
+        tags=_tags(
+            ("THEME", "teamwork", 0.7),
+            ("THEME", "supernatural powers", 0.5),
+            ("THEME", "friendship", 0.55),
+            ("THEME", "courage", 0.5),
+            ("MOOD", "exciting", 0.7),
+            ("MOOD", "goofy", 0.5),
+            ("SETTING", "big city", 0.3),
+            ("SETTING", "space", 0.25),
+            ("AUDIENCE", "kids", 0.9),
+        ),
+        countries=(("US", 50), ("JP", 10), ("KR", 8), ("FR", 10), ("CA", 12), ("GB", 10)),
+        ratings=(("TV-Y7", 90), ("TV-Y", 10)),
+        cast_size=(3, 7),
+        directors=(0.5, 0.45, 0.05),
+        title_patterns=(
+            "{noun} Squad",
+            "Super {animal}",
+            "{first} and the {noun} Patrol",
+            "{adj} {noun} Force",
+            "The {adj} {animal}s",
+        ),
+        protagonists=(
+            they("a team of teenage robot pilots"),
+            she("a ten-year-old who discovers a superhero suit"),
+            he("a boy with a dinosaur sidekick"),
+            they("a squad of pint-sized ninjas"),
+            she("a young inventor with a robot dog"),
+        ),
+        slots={
+            "form": ("animated action series", "superhero cartoon", "action-packed cartoon"),
+            "setting": (
+                "a city of flying cars",
+                "a secret base beneath the school",
+                "a galaxy full of goofy aliens",
+                "a secret lair inside a volcano",
+            ),
+            "incident": (
+                "an evil genius steals the city's power crystal",
+                "a meteor gives ordinary pets super powers",
+                "a robot army invades the science fair",
+            ),
+            "goal": (
+                "save the city before bedtime",
+                "stop a mad scientist's latest scheme",
+                "protect the planet from alien pranksters",
+            ),
+            "complication": (
+                "homework keeps getting in the way",
+                "the villain's gadgets keep getting sillier",
+                "the team can't agree on anything",
+            ),
+            "arc": (
+                "learns that teamwork is the greatest superpower",
+                "battles silly villains while keeping {poss} secret identity safe",
+            ),
+            "noun": ("Robo", "Turbo", "Ninja", "Rocket", "Thunder", "Galaxy", "Mega"),
+            "animal": ("Hamster", "Dino", "Shark", "Kitty", "Gecko", "Beetle"),
+            "adj": ("Mighty", "Mega", "Hyper", "Cosmic", "Turbo"),
+        },
+    ),
+)
+
+ARCHETYPES_BY_KEY: Final = {a.key: a for a in ARCHETYPES}
