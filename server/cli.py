@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import signal
 import sys
 import time
 from collections.abc import Iterator
@@ -106,6 +107,9 @@ def _serve(settings: Settings, target: DatabaseTarget) -> None:
 
     url = f"http://{settings.host}:{settings.port}/graphql"
     out.print(f"GraphQL API and GraphiQL: [bold]{url}[/bold]")
+    # uvicorn shuts down gracefully on SIGTERM, then re-raises it with the previous handler.
+    # Make that handler an exit, so the embedded Postgres is stopped on the way out.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     uvicorn.run(
         create_app(settings, database_url=target.url),
         host=settings.host,

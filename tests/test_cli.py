@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -19,7 +20,7 @@ HEADER = (
 )
 GOOD = [
     's1,Movie,First,Dir A,"Ann, Bob",United States,"September 25, 2021",2020,PG-13,90 min,'
-    'Dramas,A story.\n',
+    "Dramas,A story.\n",
     's2,TV Show,Second,,Cy,"France, Atlantis","June 1, 2020",2019,TV-MA,2 Seasons,'
     '"TV Dramas, Crime TV Shows",Another story.\n',
 ]
@@ -158,6 +159,15 @@ def test_embedded_cluster_is_shared_between_processes(tmp_path: Path) -> None:
             assert "head:" in done.stdout
         holder.ensure_database()
         assert holder._server.get_pid() == pid_before
+        # A holder killed without releasing the cluster must not keep it running forever.
+        dead = subprocess.run(
+            [sys.executable, "-c", "import os; print(os.getpid())"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        holders = tmp_path / "pg" / ".handle_pids.json"
+        holders.write_text(json.dumps([*json.loads(holders.read_text()), int(dead.stdout)]))
     finally:
         holder.stop()
     assert not (tmp_path / "pg" / "postmaster.pid").exists(), "the last holder stops the cluster"

@@ -8,12 +8,14 @@ and a libpq URL on top.
 
 from __future__ import annotations
 
+import json
 import logging
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import psutil
 import psycopg
 from psycopg import sql
 
@@ -46,13 +48,33 @@ class EmbeddedPostgres:
     def start(self) -> EmbeddedPostgres:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         log.info("starting embedded Postgres in %s", self.pgdata)
+        self._prune_dead_holders()
         self._server = _server_module().get_server(self.pgdata, cleanup_mode=self.cleanup_mode)
         return self
 
     def stop(self) -> None:
         if self._server is not None:
+            self._prune_dead_holders()
             self._server.cleanup()
             self._server = None
+
+    def _prune_dead_holders(self) -> None:
+        """Forget holders that died without releasing the cluster (SIGKILL, power loss).
+
+        The wheel stops the server when its last holder exits; a holder that was killed never
+        removes itself from the list, and the server would then never be stopped.
+        """
+        holders = self.pgdata / ".handle_pids.json"
+        if not holders.exists():
+            return
+        with _server_module().PostgresServer._lock:
+            pids = json.loads(holders.read_text() or "[]")
+            alive = [pid for pid in pids if psutil.pid_exists(pid)]
+            if alive != pids:
+                log.info(
+                    "forgetting dead holders of the embedded cluster: %s", set(pids) - set(alive)
+                )
+                holders.write_text(json.dumps(alive))
 
     def libpq_url(self, database: str = APP_DATABASE) -> str:
         if self._server is None:
