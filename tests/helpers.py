@@ -41,18 +41,14 @@ def title_record(**overrides: Any) -> dict[str, Any]:
 
 def create_titles(conn: Connection, *records: dict[str, Any]) -> tuple[int, int, int]:
     """Validate and merge records on a sync connection (COPY path)."""
-    batch = validate_rows(
-        (RawRow(i, r) for i, r in enumerate(records, start=1)), RecordValidator()
-    )
+    batch = validate_rows((RawRow(i, r) for i, r in enumerate(records, start=1)), RecordValidator())
     assert not batch.rejected, batch.rejected
     return merge_titles(conn, batch.titles, use_copy=True)
 
 
 async def acreate_titles(aconn: AsyncConnection, *records: dict[str, Any]) -> tuple[int, int, int]:
     """Validate and merge records on an async connection (executemany path)."""
-    batch = validate_rows(
-        (RawRow(i, r) for i, r in enumerate(records, start=1)), RecordValidator()
-    )
+    batch = validate_rows((RawRow(i, r) for i, r in enumerate(records, start=1)), RecordValidator())
     assert not batch.rejected, batch.rejected
     titles = batch.titles
     return await aconn.run_sync(lambda c: merge_titles(c, titles, use_copy=False))

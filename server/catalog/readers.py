@@ -15,6 +15,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,22 @@ NETFLIX_COLUMNS = (
     "description",
 )
 NETFLIX_TYPES = {"Movie": "MOVIE", "TV Show": "SHOW"}
+NETFLIX_FIELD_NAMES = {
+    "external_id": "show_id",
+    "kind": "type",
+    "name": "title",
+    "directors": "director",
+    "cast": "cast",
+    "origin_countries": "country",
+    "date_added": "date_added",
+    "release_year": "release_year",
+    "maturity_rating": "rating",
+    "duration_minutes": "duration",
+    "seasons": "duration",
+    "genres": "listed_in",
+    "synopsis": "description",
+}
+"""Canonical field -> Netflix CSV column, for error reports."""
 _MINUTES = re.compile(r"^(\d+)\s*min$", re.IGNORECASE)
 _SEASONS = re.compile(r"^(\d+)\s*Seasons?$", re.IGNORECASE)
 _INVALID_UTF8 = re.compile("[\udc80-\udcff]")
@@ -68,58 +85,73 @@ def detect_format(path: Path) -> str:
 
 
 def read_rows(path: Path, fmt: str, progress: Progress | None = None) -> Iterator[RawRow]:
-    text = _decode(path)
-    if fmt == "netflix-csv":
-        return read_netflix_csv(text, progress)
-    if fmt == "jsonl":
-        return read_jsonl(text, progress)
-    raise InputFileError(f"unknown format {fmt!r} (expected netflix-csv or jsonl)")
-
-
-def _decode(path: Path) -> str:
+    """Read a file; ``progress`` receives the bytes consumed (the last call: the file size)."""
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise InputFileError(f"{path}: {exc.strerror or exc}") from None
-    text = data.decode("utf-8", errors="surrogateescape")
-    return text.removeprefix("\ufeff")
+    if fmt == "netflix-csv":
+        return read_netflix_csv(data, progress)
+    if fmt == "jsonl":
+        return read_jsonl(data, progress)
+    raise InputFileError(f"unknown format {fmt!r} (expected netflix-csv or jsonl)")
 
 
-class _LineCounter:
-    """Feeds lines to ``csv.reader`` and tracks bytes consumed for the progress bar."""
+Source = str | bytes
+"""File contents: bytes (progress counts bytes) or already decoded text (counts characters)."""
 
-    def __init__(self, text: str, progress: Progress | None) -> None:
-        self._lines = io.StringIO(text, newline="")
-        self._progress = progress
-        self.consumed = 0
-        self._since_report = 0
-
-    def __iter__(self) -> _LineCounter:
-        return self
-
-    def __next__(self) -> str:
-        line = self._lines.readline()
-        if not line:
-            raise StopIteration
-        self.consumed += len(line)
-        self._since_report += len(line)
-        if self._progress and self._since_report > 65536:
-            self._progress(self.consumed)
-            self._since_report = 0
-        return line
+_BOM = b"\xef\xbb\xbf"
 
 
-def read_netflix_csv(text: str, progress: Progress | None = None) -> Iterator[RawRow]:
-    lines = _LineCounter(text, progress)
-    reader = csv.reader(lines, strict=False)
+def _lines(source: Source, progress: Progress | None) -> Iterator[str]:
+    """The lines of ``source``, split on ``\n``, ``\r\n`` (and ``\r`` in text) only.
+
+    Bytes are decoded line by line with ``surrogateescape`` (a UTF-8 sequence never holds a
+    newline byte), so an invalid byte marks its own row and line numbers stay exact.
+    """
+    lines: Iterator[str] | Iterator[bytes]
+    if isinstance(source, bytes):
+        bom = len(_BOM) if source.startswith(_BOM) else 0
+        lines = io.BytesIO(source[bom:])
+    else:
+        bom = 1 if source.startswith("\ufeff") else 0
+        lines = io.StringIO(source[bom:], newline="")
+    consumed = bom
+    since_report = 0
+    for line in lines:
+        consumed += len(line)
+        since_report += len(line)
+        if progress and since_report > 65536:
+            progress(consumed)
+            since_report = 0
+        yield line if isinstance(line, str) else line.decode("utf-8", errors="surrogateescape")
+    if progress:
+        progress(consumed)
+
+
+def _has_invalid_utf8(source: Source) -> bool:
+    if isinstance(source, bytes):
+        try:
+            source.decode("utf-8")
+        except UnicodeDecodeError:
+            return True
+        return False
+    return _INVALID_UTF8.search(source) is not None
+
+
+def read_netflix_csv(source: Source, progress: Progress | None = None) -> Iterator[RawRow]:
+    reader = csv.reader(_lines(source, progress), strict=False)
+    # One check of the whole file decides whether rows need the per-field check at all.
+    check_utf8 = _has_invalid_utf8(source)
     try:
         header = next(reader)
     except StopIteration:
         raise InputFileError("the file is empty: expected a header line") from None
     except csv.Error as exc:
         raise InputFileError(f"line 1: unreadable header ({exc})") from None
-    _check_header([h.strip() for h in header])
-    index = {name.strip(): i for i, name in enumerate(header)}
+    names = [h.strip() for h in header]
+    _check_header(names)
+    index = {name: i for i, name in enumerate(names)}
     previous_end = reader.line_num
     while True:
         start = previous_end + 1
@@ -142,9 +174,7 @@ def read_netflix_csv(text: str, progress: Progress | None = None) -> Iterator[Ra
                 [RowError(start, "row", f"expected {len(header)} fields, got {len(fields)}", ext)],
             )
             continue
-        yield _netflix_row(start, {name: fields[i] for name, i in index.items()})
-    if progress:
-        progress(lines.consumed)
+        yield _netflix_row(start, dict(zip(names, fields, strict=True)), check_utf8=check_utf8)
 
 
 def _check_header(header: list[str]) -> None:
@@ -166,18 +196,30 @@ def _check_header(header: list[str]) -> None:
 
 
 def _split(value: str) -> list[str]:
-    return [part.strip() for part in value.split(",") if part.strip()]
+    if not value:
+        return []
+    return [part for part in map(str.strip, value.split(",")) if part]
 
 
-def _netflix_row(line: int, row: dict[str, str]) -> RawRow:
+@lru_cache(maxsize=4096)
+def _parse_added(value: str) -> date | None:
+    """``September 25, 2021`` -> date; ``None`` if it does not parse (cached: dates repeat)."""
+    try:
+        return datetime.strptime(value, "%B %d, %Y").date()
+    except ValueError:
+        return None
+
+
+def _netflix_row(line: int, row: dict[str, str], *, check_utf8: bool = True) -> RawRow:
     ext = row["show_id"].strip() or None
     errors: list[RowError] = []
     warnings: list[RowWarning] = []
-    for column, value in row.items():
-        if _INVALID_UTF8.search(value):
-            errors.append(RowError(line, column, "invalid UTF-8", ext))
-    if errors:
-        return RawRow(line, None, errors)
+    if check_utf8:
+        for column, value in row.items():
+            if _INVALID_UTF8.search(value):
+                errors.append(RowError(line, column, "invalid UTF-8", ext))
+        if errors:
+            return RawRow(line, None, errors)
 
     raw_type = row["type"].strip()
     kind = NETFLIX_TYPES.get(raw_type)
@@ -213,10 +255,10 @@ def _netflix_row(line: int, row: dict[str, str]) -> RawRow:
             errors.append(RowError(line, "duration", f"{duration!r} does not fit a TV Show", ext))
 
     added: date | None = None
-    if row["date_added"].strip():
-        try:
-            added = datetime.strptime(row["date_added"].strip(), "%B %d, %Y").date()
-        except ValueError:
+    raw_added = row["date_added"].strip()
+    if raw_added:
+        added = _parse_added(raw_added)
+        if added is None:
             errors.append(
                 RowError(
                     line,
@@ -246,15 +288,10 @@ def _netflix_row(line: int, row: dict[str, str]) -> RawRow:
     return RawRow(line, data, errors, warnings)
 
 
-def read_jsonl(text: str, progress: Progress | None = None) -> Iterator[RawRow]:
-    consumed = 0
-    since = 0
-    for number, line in enumerate(text.splitlines(keepends=True), start=1):
-        consumed += len(line)
-        since += len(line)
-        if progress and since > 65536:
-            progress(consumed)
-            since = 0
+def read_jsonl(source: Source, progress: Progress | None = None) -> Iterator[RawRow]:
+    """One JSON object per line; only ``\n``/``\r\n`` end a record (JSON strings may hold
+    U+2028 and friends unescaped)."""
+    for number, line in enumerate(_lines(source, progress), start=1):
         stripped = line.strip()
         if not stripped:
             continue
@@ -270,5 +307,3 @@ def read_jsonl(text: str, progress: Progress | None = None) -> Iterator[RawRow]:
             yield RawRow(number, None, [RowError(number, "row", "expected a JSON object")])
             continue
         yield RawRow(number, data)
-    if progress:
-        progress(consumed)

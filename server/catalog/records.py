@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -58,7 +59,15 @@ CANONICAL_FIELDS = frozenset(
 )
 _EXTERNAL_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")
 _LANGUAGE = re.compile(r"^[a-z]{2,3}$")
-_INVALID_UTF8 = re.compile("[\udc80-\udcff]")
+# Undecodable bytes (kept as U+DC80..U+DCFF by surrogateescape) and unpaired surrogates from
+# JSON escapes: neither can be stored as UTF-8.
+_INVALID_UTF8 = re.compile("[\ud800-\udfff]")
+_CONTROL = re.compile("[\x00-\x1f\x7f]")
+_TITLE_KINDS: dict[str, TitleKind] = {kind.value: kind for kind in TitleKind}
+_TAG_KINDS: dict[str, TagKind] = {kind.value: kind for kind in TagKind}
+# Plain ``str`` values of the enum members (``member.value`` goes through a descriptor).
+_TITLE_KIND_VALUES: dict[TitleKind, str] = {kind: kind.value for kind in TitleKind}
+_TAG_KIND_VALUES: dict[TagKind, str] = {kind: kind.value for kind in TagKind}
 
 
 @dataclass(frozen=True)
@@ -120,6 +129,8 @@ class CanonicalTitle:
 
     def all_tags(self) -> list[TagValue]:
         """Genres as GENRE tags, then the other tags (a tag named twice keeps its max weight)."""
+        if not self.tags:
+            return [TagValue(TagKind.GENRE, name, 1.0) for name in dict.fromkeys(self.genres)]
         merged: dict[tuple[TagKind, str], float] = {}
         for name in self.genres:
             merged[(TagKind.GENRE, name)] = 1.0
@@ -129,10 +140,14 @@ class CanonicalTitle:
         return [TagValue(kind, name, weight) for (kind, name), weight in merged.items()]
 
 
+# What ``json.dumps(payload, ensure_ascii=False, separators=(",", ":"))`` uses, built once.
+_HASH_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
 def compute_hash(title: CanonicalTitle) -> str:
     payload = [
         title.external_id,
-        title.kind.value,
+        _TITLE_KIND_VALUES[title.kind],
         title.name,
         title.synopsis,
         title.release_year,
@@ -142,12 +157,12 @@ def compute_hash(title: CanonicalTitle) -> str:
         title.seasons,
         title.original_language,
         list(title.genres),
-        [[t.kind.value, t.name, t.weight] for t in title.tags],
+        [[_TAG_KIND_VALUES[t.kind], t.name, t.weight] for t in title.tags],
         list(title.cast),
         list(title.directors),
         list(title.origin_countries),
     ]
-    encoded = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+    encoded = _HASH_ENCODER.encode(payload).encode()
     return hashlib.sha256(encoded).hexdigest()
 
 
@@ -170,6 +185,7 @@ class RecordValidator:
 
     def __init__(self, countries: CountryResolver | None = None) -> None:
         self.countries = countries or CountryResolver.default()
+        self._resolved: dict[str, str | None] = {}  # country names repeat a lot
 
     def validate(self, raw: dict[str, Any], line: int) -> Validated:
         errors: list[RowError] = []
@@ -180,40 +196,26 @@ class RecordValidator:
         def fail(field_name: str, reason: str) -> None:
             errors.append(RowError(line, field_name, reason, ext_label))
 
-        unknown = sorted(set(raw) - CANONICAL_FIELDS)
-        if unknown:
+        if not raw.keys() <= CANONICAL_FIELDS:
+            unknown = sorted(raw.keys() - CANONICAL_FIELDS)
             fail(unknown[0], f"unknown field(s): {', '.join(unknown)}")
         for key, value in raw.items():
-            if isinstance(value, str) and _INVALID_UTF8.search(value):
+            # ASCII text cannot hold an escaped bad byte: skip the search for it.
+            if isinstance(value, str) and not value.isascii() and _INVALID_UTF8.search(value):
                 fail(key, "invalid UTF-8")
         if errors:
             return Validated(None, errors, warnings)
 
         values: dict[str, Any] = {}
-        checks = (
-            ("external_id", _external_id),
-            ("kind", _kind),
-            ("name", lambda v: _text(v, MAX_NAME, required=True)),
-            ("synopsis", lambda v: _text(v, MAX_SYNOPSIS)),
-            ("release_year", _year),
-            ("date_added", _date),
-            ("maturity_rating", lambda v: _text(v, MAX_RATING)),
-            ("duration_minutes", lambda v: _positive_int(v, MAX_MINUTES)),
-            ("seasons", lambda v: _positive_int(v, MAX_SEASONS)),
-            ("original_language", _language),
-            ("genres", lambda v: _names(v, MAX_TAG)),
-            ("tags", _tags),
-            ("cast", lambda v: _names(v, MAX_PERSON)),
-            ("directors", lambda v: _names(v, MAX_PERSON)),
-        )
-        for name, check in checks:
+        get = raw.get
+        for name, check in _CHECKS:
             try:
-                values[name] = check(raw.get(name))
+                values[name] = check(get(name))
             except RecordError as exc:
                 fail(name, exc.reason)
         try:
             values["origin_countries"] = self._countries(
-                raw.get("origin_countries"), line, ext_label, warnings
+                get("origin_countries"), line, ext_label, warnings
             )
         except RecordError as exc:
             fail("origin_countries", exc.reason)
@@ -238,9 +240,13 @@ class RecordValidator:
         self, value: Any, line: int, ext: str | None, warnings: list[RowWarning]
     ) -> tuple[str, ...]:
         names = _names(value, MAX_TAG)
+        resolved = self._resolved
         codes: list[str] = []
         for name in names:
-            code = self.countries.resolve(name)
+            if name in resolved:
+                code = resolved[name]
+            else:
+                code = resolved[name] = self.countries.resolve(name)
             if code is None:
                 warnings.append(
                     RowWarning(
@@ -262,21 +268,21 @@ def _external_id(value: Any) -> str:
         raise RecordError("external_id", "missing")
     if not isinstance(value, str):
         raise RecordError("external_id", f"must be a string, got {type(value).__name__}")
-    value = value.strip()
-    if len(value) > MAX_EXTERNAL_ID:
+    ext: str = value.strip()
+    if len(ext) > MAX_EXTERNAL_ID:
         raise RecordError("external_id", f"longer than {MAX_EXTERNAL_ID} characters")
-    if not _EXTERNAL_ID.match(value):
-        raise RecordError("external_id", f"{value!r} may only hold letters, digits and . _ : -")
-    return value
+    if not _EXTERNAL_ID.match(ext):
+        raise RecordError("external_id", f"{ext!r} may only hold letters, digits and . _ : -")
+    return ext
 
 
 def _kind(value: Any) -> TitleKind:
     if value is None or value == "":
         raise RecordError("kind", "missing")
-    try:
-        return TitleKind(str(value).upper())
-    except ValueError:
-        raise RecordError("kind", f"unknown type {value!r} (expected MOVIE or SHOW)") from None
+    kind = _TITLE_KINDS.get(str(value).upper())
+    if kind is None:
+        raise RecordError("kind", f"unknown type {value!r} (expected MOVIE or SHOW)")
+    return kind
 
 
 def _text(value: Any, limit: int, *, required: bool = False) -> str | None:
@@ -286,16 +292,16 @@ def _text(value: Any, limit: int, *, required: bool = False) -> str | None:
         return None
     if not isinstance(value, str):
         raise RecordError("", f"must be a string, got {type(value).__name__}")
-    value = " ".join(value.split())
-    if not value:
+    text: str = " ".join(value.split())
+    if not text:
         if required:
             raise RecordError("", "missing")
         return None
-    if len(value) > limit:
-        raise RecordError("", f"over-long: {len(value)} characters, at most {limit}")
-    if any(ord(ch) < 32 for ch in value):
+    if len(text) > limit:
+        raise RecordError("", f"over-long: {len(text)} characters, at most {limit}")
+    if _CONTROL.search(text):
         raise RecordError("", "contains control characters")
-    return value
+    return text
 
 
 def _int(value: Any) -> int | None:
@@ -343,12 +349,12 @@ def _date(value: Any) -> date | None:
 
 
 def _language(value: Any) -> str | None:
-    text = _text(value, 3)
+    text = _text(value, 64)
     if text is None:
         return None
     text = text.lower()
     if not _LANGUAGE.match(text):
-        raise RecordError("", f"{value!r} is not an ISO 639 language code")
+        raise RecordError("", f"{value!r} is not an ISO 639 language code (e.g. en, es, ko)")
     return text
 
 
@@ -359,20 +365,34 @@ def _names(value: Any, limit: int) -> tuple[str, ...]:
         raise RecordError("", "must be a list of strings")
     if len(value) > MAX_LIST:
         raise RecordError("", f"more than {MAX_LIST} entries")
+    if not value:
+        return ()
     out: list[str] = []
     seen: set[str] = set()
     for item in value:
         if not isinstance(item, str):
             raise RecordError("", f"entries must be strings, got {type(item).__name__}")
-        name = " ".join(item.split())
+        name = _clean_entry(item, limit)
         if not name:
             continue
-        if len(name) > limit:
-            raise RecordError("", f"over-long entry ({len(name)} characters, at most {limit})")
-        if name.casefold() not in seen:
-            seen.add(name.casefold())
+        key = name.casefold()
+        if key not in seen:
+            seen.add(key)
             out.append(name)
     return tuple(out)
+
+
+def _clean_entry(item: str, limit: int) -> str:
+    """One list entry (a person, genre, tag or country name): whitespace collapsed, checked."""
+    name = " ".join(item.split())
+    if len(name) > limit:
+        raise RecordError("", f"over-long entry ({len(name)} characters, at most {limit})")
+    if not name.isascii():
+        if _INVALID_UTF8.search(name):
+            raise RecordError("", f"invalid UTF-8 in entry {name!r}")
+    if _CONTROL.search(name):
+        raise RecordError("", f"entry {name!r} contains control characters")
+    return name
 
 
 def _tags(value: Any) -> tuple[TagValue, ...]:
@@ -387,17 +407,64 @@ def _tags(value: Any) -> tuple[TagValue, ...]:
         extra = set(item) - {"kind", "name", "weight"}
         if extra:
             raise RecordError("", f"unknown tag field(s): {', '.join(sorted(extra))}")
-        try:
-            kind = TagKind(str(item.get("kind", "")).upper())
-        except ValueError:
-            raise RecordError("", f"unknown tag kind {item.get('kind')!r}") from None
-        name = " ".join(str(item.get("name") or "").split())
+        kind = _TAG_KINDS.get(str(item.get("kind", "")).upper())
+        if kind is None:
+            raise RecordError("", f"unknown tag kind {item.get('kind')!r}")
+        raw_name = item.get("name")
+        if raw_name is not None and not isinstance(raw_name, str):
+            raise RecordError("", f"tag name must be a string, got {type(raw_name).__name__}")
+        name = _clean_entry(raw_name or "", MAX_TAG)
         if not name:
             raise RecordError("", "tag name missing")
-        if len(name) > MAX_TAG:
-            raise RecordError("", f"over-long tag name ({len(name)} characters, at most {MAX_TAG})")
         weight = item.get("weight", 1.0)
         if isinstance(weight, bool) or not isinstance(weight, int | float) or not 0 <= weight <= 1:
             raise RecordError("", f"tag weight must be a number in [0, 1], got {weight!r}")
         out[(kind, name.casefold())] = TagValue(kind, name, round(float(weight), 4))
     return tuple(out.values())
+
+
+def _name(value: Any) -> str | None:
+    return _text(value, MAX_NAME, required=True)
+
+
+def _synopsis(value: Any) -> str | None:
+    return _text(value, MAX_SYNOPSIS)
+
+
+def _rating(value: Any) -> str | None:
+    return _text(value, MAX_RATING)
+
+
+def _minutes(value: Any) -> int | None:
+    return _positive_int(value, MAX_MINUTES)
+
+
+def _seasons(value: Any) -> int | None:
+    return _positive_int(value, MAX_SEASONS)
+
+
+def _genres(value: Any) -> tuple[str, ...]:
+    return _names(value, MAX_TAG)
+
+
+def _people(value: Any) -> tuple[str, ...]:
+    return _names(value, MAX_PERSON)
+
+
+# Field checks in the order errors are reported (built once, not per record).
+_CHECKS: tuple[tuple[str, Callable[[Any], Any]], ...] = (
+    ("external_id", _external_id),
+    ("kind", _kind),
+    ("name", _name),
+    ("synopsis", _synopsis),
+    ("release_year", _year),
+    ("date_added", _date),
+    ("maturity_rating", _rating),
+    ("duration_minutes", _minutes),
+    ("seasons", _seasons),
+    ("original_language", _language),
+    ("genres", _genres),
+    ("tags", _tags),
+    ("cast", _people),
+    ("directors", _people),
+)

@@ -66,7 +66,7 @@ def rejected(validator: RecordValidator, record: dict[str, Any], line: int = 7) 
     return result.errors
 
 
-# --- a full valid record --------------------------------------------------------------------------
+# --- a full valid record -------------------------------------------------------------------------
 
 
 def test_full_record_maps_every_field(validator: RecordValidator) -> None:
@@ -170,7 +170,9 @@ def test_cast_dedup_is_case_insensitive_and_keeps_first_order(validator: RecordV
 
 
 def test_genre_dedup_is_case_insensitive_and_keeps_first_order(validator: RecordValidator) -> None:
-    title = ok(validator, full_record(genres=["Thrillers", "dramas", "THRILLERS", "Dramas", "Anime"]))
+    title = ok(
+        validator, full_record(genres=["Thrillers", "dramas", "THRILLERS", "Dramas", "Anime"])
+    )
     assert title.genres == ("Thrillers", "dramas", "Anime")
 
 
@@ -286,9 +288,7 @@ def test_content_hash_changes_when_any_field_changes(
 
 def test_content_hash_distinguishes_seasons(validator: RecordValidator) -> None:
     show = full_record(kind="SHOW", duration_minutes=None, seasons=1)
-    assert (
-        ok(validator, show).content_hash != ok(validator, {**show, "seasons": 2}).content_hash
-    )
+    assert ok(validator, show).content_hash != ok(validator, {**show, "seasons": 2}).content_hash
 
 
 def test_content_hash_does_not_confuse_list_boundaries(validator: RecordValidator) -> None:
