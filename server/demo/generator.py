@@ -55,23 +55,6 @@ DEFAULT_SEED: Final = 20261128
 FIRST_YEAR: Final = 1970
 FIRST_ADDED: Final = date(2015, 1, 1)
 LAST_ADDED: Final = date(2026, 10, 31)
-RECORD_KEYS: Final = (
-    "external_id",
-    "kind",
-    "name",
-    "synopsis",
-    "release_year",
-    "date_added",
-    "maturity_rating",
-    "duration_minutes",
-    "seasons",
-    "original_language",
-    "genres",
-    "tags",
-    "cast",
-    "directors",
-    "origin_countries",
-)
 SYNOPSIS_MIN: Final = 80
 SYNOPSIS_MAX: Final = 250
 NAME_MAX: Final = 120
@@ -569,7 +552,6 @@ __all__ = [
     "ARCHETYPES",
     "ARCHETYPES_BY_KEY",
     "FICTION_TEMPLATES",
-    "RECORD_KEYS",
     "Archetype",
     "Protagonist",
     "TagSpec",

@@ -4,7 +4,6 @@ atomicity and the canonical JSONL format."""
 from __future__ import annotations
 
 import csv
-import io
 import json
 from collections import Counter
 from collections.abc import Iterator
@@ -21,46 +20,12 @@ from server.catalog.countries import CountryResolver
 from server.catalog.ingest import IngestSummary, StrictModeError, ingest_catalog_file
 from server.catalog.readers import NETFLIX_COLUMNS, InputFileError
 from server.catalog.records import RowError
+from tests.catalog.netflix_csv import HEADER, csv_record, netflix_row, write_csv
 from tests.conftest import NETFLIX_CSV, requires_shared_data
 
 TABLES = ("titles", "tags", "title_tags", "people", "credits", "countries", "title_countries")
-HEADER = ",".join(NETFLIX_COLUMNS)
 
 # --- helpers -------------------------------------------------------------------------------------
-
-
-def netflix_row(**values: str) -> dict[str, str]:
-    row = {
-        "show_id": "s1",
-        "type": "Movie",
-        "title": "A Title",
-        "director": "Jo Kim",
-        "cast": "Ana Rivera, Tom Baker",
-        "country": "United States",
-        "date_added": "September 25, 2021",
-        "release_year": "2020",
-        "rating": "PG-13",
-        "duration": "90 min",
-        "listed_in": "Dramas, Thrillers",
-        "description": "A description.",
-    }
-    row.update(values)
-    return row
-
-
-def csv_record(row: dict[str, str]) -> str:
-    """One CSV record (quoted as needed; may span several physical lines), no line ending."""
-    out = io.StringIO()
-    csv.writer(out, lineterminator="\n").writerow([row[c] for c in NETFLIX_COLUMNS])
-    return out.getvalue().removesuffix("\n")
-
-
-def write_csv(path: Path, records: list[str | dict[str, str]], *, header: str = HEADER) -> Path:
-    """Write a Netflix CSV; a ``str`` record is written verbatim. ``@XFF@`` becomes byte 0xFF."""
-    lines = [header] + [r if isinstance(r, str) else csv_record(r) for r in records]
-    data = ("\n".join(lines) + "\n").encode("utf-8").replace(b"@XFF@", b"\xff")
-    path.write_bytes(data)
-    return path
 
 
 def write_jsonl(path: Path, lines: list[str | dict[str, Any]]) -> Path:

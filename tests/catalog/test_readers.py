@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from datetime import date
 from pathlib import Path
@@ -19,30 +17,7 @@ from server.catalog.readers import (
     read_netflix_csv,
     read_rows,
 )
-
-HEADER = ",".join(NETFLIX_COLUMNS)
-
-
-def csv_line(**values: str) -> str:
-    """One Netflix CSV record (quoted as needed, may span lines), without its line ending."""
-    row = {
-        "show_id": "s1",
-        "type": "Movie",
-        "title": "A Title",
-        "director": "Jo Kim",
-        "cast": "Ana Rivera, Tom Baker",
-        "country": "United States",
-        "date_added": "September 25, 2021",
-        "release_year": "2020",
-        "rating": "PG-13",
-        "duration": "90 min",
-        "listed_in": "Dramas, Thrillers",
-        "description": "A description.",
-    }
-    row.update(values)
-    out = io.StringIO()
-    csv.writer(out, lineterminator="\n").writerow([row[c] for c in NETFLIX_COLUMNS])
-    return out.getvalue().removesuffix("\n")
+from tests.catalog.netflix_csv import HEADER, csv_line
 
 
 def read_csv_text(*lines: str, newline: str = "\n") -> list[RawRow]:

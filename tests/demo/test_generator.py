@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
+from server.catalog.records import CANONICAL_FIELDS
 from server.demo import generator, vocab
 from server.demo.generator import (
     ARCHETYPES,
     ARCHETYPES_BY_KEY,
-    RECORD_KEYS,
     generate_catalog,
     generate_catalog_with_archetypes,
     sub_rng,
@@ -140,7 +140,7 @@ def test_sub_rng_is_independent_and_stable() -> None:
 
 
 def test_exact_keys(catalog: list[Record]) -> None:
-    assert set(RECORD_KEYS) == EXPECTED_KEYS
+    assert EXPECTED_KEYS == CANONICAL_FIELDS, "the generator writes the canonical format"
     for record in catalog:
         assert set(record) == EXPECTED_KEYS
         assert "archetype" not in json.dumps(record)
