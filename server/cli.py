@@ -18,12 +18,15 @@ from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
     Progress,
+    ProgressColumn,
+    Task,
     TaskID,
     TextColumn,
     TimeElapsedColumn,
     TransferSpeedColumn,
 )
 from rich.table import Table
+from rich.text import Text
 
 from server.catalog.ingest import (
     IngestSummary,
@@ -156,6 +159,55 @@ def demo(
         _serve(settings, target)
 
 
+@app.command()
+def embed(
+    embedder: Annotated[
+        str | None, typer.Option(help="minilm or hashing (default: CONTENTINTEL_EMBEDDER).")
+    ] = None,
+    rebuild: Annotated[
+        bool, typer.Option(help="Re-embed every title and refit the projection.")
+    ] = False,
+    refit: Annotated[
+        bool, typer.Option(help="Refit the genre projection on the current catalog.")
+    ] = False,
+) -> None:
+    """Embed new or changed titles (synopsis, tags, metadata facets) into pgvector."""
+    from server.embeddings.embedders import EmbedderUnavailable, get_embedder
+    from server.embeddings.pipeline import embed_catalog
+
+    settings = settings_or_exit(**({"embedder": embedder} if embedder else {}))
+    configure_logging(settings)
+    try:
+        model = get_embedder(settings.embedder)
+    except EmbedderUnavailable as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    with migrated_or_exit(settings) as target:
+        engine = make_engine(target.url)
+        try:
+            with rate_progress_bar("titles") as progress, engine.begin() as conn:
+                summary = embed_catalog(
+                    conn, model, rebuild=rebuild, refit=refit, progress=PhaseBar(progress)
+                )
+        finally:
+            engine.dispose()
+    out.print(
+        f"{summary.embedder}: {summary.titles:,} titles, {summary.changed:,} changed, "
+        f"{summary.texts_embedded:,} texts embedded"
+        + (f" ({summary.texts_per_second:,.0f} titles/s)" if summary.texts_embedded else "")
+        + f" in {summary.seconds:.1f} s"
+    )
+    if summary.projection_fitted:
+        m = summary.metrics
+        out.print(
+            f"projection fitted (id {summary.projection_id}); genre agreement@{m['k']} on "
+            f"{m['held_out_titles']:,} held-out titles: random {m['genre_agreement_random']:.3f}, "
+            f"raw text {m['genre_agreement_raw']:.3f}, "
+            f"projected {m['genre_agreement_projected']:.3f}, "
+            f"synopsis facet {m['genre_agreement_synopsis_facet']:.3f}"
+        )
+
+
 @app.command("schema")
 def export_schema(
     output: Annotated[Path, typer.Option(help="Where to write the SDL.")] = Path("schema.graphql"),
@@ -226,7 +278,13 @@ class PhaseBar:
 
     def __call__(self, phase: str, done: int, total: int) -> None:
         if phase not in self.tasks:
-            label = {"read": "reading + validating", "stage": "COPY to staging", "merge": "merging"}
+            label = {
+                "read": "reading + validating",
+                "stage": "COPY to staging",
+                "merge": "merging",
+                "embed": "embedding texts",
+                "write": "writing vectors",
+            }
             self.tasks[phase] = self.progress.add_task(label.get(phase, phase), total=total)
         self.progress.update(self.tasks[phase], completed=done, total=total)
 
@@ -301,6 +359,30 @@ def progress_bar() -> Iterator[Progress]:
         transient=False,
     ) as progress:
         yield progress
+
+
+@contextlib.contextmanager
+def rate_progress_bar(unit: str) -> Iterator[Progress]:
+    """A progress bar showing items per second (``unit``/s) instead of bytes."""
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        RateColumn(unit),
+        TimeElapsedColumn(),
+        console=console,
+    ) as progress:
+        yield progress
+
+
+class RateColumn(ProgressColumn):
+    def __init__(self, unit: str) -> None:
+        super().__init__()
+        self.unit = unit
+
+    def render(self, task: Task) -> Text:
+        speed = task.finished_speed or task.speed
+        return Text(f"{speed:,.0f} {self.unit}/s" if speed else f"- {self.unit}/s")
 
 
 def _print_rejections(errors: list[RowError], limit: int = 50) -> None:

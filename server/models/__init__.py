@@ -14,18 +14,25 @@ from server.models.catalog import (
     TitleKind,
     TitleTag,
 )
+from server.models.embeddings import EmbeddingProjection, TitleEmbedding
+from server.models.similarity import MicroGenre, TitleMicroGenre, TitlePosition
 
 __all__ = [
     "Base",
     "Country",
     "Credit",
     "CreditRole",
+    "EmbeddingProjection",
+    "MicroGenre",
     "Person",
     "Tag",
     "TagKind",
     "TagSource",
     "Title",
     "TitleCountry",
+    "TitleEmbedding",
     "TitleKind",
+    "TitleMicroGenre",
+    "TitlePosition",
     "TitleTag",
 ]

@@ -1,0 +1,313 @@
+"""The embedding pipeline: embed new or changed titles, fit the projection, write facets by COPY.
+
+Two hashes per row keep re-runs cheap: ``text_hash`` (embedder + embedded text) says whether
+the text model must run again; ``content_hash`` (every input of every facet, and the
+projection) says whether the row must be rewritten at all. An unchanged catalog re-run reads
+the titles, compares hashes and writes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from pgvector.psycopg import register_vector
+from sqlalchemy import Connection, text
+
+from server.embeddings.dims import PROJECTED_DIM
+from server.embeddings.embedders import Embedder, Matrix
+from server.embeddings.facets import (
+    TitleFeatures,
+    combined_vector,
+    metadata_features,
+    metadata_vector,
+    synopsis_vector,
+    tags_vector,
+)
+from server.embeddings.projection import MIN_TITLES, Projection, evaluate_holdout, fit_projection
+
+PhaseProgress = Callable[[str, int, int], None]
+"""(phase, done, total): ``embed`` (texts through the model), ``write`` (rows)."""
+
+
+@dataclass
+class TitleInput:
+    title_id: int
+    text: str
+    genres: list[str]
+    features: TitleFeatures
+    text_hash: str
+    stored_text_hash: str | None
+    stored_content_hash: str | None
+
+
+@dataclass
+class EmbedSummary:
+    embedder: str
+    titles: int = 0
+    changed: int = 0
+    texts_embedded: int = 0
+    projection_id: int | None = None
+    projection_fitted: bool = False
+    metrics: dict[str, Any] = field(default_factory=dict)
+    embed_seconds: float = 0.0
+    seconds: float = 0.0
+
+    @property
+    def texts_per_second(self) -> float:
+        return self.texts_embedded / self.embed_seconds if self.embed_seconds else 0.0
+
+
+_LOAD_TITLES = """
+SELECT t.id, t.name, t.synopsis, t.kind, t.release_year, t.maturity_rating,
+       t.duration_minutes, t.seasons, t.original_language,
+       coalesce((SELECT array_agg(tc.country_code ORDER BY tc.position)
+                 FROM title_countries tc WHERE tc.title_id = t.id), '{}') AS countries,
+       coalesce((SELECT json_agg(json_build_array(tg.kind, tg.name, tt.weight)
+                                 ORDER BY tg.kind, tg.name)
+                 FROM title_tags tt JOIN tags tg ON tg.id = tt.tag_id
+                 WHERE tt.title_id = t.id), '[]') AS tags,
+       e.text_hash, e.content_hash
+FROM titles t LEFT JOIN title_embeddings e ON e.title_id = t.id
+ORDER BY t.id
+"""
+
+
+def embed_text_of(name: str, synopsis: str | None) -> str:
+    """What the text model reads for a title: its synopsis, or its name when there is none."""
+    return synopsis or name
+
+
+def _sha(*parts: object) -> str:
+    return hashlib.sha256("\x1f".join(map(str, parts)).encode()).hexdigest()
+
+
+def load_inputs(conn: Connection, embedder: Embedder) -> list[TitleInput]:
+    inputs = []
+    for row in conn.execute(text(_LOAD_TITLES)):
+        tags = [(str(k), str(n), float(w)) for k, n, w in row.tags]
+        body = embed_text_of(row.name, row.synopsis)
+        inputs.append(
+            TitleInput(
+                title_id=row.id,
+                text=body,
+                genres=[n for k, n, _ in tags if k == "GENRE"],
+                features=TitleFeatures(
+                    kind=str(row.kind),
+                    release_year=row.release_year,
+                    maturity_rating=row.maturity_rating,
+                    duration_minutes=row.duration_minutes,
+                    seasons=row.seasons,
+                    original_language=row.original_language,
+                    countries=list(row.countries),
+                    tags=tags,
+                ),
+                text_hash=_sha(embedder.name, body),
+                stored_text_hash=row.text_hash,
+                stored_content_hash=row.content_hash,
+            )
+        )
+    return inputs
+
+
+def _content_hash(item: TitleInput, projection_id: int | None) -> str:
+    return _sha(
+        item.text_hash,
+        projection_id,
+        json.dumps(sorted(item.features.tags)),
+        json.dumps(metadata_features(item.features)),
+    )
+
+
+def _stored_texts(conn: Connection, ids: Sequence[int]) -> dict[int, Matrix]:
+    if not ids:
+        return {}
+    raw = _driver(conn)
+    register_vector(raw)
+    with raw.cursor() as cursor:
+        cursor.execute(
+            "SELECT title_id, text FROM title_embeddings WHERE title_id = ANY(%s)", (list(ids),)
+        )
+        return {tid: np.asarray(vec, dtype=np.float32) for tid, vec in cursor.fetchall()}
+
+
+def _driver(conn: Connection) -> Any:
+    raw = conn.connection.driver_connection
+    if raw is None:
+        raise RuntimeError("no driver connection")
+    return raw
+
+
+def current_projection(conn: Connection, embedder: str) -> tuple[int, Projection] | None:
+    row = conn.execute(
+        text(
+            "SELECT id, genres, matrix, fitted_on FROM embedding_projections "
+            "WHERE embedder = :e AND is_current"
+        ),
+        {"e": embedder},
+    ).one_or_none()
+    if row is None:
+        return None
+    return row.id, Projection.from_stored(list(row.genres), row.matrix, row.fitted_on)
+
+
+def _store_projection(conn: Connection, embedder: str, projection: Projection) -> int:
+    conn.execute(
+        text(
+            "UPDATE embedding_projections SET is_current = false WHERE embedder = :e AND is_current"
+        ),
+        {"e": embedder},
+    )
+    new_id: int = conn.execute(
+        text(
+            "INSERT INTO embedding_projections (embedder, genres, matrix, fitted_on, metrics, "
+            "is_current) VALUES (:e, :g, :m, :n, CAST(:metrics AS jsonb), true) RETURNING id"
+        ),
+        {
+            "e": embedder,
+            "g": projection.genres,
+            "m": projection.matrix.ravel().tolist(),
+            "n": projection.fitted_on,
+            "metrics": json.dumps(projection.metrics),
+        },
+    ).scalar_one()
+    return new_id
+
+
+def embed_catalog(
+    conn: Connection,
+    embedder: Embedder,
+    *,
+    rebuild: bool = False,
+    refit: bool = False,
+    progress: PhaseProgress | None = None,
+) -> EmbedSummary:
+    """Bring ``title_embeddings`` up to date on ``conn`` (the caller commits)."""
+    started = time.perf_counter()
+    summary = EmbedSummary(embedder=embedder.name)
+    inputs = load_inputs(conn, embedder)
+    summary.titles = len(inputs)
+    if not inputs:
+        return summary
+
+    stale_text = [i for i in inputs if rebuild or i.text_hash != i.stored_text_hash]
+    texts: dict[int, Matrix] = {}
+    if stale_text:
+        embed_started = time.perf_counter()
+        vectors = embedder.embed(
+            [i.text for i in stale_text],
+            (lambda done: progress("embed", done, len(stale_text))) if progress else None,
+        )
+        summary.embed_seconds = time.perf_counter() - embed_started
+        summary.texts_embedded = len(stale_text)
+        texts.update({item.title_id: vectors[n] for n, item in enumerate(stale_text)})
+
+    found = current_projection(conn, embedder.name)
+    labelled = [i for i in inputs if i.genres]
+    if (rebuild or refit or found is None) and len(labelled) >= MIN_TITLES:
+        texts.update(_stored_texts(conn, [i.title_id for i in inputs if i.title_id not in texts]))
+        matrix = np.stack([texts[i.title_id] for i in labelled])
+        labels = [i.genres for i in labelled]
+        metrics = evaluate_holdout(matrix, labels)
+        fitted = fit_projection(matrix, labels)
+        projection = Projection(fitted.genres, fitted.matrix, fitted.fitted_on, metrics)
+        summary.projection_id = _store_projection(conn, embedder.name, projection)
+        summary.projection_fitted = True
+        summary.metrics = metrics
+    elif found is not None:
+        summary.projection_id, projection = found
+        summary.metrics = {}
+    else:
+        projection = None
+
+    changed = [
+        i
+        for i in inputs
+        if rebuild or _content_hash(i, summary.projection_id) != i.stored_content_hash
+    ]
+    summary.changed = len(changed)
+    if changed:
+        texts.update(_stored_texts(conn, [i.title_id for i in changed if i.title_id not in texts]))
+        _write(conn, embedder.name, summary.projection_id, projection, changed, texts, progress)
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def _write(
+    conn: Connection,
+    embedder: str,
+    projection_id: int | None,
+    projection: Projection | None,
+    items: Sequence[TitleInput],
+    texts: dict[int, Matrix],
+    progress: PhaseProgress | None,
+) -> None:
+    text_matrix = np.stack([texts[i.title_id] for i in items])
+    projected = (
+        projection.apply(text_matrix)
+        if projection is not None
+        else np.zeros((len(items), PROJECTED_DIM), dtype=np.float32)
+    )
+    raw = _driver(conn)
+    register_vector(raw)
+    conn.execute(
+        text(
+            "CREATE TEMP TABLE IF NOT EXISTS stage_embeddings "
+            "(LIKE title_embeddings INCLUDING DEFAULTS) ON COMMIT DROP; "
+            "TRUNCATE stage_embeddings"
+        )
+    )
+    columns = (
+        "title_id, embedder, projection_id, text_hash, content_hash, "
+        "text, synopsis, projected, tags, metadata, combined"
+    )
+    with (
+        raw.cursor() as cursor,
+        cursor.copy(f"COPY stage_embeddings ({columns}) FROM STDIN WITH (FORMAT BINARY)") as copy,
+    ):
+        copy.set_types(["int8", "text", "int8", "text", "text"] + ["vector"] * 6)
+        for n, item in enumerate(items):
+            synopsis = synopsis_vector(text_matrix[n], projected[n])
+            tags = tags_vector(item.features.tags)
+            metadata = metadata_vector(item.features)
+            copy.write_row(
+                (
+                    item.title_id,
+                    embedder,
+                    projection_id,
+                    item.text_hash,
+                    _content_hash(item, projection_id),
+                    text_matrix[n],
+                    synopsis,
+                    projected[n],
+                    tags,
+                    metadata,
+                    combined_vector(synopsis, tags, metadata),
+                )
+            )
+            if progress and (n + 1) % 500 == 0:
+                progress("write", n + 1, len(items))
+    conn.execute(
+        text(
+            f"""
+            INSERT INTO title_embeddings ({columns}, updated_at)
+            SELECT {columns}, now() FROM stage_embeddings
+            ON CONFLICT (title_id) DO UPDATE SET
+                embedder = excluded.embedder, projection_id = excluded.projection_id,
+                text_hash = excluded.text_hash, content_hash = excluded.content_hash,
+                text = excluded.text, synopsis = excluded.synopsis,
+                projected = excluded.projected, tags = excluded.tags,
+                metadata = excluded.metadata, combined = excluded.combined,
+                updated_at = now();
+            TRUNCATE stage_embeddings;
+            ANALYZE title_embeddings;
+            """
+        )
+    )
+    if progress:
+        progress("write", len(items), len(items))
