@@ -17,8 +17,9 @@ $(VENV)/.installed-base: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e .
 	touch $@
 
+# The ml extra pins torch==2.13.0: pip takes the CPU build from local disk on these machines.
 $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,ml]'
 	touch $@ $(VENV)/.installed-base
 
 demo: $(VENV)/.installed-base

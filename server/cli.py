@@ -142,20 +142,47 @@ def demo(
     titles: Annotated[int, typer.Option(help="Synthetic titles to generate.")] = 2400,
     seed: Annotated[int, typer.Option(help="Generator seed (same seed, same data).")] = 20261128,
 ) -> None:
-    """Embedded Postgres, migrations, a synthetic catalog when empty, then serve."""
+    """Embedded Postgres, migrations, a synthetic catalog when empty, embeddings and
+    micro-genres brought up to date, then serve."""
+    from server.demo.seed import seed_demo_catalog
+    from server.embeddings.embedders import EmbedderUnavailable, get_embedder
+    from server.embeddings.pipeline import embed_catalog
+    from server.similarity.microgenres import cluster_catalog, has_micro_genres
+
     settings = settings_or_exit(**_overrides(host, port))
     configure_logging(settings)
-    from server.demo.seed import seed_demo_catalog
-
+    try:
+        model = get_embedder(settings.embedder)
+    except EmbedderUnavailable as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
     with database(settings, migrate=True) as target:
         engine = make_engine(target.url)
-        with engine.begin() as conn:
-            summary = seed_demo_catalog(conn, n_titles=titles, seed=seed)
-        engine.dispose()
-        if summary is None:
-            out.print("catalog already has titles: keeping it (no demo data generated)")
-        else:
-            out.print(f"demo catalog: {summary.inserted:,} synthetic titles (seed {seed})")
+        try:
+            with engine.begin() as conn:
+                summary = seed_demo_catalog(conn, n_titles=titles, seed=seed)
+            if summary is None:
+                out.print("catalog already has titles: keeping it (no demo data generated)")
+            else:
+                out.print(f"demo catalog: {summary.inserted:,} synthetic titles (seed {seed})")
+            with rate_progress_bar("titles") as progress, engine.begin() as conn:
+                embedded = embed_catalog(conn, model, progress=PhaseBar(progress))
+            out.print(f"embeddings ({embedded.embedder}): {embedded.changed:,} titles updated")
+            with engine.begin() as conn:
+                stale = embedded.changed > 0 or not has_micro_genres(conn)
+            if stale:
+                with rate_progress_bar("titles") as progress, engine.begin() as conn:
+                    clustered = cluster_catalog(conn, seed=seed, progress=PhaseBar(progress))
+                out.print(
+                    f"micro-genres: {clustered.micro_genres:,} over {clustered.titles:,} titles"
+                )
+        finally:
+            engine.dispose()
+        if settings.auth.value == "on":
+            console.print(
+                "[bold yellow]demo: the API is served WITHOUT authentication "
+                "(API keys arrive with the production-readiness work)[/bold yellow]"
+            )
         _serve(settings, target)
 
 
@@ -206,6 +233,67 @@ def embed(
             f"projected {m['genre_agreement_projected']:.3f}, "
             f"synopsis facet {m['genre_agreement_synopsis_facet']:.3f}"
         )
+
+
+@app.command()
+def cluster(
+    seed: Annotated[int, typer.Option(help="Seed of k-means and the map layout.")] = 20261128,
+) -> None:
+    """Group embedded titles into labelled micro-genres and lay out the similarity map."""
+    from server.similarity.microgenres import cluster_catalog
+
+    settings = settings_or_exit()
+    configure_logging(settings)
+    with migrated_or_exit(settings) as target:
+        engine = make_engine(target.url)
+        try:
+            with rate_progress_bar("titles") as progress, engine.begin() as conn:
+                summary = cluster_catalog(conn, seed=seed, progress=PhaseBar(progress))
+        finally:
+            engine.dispose()
+    if summary.unembedded:
+        console.print(
+            f"[yellow]warning[/yellow] {summary.unembedded:,} titles have no embedding and were "
+            "left out: run `contentintel embed` first"
+        )
+    if not summary.titles:
+        out.print("no embedded titles: nothing to cluster (run `contentintel embed`)")
+        return
+    out.print(
+        f"{summary.micro_genres:,} micro-genres over {summary.titles:,} titles "
+        f"({summary.parents} parent genres, {summary.mean_size:.1f} titles on average); "
+        f'largest: "{summary.largest_label}" with {summary.largest_size:,} titles '
+        f"({summary.largest_share:.1%}; cap {summary.cap:,}); "
+        f"{summary.secondary:,} titles also in a secondary micro-genre"
+    )
+    out.print(
+        f"map positions for {summary.positions:,} titles (layout {summary.layout_seconds:.1f} s); "
+        f"done in {summary.seconds:.1f} s"
+    )
+
+
+@app.command("map")
+def draw_similarity_map(
+    out_path: Annotated[Path, typer.Option("--out", help="PNG file to write.")] = Path("map.png"),
+    labels: Annotated[int, typer.Option(help="Name the N largest micro-genres.")] = 40,
+) -> None:
+    """Draw the similarity map (from `contentintel cluster`) as a PNG, coloured by micro-genre."""
+    from server.similarity.mapplot import draw_map, load_map
+
+    settings = settings_or_exit()
+    configure_logging(settings)
+    with migrated_or_exit(settings) as target:
+        engine = make_engine(target.url)
+        try:
+            with engine.connect() as conn:
+                data = load_map(conn)
+        finally:
+            engine.dispose()
+    if not data.points:
+        console.print("[red]error:[/red] no map positions: run `contentintel cluster` first")
+        raise typer.Exit(1)
+    draw_map(data, out_path, labels=labels)
+    out.print(f"wrote {out_path} ({len(data.points):,} titles, {len(data.genres):,} micro-genres)")
 
 
 @app.command("schema")

@@ -70,7 +70,7 @@ class CreditsOfTitle:
     directors: list[str] = field(default_factory=list)
 
 
-def _filtered(stmt: Select[Any], flt: TitleFilter | None) -> Select[Any]:
+def filter_titles(stmt: Select[Any], flt: TitleFilter | None) -> Select[Any]:
     if flt is None:
         return stmt
     if flt.kind is not None:
@@ -110,11 +110,11 @@ async def list_titles(
     session: AsyncSession, flt: TitleFilter | None, first: int, after_id: int | None
 ) -> TitlePage:
     """A keyset page of titles ordered by id, with the filter's total count."""
-    page = _filtered(select(Title), flt).order_by(Title.id).limit(first + 1)
+    page = filter_titles(select(Title), flt).order_by(Title.id).limit(first + 1)
     if after_id is not None:
         page = page.where(Title.id > after_id)
     rows = list((await session.scalars(page)).all()) if first > 0 else []
-    total = await session.scalar(_filtered(select(func.count(Title.id)), flt))
+    total = await session.scalar(filter_titles(select(func.count(Title.id)), flt))
     return TitlePage(rows[:first], len(rows) > first, int(total or 0))
 
 

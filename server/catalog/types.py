@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
@@ -11,6 +11,10 @@ from server.catalog import service
 from server.graphql.context import Info
 from server.models.catalog import TagKind, TitleKind
 from server.models.catalog import Title as TitleModel
+
+if TYPE_CHECKING:
+    from server.similarity.microgenre_types import MicroGenre
+    from server.similarity.types import SimilarTitle
 
 # Registers the model enums as GraphQL enums (the classes stay the same objects).
 strawberry.enum(TitleKind, name="TitleKind", description="Movie or series.")
@@ -86,6 +90,30 @@ class Title:
     async def origin_countries(self, info: Info) -> list[Country]:
         rows = await info.context.loaders.countries.load(int(self.id))
         return [Country(code=r.code, name=r.name) for r in rows]
+
+    @strawberry.field(
+        description=(
+            "The most similar titles under default facet weights (see `similarTitles`); "
+            "batched across a list of titles. Errors with NOT_FOUND when this title has no "
+            "embedding yet (run `contentintel embed`)."
+        )
+    )
+    async def similar(
+        self, info: Info, first: int | None = 10
+    ) -> list[Annotated[SimilarTitle, strawberry.lazy("server.similarity.types")]]:
+        from server.similarity.types import similar_of_title
+
+        return await similar_of_title(info, int(self.id), first)
+
+    @strawberry.field(
+        description="Micro-genres of the title: its primary one first, then a close second if any."
+    )
+    async def micro_genres(
+        self, info: Info
+    ) -> list[Annotated[MicroGenre, strawberry.lazy("server.similarity.microgenre_types")]]:
+        from server.similarity.microgenre_types import micro_genres_of_title
+
+        return await micro_genres_of_title(info, int(self.id))
 
 
 @strawberry.type

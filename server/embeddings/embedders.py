@@ -14,7 +14,7 @@ import math
 import os
 import re
 from collections.abc import Callable, Sequence
-from functools import cache
+from functools import cache, lru_cache
 from typing import Protocol
 
 import numpy as np
@@ -52,6 +52,9 @@ _STOPWORDS = frozenset(
 )
 
 
+_EMPTY = "\x00empty"
+
+
 def _bucket(feature: str) -> tuple[int, float]:
     digest = hashlib.blake2b(feature.encode(), digest_size=8).digest()
     value = int.from_bytes(digest, "little")
@@ -61,7 +64,8 @@ def _bucket(feature: str) -> tuple[int, float]:
 class HashingEmbedder:
     """Signed feature hashing of words (and word pairs) with sublinear term weights."""
 
-    name = "hashing-v1"
+    name = "hashing-v2"
+    """v2: an empty (or stop-words-only) text gets a fixed unit vector, not zeros."""
     dim = TEXT_DIM
 
     def embed(self, texts: Sequence[str], progress: BatchProgress | None = None) -> Matrix:
@@ -71,6 +75,8 @@ class HashingEmbedder:
             counts: dict[str, int] = {}
             for feature in words + [f"{a} {b}" for a, b in itertools.pairwise(words)]:
                 counts[feature] = counts.get(feature, 0) + 1
+            if not counts:  # empty, or stop words only: one fixed direction, still unit length
+                counts[_EMPTY] = 1
             for feature, count in counts.items():
                 index, sign = _cached_bucket(feature)
                 weight = (1.0 + math.log(count)) * (1.0 if " " not in feature else 0.5)
@@ -82,7 +88,7 @@ class HashingEmbedder:
         return _normalize(out)
 
 
-_cached_bucket = cache(_bucket)
+_cached_bucket = lru_cache(maxsize=1 << 18)(_bucket)
 
 
 # --- MiniLM -------------------------------------------------------------------------------------
@@ -137,8 +143,13 @@ def _normalize(matrix: Matrix) -> Matrix:
 
 
 def get_embedder(name: EmbedderName | str) -> Embedder:
-    """The embedder the setting names; raises ``EmbedderUnavailable`` when it cannot run."""
-    choice = EmbedderName(name)
+    """The embedder the setting names; raises ``EmbedderUnavailable`` when it cannot run and
+    ``ValueError`` (listing the choices) for an unknown name."""
+    try:
+        choice = EmbedderName(name)
+    except ValueError:
+        choices = ", ".join(e.value for e in EmbedderName)
+        raise ValueError(f"unknown embedder {name!r}: choose one of {choices}") from None
     if choice is EmbedderName.HASHING:
         return HashingEmbedder()
     return _minilm()

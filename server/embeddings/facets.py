@@ -26,6 +26,7 @@ import numpy.typing as npt
 from server.embeddings.dims import METADATA_DIM, SYNOPSIS_DIM, TAGS_DIM, TEXT_DIM
 
 Vector = npt.NDArray[np.float32]
+Matrix = npt.NDArray[np.float32]
 
 SYNOPSIS_PROJECTED_SHARE = 0.5
 """Share of the synopsis facet's cosine that comes from the projected (genre-structure) part."""
@@ -149,8 +150,25 @@ def synopsis_vector(text: Vector, projected: Vector) -> Vector:
     return out
 
 
+def synopsis_matrix(text: npt.NDArray[np.float32], projected: npt.NDArray[np.float32]) -> Matrix:
+    """``synopsis_vector`` for many rows at once (row ``i`` from ``text[i]``, ``projected[i]``)."""
+    out = np.empty((text.shape[0], SYNOPSIS_DIM), dtype=np.float32)
+    has_projection = np.asarray(projected).any(axis=1)
+    text_scale = np.where(has_projection, math.sqrt(1 - SYNOPSIS_PROJECTED_SHARE), 1.0)
+    out[:, :TEXT_DIM] = text * text_scale[:, None].astype(np.float32)
+    out[:, TEXT_DIM:] = projected * np.float32(math.sqrt(SYNOPSIS_PROJECTED_SHARE))
+    return out
+
+
 def combined_vector(synopsis: Vector, tags: Vector, metadata: Vector) -> Vector:
     return np.concatenate([synopsis, tags, metadata]).astype(np.float32) / np.float32(math.sqrt(3))
+
+
+def combined_matrix(synopsis: Matrix, tags: Matrix, metadata: Matrix) -> Matrix:
+    """``combined_vector`` for many rows at once."""
+    out: Matrix = np.concatenate([synopsis, tags, metadata], axis=1).astype(np.float32)
+    out /= np.float32(math.sqrt(3))
+    return out
 
 
 def weighted_query(

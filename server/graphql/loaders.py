@@ -10,6 +10,8 @@ from strawberry.dataloader import DataLoader
 
 from server.catalog import service as catalog
 from server.models.catalog import Title
+from server.similarity import service as similarity
+from server.similarity.microgenre_loaders import MicroGenreLoaders
 
 T = TypeVar("T")
 RunInSession = Callable[[Callable[[AsyncSession], Awaitable[Any]]], Awaitable[Any]]
@@ -31,4 +33,24 @@ class Loaders:
         self.credits: DataLoader[int, catalog.CreditsOfTitle] = batch(catalog.credits_of_titles)
         self.countries: DataLoader[int, list[catalog.CountryRow]] = batch(
             catalog.countries_of_titles
+        )
+        self.micro_genres = MicroGenreLoaders(run)
+
+        async def load_similar(
+            keys: list[tuple[int, int]],
+        ) -> list[list[similarity.Neighbour] | BaseException]:
+            # One statement for every (title, first) key: a LATERAL nearest-neighbour scan per
+            # title at the largest `first`, trimmed per key. Default facet weights, no filter.
+            ids = list(dict.fromkeys(title_id for title_id, _ in keys))
+            depth = max(first for _, first in keys)
+            found = await run(lambda session: similarity.similar_for_titles(session, ids, depth))
+            return [
+                found[title_id][:first]
+                if title_id in found
+                else similarity.TitleNotEmbedded(title_id)
+                for title_id, first in keys
+            ]
+
+        self.similar: DataLoader[tuple[int, int], list[similarity.Neighbour]] = DataLoader(
+            load_fn=load_similar
         )

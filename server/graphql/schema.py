@@ -22,6 +22,10 @@ from server.graphql.errors import ErrorShaping, bad_input
 from server.graphql.transaction import RequestTransaction
 from server.kit.pagination import InvalidCursor, check_page_size, decode_cursor, encode_cursor
 from server.models.catalog import TagKind
+from server.similarity import microgenre_types as micro
+from server.similarity import types as similarity
+from server.similarity.service import SearchMode
+from server.similarity.types import FacetWeightsInput, SearchHit, SimilarTitle
 
 TITLE_CURSOR = "title"
 
@@ -95,6 +99,79 @@ class Query:
         size = _page_size(first, 50)
         rows = await info.context.db(lambda s: catalog.tag_counts(s, kind, size))
         return [TagCount(kind=r.kind, name=r.name, title_count=r.titles) for r in rows]
+
+    @strawberry.field(
+        description=(
+            "Titles most similar to `titleId` (never itself), best first, scored by the "
+            "weighted mean of facet cosines. Filters apply inside the nearest-neighbour scan, "
+            "so a selective filter still returns `first` (1..500) titles when that many match. "
+            "Errors: NOT_FOUND for an unknown title or one without an embedding (run "
+            "`contentintel embed`); BAD_USER_INPUT for a bad id, `first` or weights."
+        )
+    )
+    async def similar_titles(
+        self,
+        info: Info,
+        title_id: strawberry.ID,
+        first: int | None = 10,
+        filter: TitleFilter | None = None,
+        weights: FacetWeightsInput | None = None,
+    ) -> list[SimilarTitle]:
+        title = _parse_id(title_id, "titleId")
+        return await similarity.similar_titles(info, title, first, filter, weights)
+
+    @strawberry.field(
+        description=(
+            "Search titles by keyword (full text + typo-tolerant names), meaning (embeddings) "
+            "or both (HYBRID, reciprocal-rank fusion); `first` in 1..500. BAD_USER_INPUT for "
+            "an empty query."
+        )
+    )
+    async def search_titles(
+        self,
+        info: Info,
+        query: str,
+        mode: SearchMode | None = SearchMode.HYBRID,
+        first: int | None = 10,
+        filter: TitleFilter | None = None,
+    ) -> list[SearchHit]:
+        return await similarity.search_titles(info, query, mode, first, filter)
+
+    @strawberry.field(
+        description=(
+            "Micro-genres, largest first (then by id), as a Relay connection; `minSize` keeps "
+            "those with at least that many titles. BAD_USER_INPUT for a cursor whose "
+            "micro-genre was rebuilt by `contentintel cluster`."
+        )
+    )
+    async def micro_genres(
+        self,
+        info: Info,
+        first: int | None = 20,
+        after: str | None = None,
+        min_size: int | None = None,
+    ) -> micro.MicroGenreConnection:
+        return await micro.micro_genres(info, first, after, min_size)
+
+    @strawberry.field(description="A micro-genre by its id; null when there is none.")
+    async def micro_genre(self, info: Info, id: strawberry.ID) -> micro.MicroGenre | None:
+        return await micro.micro_genre(info, id)
+
+    @strawberry.field(
+        description=(
+            "Titles on the 2-D similarity map (positions from `contentintel cluster`), by id, "
+            "`first` in 1..2000, with each node's `k` (0..20) nearest neighbours among the "
+            "returned nodes as edges (`source` -> `target`, best first)."
+        )
+    )
+    async def similarity_map(
+        self,
+        info: Info,
+        filter: TitleFilter | None = None,
+        first: int | None = 500,
+        k: int | None = 5,
+    ) -> micro.SimilarityMap:
+        return await micro.similarity_map(info, filter, first, k)
 
 
 @strawberry.type

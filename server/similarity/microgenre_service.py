@@ -1,0 +1,217 @@
+"""Read queries over micro-genres and the similarity map (the GraphQL layer calls these)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.catalog.service import TitleFilter
+from server.catalog.service import filter_titles as filtered
+from server.kit.errors import BadInput
+from server.models.catalog import Title
+from server.models.embeddings import TitleEmbedding
+from server.models.similarity import MicroGenre, TitleMicroGenre, TitlePosition
+
+MAX_MAP_NODES = 2000
+MAX_MAP_NEIGHBOURS = 20
+MAX_GENRE_TITLES = 100
+
+
+@dataclass(frozen=True)
+class MicroGenreRow:
+    id: int
+    label: str
+    parent_genre: str | None
+    size: int
+    top_tags: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class MicroGenrePage:
+    rows: list[MicroGenreRow]
+    has_next: bool
+    total: int
+
+
+def _row(mg: MicroGenre) -> MicroGenreRow:
+    return MicroGenreRow(mg.id, mg.label, mg.parent_genre, mg.size, list(mg.top_tags or []))
+
+
+async def list_micro_genres(
+    session: AsyncSession, first: int, after_id: int | None, min_size: int | None
+) -> MicroGenrePage:
+    """A keyset page ordered by size (largest first), then id; ``after_id`` is the last
+    micro-genre of the previous page and must still exist (a re-cluster replaces them all)."""
+    where = [MicroGenre.size >= min_size] if min_size is not None else []
+    stmt = select(MicroGenre).where(*where).order_by(MicroGenre.size.desc(), MicroGenre.id)
+    if after_id is not None:
+        after_size = await session.scalar(select(MicroGenre.size).where(MicroGenre.id == after_id))
+        if after_size is None:
+            raise BadInput(
+                "the cursor's micro-genre no longer exists (micro-genres were rebuilt): "
+                "start again without `after`",
+                field="after",
+            )
+        stmt = stmt.where(
+            or_(
+                MicroGenre.size < after_size,
+                and_(MicroGenre.size == after_size, MicroGenre.id > after_id),
+            )
+        )
+    rows = list((await session.scalars(stmt.limit(first + 1))).all()) if first > 0 else []
+    total = await session.scalar(select(func.count(MicroGenre.id)).where(*where))
+    return MicroGenrePage([_row(r) for r in rows[:first]], len(rows) > first, int(total or 0))
+
+
+async def micro_genres_by_ids(
+    session: AsyncSession, ids: Sequence[int]
+) -> list[MicroGenreRow | None]:
+    rows = await session.scalars(select(MicroGenre).where(MicroGenre.id.in_(ids)))
+    by_id = {r.id: _row(r) for r in rows}
+    return [by_id.get(i) for i in ids]
+
+
+async def micro_genres_of_titles(
+    session: AsyncSession, title_ids: Sequence[int]
+) -> list[list[MicroGenreRow]]:
+    """Each title's micro-genres: the primary one first, then by similarity."""
+    rows = await session.execute(
+        select(TitleMicroGenre.title_id, MicroGenre)
+        .join(MicroGenre, MicroGenre.id == TitleMicroGenre.micro_genre_id)
+        .where(TitleMicroGenre.title_id.in_(title_ids))
+        .order_by(
+            TitleMicroGenre.title_id,
+            TitleMicroGenre.is_primary.desc(),
+            TitleMicroGenre.similarity.desc(),
+            MicroGenre.id,
+        )
+    )
+    grouped: dict[int, list[MicroGenreRow]] = defaultdict(list)
+    for title_id, mg in rows:
+        grouped[title_id].append(_row(mg))
+    return [grouped.get(i, []) for i in title_ids]
+
+
+async def titles_of_micro_genres(
+    session: AsyncSession, micro_genre_ids: Sequence[int], first: int
+) -> dict[int, list[Title]]:
+    """Up to ``first`` primary members of each micro-genre, most typical (closest to the
+    centroid) first; one statement for all of them."""
+    if first <= 0 or not micro_genre_ids:
+        return {}
+    ranked = (
+        select(
+            TitleMicroGenre.title_id,
+            TitleMicroGenre.micro_genre_id,
+            func.row_number()
+            .over(
+                partition_by=TitleMicroGenre.micro_genre_id,
+                order_by=(TitleMicroGenre.similarity.desc(), TitleMicroGenre.title_id),
+            )
+            .label("rank"),
+        )
+        .where(TitleMicroGenre.micro_genre_id.in_(micro_genre_ids), TitleMicroGenre.is_primary)
+        .subquery()
+    )
+    rows = await session.execute(
+        select(ranked.c.micro_genre_id, Title)
+        .join(Title, Title.id == ranked.c.title_id)
+        .where(ranked.c.rank <= first)
+        .order_by(ranked.c.micro_genre_id, ranked.c.rank)
+    )
+    grouped: dict[int, list[Title]] = defaultdict(list)
+    for micro_genre_id, title in rows:
+        grouped[micro_genre_id].append(title)
+    return grouped
+
+
+# --- the similarity map ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MapNode:
+    title: Title
+    x: float
+    y: float
+    micro_genre_id: int | None
+
+
+@dataclass(frozen=True)
+class MapEdge:
+    source: int
+    target: int
+    score: float
+
+
+@dataclass(frozen=True)
+class SimilarityMap:
+    nodes: list[MapNode]
+    edges: list[MapEdge]
+
+
+def check_map_args(first: int, k: int) -> None:
+    if not 1 <= first <= MAX_MAP_NODES:
+        raise BadInput(f"first must be between 1 and {MAX_MAP_NODES}, got {first}", field="first")
+    if not 0 <= k <= MAX_MAP_NEIGHBOURS:
+        raise BadInput(f"k must be between 0 and {MAX_MAP_NEIGHBOURS}, got {k}", field="k")
+
+
+async def similarity_map(
+    session: AsyncSession, flt: TitleFilter | None, first: int, k: int
+) -> SimilarityMap:
+    """Up to ``first`` positioned titles matching the filter (by id), and each one's ``k``
+    nearest neighbours among them by the inner product of ``combined`` vectors (exact, in
+    numpy over at most ``MAX_MAP_NODES`` vectors: bounded, and no index scan to tune)."""
+    check_map_args(first, k)
+    primary = (
+        select(TitleMicroGenre.title_id, TitleMicroGenre.micro_genre_id)
+        .where(TitleMicroGenre.is_primary)
+        .subquery()
+    )
+    stmt = (
+        filtered(
+            select(Title, TitlePosition.x, TitlePosition.y, primary.c.micro_genre_id)
+            .join(TitlePosition, TitlePosition.title_id == Title.id)
+            .outerjoin(primary, primary.c.title_id == Title.id),
+            flt,
+        )
+        .order_by(Title.id)
+        .limit(first)
+    )
+    nodes = [
+        MapNode(title, float(x), float(y), micro_genre_id)
+        for title, x, y, micro_genre_id in (await session.execute(stmt)).all()
+    ]
+    if k == 0 or len(nodes) < 2:
+        return SimilarityMap(nodes, [])
+    ids = [n.title.id for n in nodes]
+    vectors = await session.execute(
+        select(TitleEmbedding.title_id, TitleEmbedding.combined).where(
+            TitleEmbedding.title_id.in_(ids)
+        )
+    )
+    found = {tid: np.asarray(vec, dtype=np.float32) for tid, vec in vectors}
+    embedded = [tid for tid in ids if tid in found]
+    return SimilarityMap(nodes, nearest_edges(embedded, [found[t] for t in embedded], k))
+
+
+def nearest_edges(ids: Sequence[int], vectors: Sequence[np.ndarray], k: int) -> list[MapEdge]:
+    """Each id's ``k`` nearest others by inner product, best first (ties by id)."""
+    if len(ids) < 2 or k <= 0:
+        return []
+    matrix = np.stack(vectors).astype(np.float32)
+    scores = matrix @ matrix.T
+    np.fill_diagonal(scores, -np.inf)
+    k = min(k, len(ids) - 1)
+    edges = []
+    for row, source in enumerate(ids):
+        best = np.argpartition(-scores[row], k - 1)[:k]
+        for col in sorted(best, key=lambda c: (-scores[row, c], ids[c])):
+            edges.append(MapEdge(source, ids[col], float(scores[row, col])))
+    return edges

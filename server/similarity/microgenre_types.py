@@ -1,0 +1,208 @@
+"""GraphQL types of micro-genres and the similarity map: thin, built from service results."""
+
+from __future__ import annotations
+
+import strawberry
+
+from server.catalog.types import PageInfo, Title, TitleFilter
+from server.graphql.context import Info
+from server.graphql.errors import bad_input
+from server.kit.pagination import InvalidCursor, check_page_size, decode_cursor, encode_cursor
+from server.similarity import microgenre_service as service
+from server.similarity.microgenre_service import (
+    MAX_GENRE_TITLES,
+    MAX_MAP_NEIGHBOURS,
+    MAX_MAP_NODES,
+    MicroGenreRow,
+)
+
+MICRO_GENRE_CURSOR = "microgenre"
+
+
+@strawberry.type(
+    description=(
+        "A feature that over-indexes in a micro-genre. `kind`: GENRE, THEME, MOOD, SETTING, "
+        "AUDIENCE, FORMAT (tags); KEYWORD (a synopsis concept), TERM (a synopsis word); ORIGIN "
+        "(country of origin or a group of countries), LANGUAGE, ERA (decade), MATURITY."
+    )
+)
+class MicroGenreDescriptor:
+    kind: str
+    name: str
+    lift: float = strawberry.field(description="Share in the micro-genre / share in the catalog.")
+    share: float = strawberry.field(description="Share of the micro-genre's titles (0..1).")
+    titles: int = strawberry.field(description="Titles of the micro-genre that have it.")
+
+
+@strawberry.type(
+    description=(
+        "A fine-grained cluster of similar titles nested under a broad genre, named from what "
+        "over-indexes in it (`contentintel cluster`)."
+    )
+)
+class MicroGenre:
+    id: strawberry.ID
+    label: str
+    size: int = strawberry.field(description="Titles whose primary micro-genre this is.")
+    parent_genre: str | None = strawberry.field(
+        description="The broad genre it is nested under (its titles' most specific genre)."
+    )
+    top_tags: list[MicroGenreDescriptor] = strawberry.field(
+        description="What over-indexes in it, those in the label first."
+    )
+
+    @classmethod
+    def from_row(cls, row: MicroGenreRow) -> MicroGenre:
+        return cls(
+            id=strawberry.ID(str(row.id)),
+            label=row.label,
+            size=row.size,
+            parent_genre=row.parent_genre,
+            top_tags=[
+                MicroGenreDescriptor(
+                    kind=str(t.get("kind", "")),
+                    name=str(t.get("name", "")),
+                    lift=float(t.get("lift", 0.0)),
+                    share=float(t.get("share", 0.0)),
+                    titles=int(t.get("titles", 0)),
+                )
+                for t in row.top_tags
+            ],
+        )
+
+    @strawberry.field(
+        description=(
+            f"Titles whose primary micro-genre this is, most typical first (`first` in "
+            f"0..{MAX_GENRE_TITLES}); batched across micro-genres."
+        )
+    )
+    async def titles(self, info: Info, first: int | None = 20) -> list[Title]:
+        size = 20 if first is None else first
+        if not 0 <= size <= MAX_GENRE_TITLES:
+            raise bad_input(f"first must be between 0 and {MAX_GENRE_TITLES}, got {size}", "first")
+        rows = await info.context.loaders.micro_genres.titles.load((int(self.id), size))
+        return [Title.from_model(t) for t in rows]
+
+
+@strawberry.type
+class MicroGenreEdge:
+    cursor: str
+    node: MicroGenre
+
+
+@strawberry.type(description="A page of micro-genres, largest first (Relay connection).")
+class MicroGenreConnection:
+    edges: list[MicroGenreEdge]
+    page_info: PageInfo
+    total_count: int
+
+
+@strawberry.type(description="A title placed on the 2-D similarity map.")
+class SimilarityMapNode:
+    title: Title
+    x: float = strawberry.field(description="In [-1, 1].")
+    y: float = strawberry.field(description="In [-1, 1].")
+    micro_genre_id: strawberry.ID | None = strawberry.field(description="Its primary micro-genre.")
+
+
+@strawberry.type(description="`target` is one of the `k` nearest neighbours of `source`.")
+class SimilarityMapEdge:
+    source: strawberry.ID
+    target: strawberry.ID
+    score: float = strawberry.field(
+        description="Similarity of the combined vectors (weighted cosine, higher = closer)."
+    )
+
+
+@strawberry.type(description="Titles with map positions and their nearest-neighbour edges.")
+class SimilarityMap:
+    nodes: list[SimilarityMapNode]
+    edges: list[SimilarityMapEdge]
+
+
+# --- resolvers (called from the root Query and from Title) -----------------------------------
+
+
+def _parse_micro_genre_id(value: strawberry.ID) -> int | None:
+    try:
+        number = int(str(value))
+    except ValueError:
+        raise bad_input(f"id must be a numeric micro-genre id, got {value!r}", "id") from None
+    return number if number > 0 else None
+
+
+async def micro_genres(
+    info: Info, first: int | None, after: str | None, min_size: int | None
+) -> MicroGenreConnection:
+    try:
+        size = check_page_size(first, 20)
+    except ValueError as exc:
+        raise bad_input(str(exc), "first") from None
+    if min_size is not None and min_size < 0:
+        raise bad_input(f"minSize must be >= 0, got {min_size}", "minSize")
+    try:
+        after_id = decode_cursor(MICRO_GENRE_CURSOR, after) if after else None
+    except InvalidCursor as exc:
+        raise bad_input(str(exc), "after") from None
+    page = await info.context.db(lambda s: service.list_micro_genres(s, size, after_id, min_size))
+    edges = [
+        MicroGenreEdge(cursor=encode_cursor(MICRO_GENRE_CURSOR, r.id), node=MicroGenre.from_row(r))
+        for r in page.rows
+    ]
+    return MicroGenreConnection(
+        edges=edges,
+        page_info=PageInfo(
+            has_next_page=page.has_next,
+            has_previous_page=after_id is not None,
+            start_cursor=edges[0].cursor if edges else None,
+            end_cursor=edges[-1].cursor if edges else None,
+        ),
+        total_count=page.total,
+    )
+
+
+async def micro_genre(info: Info, id: strawberry.ID) -> MicroGenre | None:
+    number = _parse_micro_genre_id(id)
+    if number is None:
+        return None
+    row = await info.context.loaders.micro_genres.by_id.load(number)
+    return MicroGenre.from_row(row) if row else None
+
+
+async def micro_genres_of_title(info: Info, title_id: int) -> list[MicroGenre]:
+    rows = await info.context.loaders.micro_genres.of_title.load(title_id)
+    return [MicroGenre.from_row(r) for r in rows]
+
+
+async def similarity_map(
+    info: Info, filter: TitleFilter | None, first: int | None, k: int | None
+) -> SimilarityMap:
+    size = 500 if first is None else first
+    neighbours = 5 if k is None else k
+    if not 1 <= size <= MAX_MAP_NODES:
+        raise bad_input(f"first must be between 1 and {MAX_MAP_NODES}, got {size}", "first")
+    if not 0 <= neighbours <= MAX_MAP_NEIGHBOURS:
+        raise bad_input(f"k must be between 0 and {MAX_MAP_NEIGHBOURS}, got {neighbours}", "k")
+    flt = filter.to_service() if filter else None
+    found = await info.context.db(lambda s: service.similarity_map(s, flt, size, neighbours))
+    return SimilarityMap(
+        nodes=[
+            SimilarityMapNode(
+                title=Title.from_model(n.title),
+                x=n.x,
+                y=n.y,
+                micro_genre_id=strawberry.ID(str(n.micro_genre_id))
+                if n.micro_genre_id is not None
+                else None,
+            )
+            for n in found.nodes
+        ],
+        edges=[
+            SimilarityMapEdge(
+                source=strawberry.ID(str(e.source)),
+                target=strawberry.ID(str(e.target)),
+                score=e.score,
+            )
+            for e in found.edges
+        ],
+    )

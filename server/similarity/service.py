@@ -1,0 +1,507 @@
+"""Similar titles and title search: the only place their SQL is built.
+
+Similar titles rank by the weighted mean of three facet cosines (synopsis, tags, metadata). The
+stored ``combined`` vector is ``concat(synopsis, tags, metadata) / sqrt(3)`` of unit facets, so
+the query ``combined(source) * scale(weights)`` (element-wise, built in SQL) equals
+``weighted_query`` of the source's facets, and its inner product with a neighbour's
+``combined`` is exactly that weighted mean: one HNSW index (``vector_ip_ops``) serves every
+choice of weights, and a batch of sources is one statement (a LATERAL join per source).
+
+Filters are applied inside the nearest-neighbour scan. With pgvector's iterative index scans
+(``hnsw.iterative_scan = relaxed_order``) the scan keeps going until ``first`` rows pass the
+filter, so a selective filter still fills the page; relaxed order means rows can come back
+slightly out of order, so the outer query sorts by score again.
+
+Search fuses two ranked lists: keyword (Postgres full text over name and synopsis, plus
+trigram word similarity on the name so typos still match) and semantic (the query embedded by
+the configured embedder against each title's text vector); HYBRID is their reciprocal-rank
+fusion.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from functools import cache, lru_cache
+from typing import Any
+
+import numpy as np
+from pgvector.sqlalchemy import Vector
+from sqlalchemy import (
+    BigInteger,
+    Float,
+    Integer,
+    Select,
+    Subquery,
+    Text,
+    any_,
+    bindparam,
+    case,
+    cast,
+    func,
+    literal_column,
+    null,
+    or_,
+    select,
+    true,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, REAL, aggregate_order_by
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from server.catalog.service import TitleFilter
+from server.catalog.service import filter_titles as filtered
+from server.config import EmbedderName
+from server.embeddings.dims import COMBINED_DIM, METADATA_DIM, SYNOPSIS_DIM, TAGS_DIM, TEXT_DIM
+from server.embeddings.embedders import Embedder, get_embedder
+from server.embeddings.facets import DEFAULT_WEIGHTS, FacetWeights
+from server.kit.errors import BadInput, NotFound
+from server.models.catalog import Tag, TagKind, Title, TitleTag
+from server.models.embeddings import TitleEmbedding
+
+MAX_FIRST = 500
+ITERATIVE_SCAN = "relaxed_order"
+"""pgvector iterative index scans: keep scanning until the LIMIT is filled after filtering."""
+EF_SEARCH = 100
+"""HNSW candidate list size (``hnsw.ef_search``); bench/similarity.py measures its recall."""
+MAX_SCAN_TUPLES = 20_000
+"""How far an iterative scan may go before giving up on filling the page (pgvector default)."""
+RRF_K = 60
+"""Reciprocal-rank fusion constant: a hit ranked r in a list scores 1 / (RRF_K + r)."""
+MIN_DEPTH = 50
+"""Each list feeding the fusion is fetched at least this deep (and at least 3 * first)."""
+WORD_SIMILARITY_THRESHOLD = 0.3
+"""Trigram word similarity of the query to a name needed for a fuzzy name match (pg_trgm's
+default 0.6 misses typos such as "Strnger Thngs")."""
+MAX_QUERY_LENGTH = 500
+
+
+class SearchMode(enum.StrEnum):
+    KEYWORD = "KEYWORD"
+    SEMANTIC = "SEMANTIC"
+    HYBRID = "HYBRID"
+
+
+@dataclass(frozen=True)
+class FacetScores:
+    synopsis: float
+    tags: float
+    metadata: float
+
+
+@dataclass(frozen=True)
+class SharedTag:
+    kind: TagKind
+    name: str
+    weight: float
+    """The weaker of the two titles' weights: how strongly the tag applies to both."""
+
+
+@dataclass(frozen=True)
+class Neighbour:
+    title: Title
+    score: float
+    facets: FacetScores
+    shared_tags: list[SharedTag]
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    title: Title
+    score: float
+    keyword_rank: int | None
+    semantic_rank: int | None
+
+
+class TitleNotEmbedded(NotFound):
+    def __init__(self, title_id: int) -> None:
+        super().__init__(
+            f"title {title_id} has no embedding yet: run `contentintel embed`", field="titleId"
+        )
+
+
+def check_first(first: int) -> int:
+    if not 1 <= first <= MAX_FIRST:
+        raise BadInput(f"first must be between 1 and {MAX_FIRST}, got {first}", field="first")
+    return first
+
+
+# --- similar titles -----------------------------------------------------------------------------
+
+
+def _hashable(flt: TitleFilter | None) -> TitleFilter | None:
+    """The filter with tuples for lists, usable as a statement cache key."""
+    if flt is None:
+        return None
+    return replace(flt, genres=tuple(flt.genres), origin_countries=tuple(flt.origin_countries))
+
+
+def facet_factors(weights: FacetWeights) -> tuple[float, float, float]:
+    """Per-facet factors turning a stored ``combined`` vector into the weighted query.
+
+    ``combined`` holds each unit facet divided by sqrt(3); ``weighted_query`` holds it times
+    ``w * sqrt(3) / sum(w)``: the factor for a facet block is ``3 * w / sum(w)``.
+    """
+    factor = 3.0 / weights.total
+    return weights.synopsis * factor, weights.tags * factor, weights.metadata * factor
+
+
+def weight_scale(weights: FacetWeights) -> np.ndarray[Any, np.dtype[np.float32]]:
+    """The element-wise scale vector the SQL builds from ``facet_factors``."""
+    blocks = zip(facet_factors(weights), (SYNOPSIS_DIM, TAGS_DIM, METADATA_DIM), strict=True)
+    return np.concatenate([np.full(dim, f, dtype=np.float32) for f, dim in blocks])
+
+
+def _scale_vector() -> Any:
+    """``weight_scale`` built in SQL from three parameters (cheaper than binding 768 floats)."""
+
+    def block(name: str, dim: int) -> Any:
+        return func.array_fill(bindparam(name, type_=REAL), literal_column(f"ARRAY[{dim}]"))
+
+    blocks = func.array_cat(block("w_synopsis", SYNOPSIS_DIM), block("w_tags", TAGS_DIM))
+    return cast(func.array_cat(blocks, block("w_metadata", METADATA_DIM)), Vector(COMBINED_DIM))
+
+
+def scan_settings(depth: int) -> Select[Any]:
+    """Transaction-local settings for the HNSW scans (and trigram matching) that follow."""
+    return select(
+        func.set_config("hnsw.iterative_scan", ITERATIVE_SCAN, True),
+        func.set_config("hnsw.ef_search", str(min(1000, max(EF_SEARCH, depth))), True),
+        func.set_config("hnsw.max_scan_tuples", str(MAX_SCAN_TUPLES), True),
+        func.set_config("pg_trgm.word_similarity_threshold", str(WORD_SIMILARITY_THRESHOLD), True),
+    )
+
+
+async def _scan_settings(session: AsyncSession, depth: int) -> None:
+    await session.execute(scan_settings(depth))
+
+
+def similar_params(ids: Sequence[int], first: int, weights: FacetWeights) -> dict[str, Any]:
+    """Execution parameters of ``similar_statement``."""
+    synopsis, tags, metadata = facet_factors(weights)
+    return {
+        "ids": list(ids),
+        "first": first,
+        "w_synopsis": synopsis,
+        "w_tags": tags,
+        "w_metadata": metadata,
+    }
+
+
+@lru_cache(maxsize=256)
+def similar_statement(flt: TitleFilter | None) -> Select[Any]:
+    """Rows ``(source_id, Title, score, synopsis, tags, metadata scores, shared tags JSON)``.
+
+    Built once per filter (building this statement costs more than running it); sources,
+    ``first`` and weights are bind parameters (``similar_params``). Public so that
+    bench/similarity.py can time the very same SQL through plain psycopg.
+    """
+    source = aliased(TitleEmbedding, name="source")
+    src = (
+        select(
+            source.title_id.label("source_id"),
+            source.combined.op("*", return_type=Vector(COMBINED_DIM))(_scale_vector()).label("q"),
+            source.synopsis,
+            source.tags,
+            source.metadata_.label("metadata"),
+        )
+        .where(source.title_id == any_(bindparam("ids", type_=ARRAY(BigInteger))))
+        .subquery("src")
+    )
+    e = aliased(TitleEmbedding, name="e")
+    distance = e.combined.max_inner_product(src.c.q)  # negative inner product
+    nearest = (
+        select(
+            e.title_id.label("title_id"),
+            (-distance).label("score"),
+            (1 - e.synopsis.cosine_distance(src.c.synopsis)).label("synopsis_score"),
+            (1 - e.tags.cosine_distance(src.c.tags)).label("tags_score"),
+            (1 - e.metadata_.cosine_distance(src.c.metadata)).label("metadata_score"),
+        )
+        .join(Title, Title.id == e.title_id)
+        .where(e.title_id != src.c.source_id)
+        .order_by(distance)
+        .limit(bindparam("first", type_=Integer))
+    )
+    nearest_lateral = filtered(nearest, flt).correlate(src).lateral("n")
+
+    mine, theirs = aliased(TitleTag, name="mine"), aliased(TitleTag, name="theirs")
+    shared_weight = func.least(mine.weight, theirs.weight)
+    shared = (
+        select(
+            func.json_agg(
+                aggregate_order_by(
+                    func.json_build_array(Tag.kind, Tag.name, shared_weight),
+                    shared_weight.desc(),
+                    Tag.kind,
+                    Tag.name,
+                )
+            )
+        )
+        .select_from(mine)
+        .join(theirs, theirs.tag_id == mine.tag_id)
+        .join(Tag, Tag.id == mine.tag_id)
+        .where(mine.title_id == src.c.source_id, theirs.title_id == nearest_lateral.c.title_id)
+        .scalar_subquery()
+    )
+    neighbour = aliased(Title, name="t")
+    return (
+        select(
+            src.c.source_id,
+            neighbour,
+            nearest_lateral.c.score,
+            nearest_lateral.c.synopsis_score,
+            nearest_lateral.c.tags_score,
+            nearest_lateral.c.metadata_score,
+            shared.label("shared_tags"),
+        )
+        .select_from(src)
+        .outerjoin(nearest_lateral, true())
+        .outerjoin(neighbour, neighbour.id == nearest_lateral.c.title_id)
+        # Relaxed-order scans may return rows slightly out of order: sort again.
+        .order_by(src.c.source_id, nearest_lateral.c.score.desc(), nearest_lateral.c.title_id)
+    )
+
+
+def _cosine(value: float) -> float:
+    """A cosine computed in float32, clamped to [-1, 1] (identical vectors give 1.0000001)."""
+    return min(1.0, max(-1.0, float(value)))
+
+
+async def similar_for_titles(
+    session: AsyncSession,
+    ids: Sequence[int],
+    first: int,
+    flt: TitleFilter | None = None,
+    weights: FacetWeights = DEFAULT_WEIGHTS,
+) -> dict[int, list[Neighbour]]:
+    """The ``first`` nearest titles of each source, best first, in one statement.
+
+    Sources without an embedding (or unknown ids) are absent from the result; a source with an
+    embedding but no neighbour passing the filter maps to an empty list.
+    """
+    check_first(first)
+    if not ids:
+        return {}
+    await _scan_settings(session, first)
+    rows = await session.execute(
+        similar_statement(_hashable(flt)), similar_params(ids, first, weights)
+    )
+    found: dict[int, list[Neighbour]] = defaultdict(list)
+    for source_id, title, score, s_score, t_score, m_score, shared in rows:
+        bucket = found[source_id]
+        if title is None:  # an embedded source with no neighbour (LEFT JOIN LATERAL)
+            continue
+        bucket.append(
+            Neighbour(
+                title=title,
+                score=_cosine(score),
+                facets=FacetScores(_cosine(s_score), _cosine(t_score), _cosine(m_score)),
+                shared_tags=[SharedTag(TagKind(k), n, float(w)) for k, n, w in shared or ()],
+            )
+        )
+    return dict(found)
+
+
+async def similar_titles(
+    session: AsyncSession,
+    title_id: int,
+    first: int,
+    flt: TitleFilter | None = None,
+    weights: FacetWeights = DEFAULT_WEIGHTS,
+) -> list[Neighbour]:
+    """Titles nearest to ``title_id``; ``NotFound`` when it does not exist or is not embedded."""
+    found = await similar_for_titles(session, [title_id], first, flt, weights)
+    if title_id in found:
+        return found[title_id]
+    exists = await session.scalar(select(Title.id).where(Title.id == title_id))
+    if exists is None:
+        raise NotFound(f"no title with id {title_id}", field="titleId")
+    raise TitleNotEmbedded(title_id)
+
+
+# --- search -------------------------------------------------------------------------------------
+
+
+@cache
+def query_embedder(name: EmbedderName) -> Embedder:
+    """One embedder per process and setting (loading MiniLM takes seconds)."""
+    return get_embedder(name)
+
+
+async def embed_query(name: EmbedderName, query: str) -> tuple[str, np.ndarray[Any, Any]]:
+    """(embedder name, unit vector) of a search query; the model runs in a worker thread."""
+    embedder = await asyncio.to_thread(query_embedder, name)
+    matrix = await asyncio.to_thread(embedder.embed, [query])
+    return embedder.name, matrix[0]
+
+
+def clean_query(query: str) -> str:
+    cleaned = " ".join(query.split())
+    if not cleaned:
+        raise BadInput("query must not be empty", field="query")
+    if len(cleaned) > MAX_QUERY_LENGTH:
+        raise BadInput(f"query must be at most {MAX_QUERY_LENGTH} characters", field="query")
+    return cleaned
+
+
+def search_depth(first: int) -> int:
+    """How deep each ranked list is fetched before fusion."""
+    return max(MIN_DEPTH, 3 * first)
+
+
+def _ranked(inner: Select[Any], name: str) -> Subquery:
+    """(id, score, rank) from a subquery of (id, score); ranks are 1-based, best first."""
+    sub = inner.subquery(f"{name}_rows")
+    return select(
+        sub.c.id,
+        sub.c.score,
+        func.row_number().over(order_by=(sub.c.score.desc(), sub.c.id)).label("rank"),
+    ).subquery(name)
+
+
+_QUERY = bindparam("query", type_=Text)
+_DEPTH = bindparam("depth", type_=Integer)
+
+
+def _keyword_list(flt: TitleFilter | None) -> Select[Any]:
+    """Full-text matches on name and synopsis plus trigram fuzzy matches on the name.
+
+    Score = name score + text score / 2. The name score (0..1, 1 for the exact name) is the mean
+    of the trigram word similarity (the query is found inside the name, typos allowed) and the
+    whole-name similarity (an exact name beats a longer one containing it); it counts only for
+    names above the word-similarity threshold. The text score is the full-text rank scaled into
+    0..1 (``ts_rank`` normalisation 32), halved so that a longer name containing the query and
+    repeating it in its synopsis does not beat the exact name. A near-exact name ranks first,
+    typos still match, and synopsis-only matches follow by full-text rank.
+    """
+    tsquery = func.websearch_to_tsquery(literal_column("'english'::regconfig"), _QUERY)
+    text_match = Title.search_vector.op("@@")(tsquery)
+    name_match = _QUERY.op("<%")(Title.name)  # word_similarity >= threshold: GIN trigram index
+    name_score = case(
+        (
+            name_match,
+            (func.word_similarity(_QUERY, Title.name) + func.similarity(_QUERY, Title.name)) / 2,
+        ),
+        else_=0.0,
+    )
+    text_score = case((text_match, func.ts_rank(Title.search_vector, tsquery, 32)), else_=0.0)
+    score = (name_score + text_score / 2).label("score")
+    inner = (
+        select(Title.id.label("id"), score)
+        .where(or_(text_match, name_match))
+        .order_by(score.desc(), Title.id)
+        .limit(_DEPTH)
+    )
+    return filtered(inner, flt)
+
+
+def _semantic_list(flt: TitleFilter | None) -> Select[Any]:
+    e = aliased(TitleEmbedding, name="e")
+    distance = e.text.cosine_distance(bindparam("query_vector", type_=Vector(TEXT_DIM)))
+    inner = (
+        select(e.title_id.label("id"), (1 - distance).label("score"))
+        .join(Title, Title.id == e.title_id)
+        .where(e.embedder == bindparam("embedder", type_=Text))
+        .order_by(distance)
+        .limit(_DEPTH)
+    )
+    return filtered(inner, flt)
+
+
+@lru_cache(maxsize=256)
+def search_statement(mode: SearchMode, flt: TitleFilter | None) -> Select[Any]:
+    """Rows ``(Title, score, keyword rank, semantic rank)``, built once per mode and filter.
+
+    Parameters: ``query``, ``depth`` and ``first``; unless KEYWORD, ``query_vector`` and
+    ``embedder``. Each list is ranked (``row_number``) in SQL; HYBRID fuses them there.
+    """
+    keyword = _ranked(_keyword_list(flt), "keyword") if mode is not SearchMode.SEMANTIC else None
+    semantic = _ranked(_semantic_list(flt), "semantic") if mode is not SearchMode.KEYWORD else None
+    hit = aliased(Title, name="t")
+    first = bindparam("first", type_=Integer)
+    if keyword is not None and semantic is not None:
+        fused = (
+            func.coalesce(1.0 / (RRF_K + keyword.c.rank), 0.0)
+            + func.coalesce(1.0 / (RRF_K + semantic.c.rank), 0.0)
+        ).label("score")
+        return (
+            select(hit, fused, keyword.c.rank, semantic.c.rank)
+            .select_from(keyword)
+            .join(semantic, keyword.c.id == semantic.c.id, full=True)
+            .join(hit, hit.id == func.coalesce(keyword.c.id, semantic.c.id))
+            .order_by(fused.desc(), func.least(keyword.c.rank, semantic.c.rank), hit.id)
+            .limit(first)
+        )
+    only = keyword if keyword is not None else semantic
+    assert only is not None
+    return (
+        select(
+            hit,
+            only.c.score.cast(Float),
+            only.c.rank if only is keyword else null(),
+            only.c.rank if only is semantic else null(),
+        )
+        .join(hit, hit.id == only.c.id)
+        .order_by(only.c.rank)
+        .limit(first)
+    )
+
+
+async def search_titles(
+    session: AsyncSession,
+    query: str,
+    mode: SearchMode,
+    first: int,
+    flt: TitleFilter | None = None,
+    query_vector: tuple[str, np.ndarray[Any, Any]] | None = None,
+) -> list[SearchHit]:
+    """Ranked hits; ``query_vector`` (from ``embed_query``) is required unless KEYWORD.
+
+    Scores: KEYWORD = keyword score; SEMANTIC = cosine similarity; HYBRID = sum over both
+    lists of 1 / (60 + rank). Ranks are positions in each list (fetched ``search_depth``
+    deep), None when the title is not in that list.
+    """
+    check_first(first)
+    depth = search_depth(first)
+    params: dict[str, Any] = {"query": clean_query(query), "depth": depth, "first": first}
+    if mode is not SearchMode.KEYWORD:
+        if query_vector is None:
+            raise ValueError(f"{mode} search needs the query vector")
+        params["embedder"], params["query_vector"] = query_vector
+    await _scan_settings(session, depth)
+    rows = (await session.execute(search_statement(mode, _hashable(flt)), params)).all()
+    if mode is not SearchMode.KEYWORD and not rows:
+        await _check_embedded(session, params["embedder"])
+    return [
+        SearchHit(
+            title=title,
+            score=float(score),
+            keyword_rank=int(k) if k is not None else None,
+            semantic_rank=int(s) if s is not None else None,
+        )
+        for title, score, k, s in rows
+    ]
+
+
+async def _check_embedded(session: AsyncSession, embedder: str) -> None:
+    """Semantic search found nothing: say so when the catalog is not embedded with ``embedder``."""
+    stored = await session.execute(
+        select(TitleEmbedding.embedder, func.count())
+        .group_by(TitleEmbedding.embedder)
+        .order_by(func.count().desc())
+    )
+    counts: dict[str, int] = {name: n for name, n in stored}
+    if counts.get(embedder):
+        return
+    if counts:
+        others = ", ".join(counts)
+        raise NotFound(
+            f"no titles are embedded with {embedder} (found {others}): run "
+            "`contentintel embed` with the configured embedder",
+            field="query",
+        )
+    raise NotFound("no titles are embedded yet: run `contentintel embed`", field="query")

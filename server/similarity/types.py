@@ -1,0 +1,163 @@
+"""GraphQL types of similar titles and title search: thin, built from service results."""
+
+from __future__ import annotations
+
+import strawberry
+
+from server.catalog.types import Title, TitleFilter, TitleTag
+from server.embeddings.facets import DEFAULT_WEIGHTS, FacetWeights
+from server.graphql.context import Info
+from server.graphql.errors import bad_input
+from server.similarity import service
+from server.similarity.service import SearchMode
+
+DEFAULT_FIRST = 10
+
+strawberry.enum(
+    SearchMode,
+    name="SearchMode",
+    description=(
+        "KEYWORD: full text over name and synopsis plus typo-tolerant (trigram) name matching. "
+        "SEMANTIC: the query's text embedding against each title's synopsis embedding. "
+        "HYBRID: reciprocal-rank fusion of both lists."
+    ),
+)
+
+
+@strawberry.input(
+    description=(
+        "Relative weights of the three facets in a similarity score (only their ratios "
+        "matter). Each must be >= 0 and at least one > 0. Defaults: synopsis 0.5, tags 0.3, "
+        "metadata 0.2."
+    )
+)
+class FacetWeightsInput:
+    synopsis: float = strawberry.field(
+        default=DEFAULT_WEIGHTS.synopsis, description="Synopsis text (raw and genre-projected)."
+    )
+    tags: float = strawberry.field(default=DEFAULT_WEIGHTS.tags, description="Tags and genres.")
+    metadata: float = strawberry.field(
+        default=DEFAULT_WEIGHTS.metadata,
+        description="Kind, era, origin, language, maturity, length.",
+    )
+
+    def to_service(self) -> FacetWeights:
+        try:
+            return FacetWeights(self.synopsis, self.tags, self.metadata)
+        except ValueError as exc:
+            raise bad_input(str(exc), "weights") from None
+
+
+@strawberry.type(description="Cosine similarity (-1..1) of two titles on each facet.")
+class FacetScores:
+    synopsis: float
+    tags: float
+    metadata: float
+
+
+@strawberry.type(description="Why two titles are similar.")
+class SimilarityExplanation:
+    shared_tags: list[TitleTag] = strawberry.field(
+        description=(
+            "Tags (genres included) both titles carry, strongest first; weight is the "
+            "smaller of the two titles' weights."
+        )
+    )
+    facet_scores: FacetScores
+
+
+@strawberry.type(description="A title similar to another, with why.")
+class SimilarTitle:
+    title: Title
+    score: float = strawberry.field(
+        description=(
+            "Cosine similarity (-1..1, higher is closer): the weighted mean of the facet "
+            "scores under the requested weights."
+        )
+    )
+    explanation: SimilarityExplanation
+
+    @classmethod
+    def from_service(cls, n: service.Neighbour) -> SimilarTitle:
+        return cls(
+            title=Title.from_model(n.title),
+            score=n.score,
+            explanation=SimilarityExplanation(
+                shared_tags=[
+                    TitleTag(kind=t.kind, name=t.name, weight=t.weight) for t in n.shared_tags
+                ],
+                facet_scores=FacetScores(
+                    synopsis=n.facets.synopsis, tags=n.facets.tags, metadata=n.facets.metadata
+                ),
+            ),
+        )
+
+
+@strawberry.type(description="A search result.")
+class SearchHit:
+    title: Title
+    score: float = strawberry.field(
+        description=(
+            "KEYWORD: name similarity (0..1) plus half the full-text rank; SEMANTIC: cosine "
+            "similarity; HYBRID: sum over both lists of 1 / (60 + rank)."
+        )
+    )
+    keyword_rank: int | None = strawberry.field(
+        description="1-based rank in the keyword list; null when not in it (or not searched)."
+    )
+    semantic_rank: int | None = strawberry.field(
+        description="1-based rank in the semantic list; null when not in it (or not searched)."
+    )
+
+
+async def similar_titles(
+    info: Info,
+    title_id: int,
+    first: int | None,
+    filter: TitleFilter | None,
+    weights: FacetWeightsInput | None,
+) -> list[SimilarTitle]:
+    size = service.check_first(DEFAULT_FIRST if first is None else first)
+    facet_weights = weights.to_service() if weights else DEFAULT_WEIGHTS
+    flt = filter.to_service() if filter else None
+    rows = await info.context.db(
+        lambda s: service.similar_titles(s, title_id, size, flt, facet_weights)
+    )
+    return [SimilarTitle.from_service(n) for n in rows]
+
+
+async def similar_of_title(info: Info, title_id: int, first: int | None) -> list[SimilarTitle]:
+    size = service.check_first(DEFAULT_FIRST if first is None else first)
+    rows = await info.context.loaders.similar.load((title_id, size))
+    return [SimilarTitle.from_service(n) for n in rows]
+
+
+async def search_titles(
+    info: Info,
+    query: str,
+    mode: SearchMode | None,
+    first: int | None,
+    filter: TitleFilter | None,
+) -> list[SearchHit]:
+    """Arguments left null take their defaults (HYBRID, 10)."""
+    mode = mode or SearchMode.HYBRID
+    size = service.check_first(DEFAULT_FIRST if first is None else first)
+    cleaned = service.clean_query(query)
+    flt = filter.to_service() if filter else None
+    vector = (
+        await service.embed_query(info.context.settings.embedder, cleaned)
+        if mode is not SearchMode.KEYWORD
+        else None
+    )
+    hits = await info.context.db(
+        lambda s: service.search_titles(s, cleaned, mode, size, flt, vector)
+    )
+    return [
+        SearchHit(
+            title=Title.from_model(h.title),
+            score=h.score,
+            keyword_rank=h.keyword_rank,
+            semantic_rank=h.semantic_rank,
+        )
+        for h in hits
+    ]
