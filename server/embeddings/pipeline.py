@@ -8,7 +8,6 @@ the titles, compares hashes and writes nothing.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 import time
@@ -30,7 +29,7 @@ from server.embeddings.facets import (
     synopsis_matrix,
     tags_vector,
 )
-from server.embeddings.projection import MIN_TITLES, Projection, evaluate_holdout, fit_projection
+from server.embeddings.projection import MIN_TITLES, Projection, fit_and_evaluate
 
 PhaseProgress = Callable[[str, int, int], None]
 """(phase, done, total): ``embed`` (texts through the model), ``fit`` (titles the genre
@@ -225,10 +224,8 @@ def embed_catalog(
         labels = [i.genres for i in labelled]
         if progress:
             progress("fit", 0, len(labelled))
-        metrics = evaluate_holdout(matrix, labels)
-        # The penalty chosen on the evaluation's training split serves the final fit too.
-        fitted = fit_projection(matrix, labels, alpha=metrics["alpha"])
-        projection = dataclasses.replace(fitted, metrics=metrics)
+        projection = fit_and_evaluate(matrix, labels)
+        metrics = projection.metrics
         if progress:
             progress("fit", len(labelled), len(labelled))
         summary.projection_id = _store_projection(conn, embedder.name, projection)
@@ -272,22 +269,39 @@ def _write(
     tags = np.stack([tags_vector(i.features.tags) for i in items])
     metadata = np.stack([metadata_vector(i.features) for i in items])
     combined = combined_matrix(synopsis, tags, metadata)
-    raw = _driver(conn)
-    register_vector(raw)
-    conn.execute(
-        text(
-            "CREATE TEMP TABLE IF NOT EXISTS stage_embeddings "
-            "(LIKE title_embeddings INCLUDING DEFAULTS) ON COMMIT DROP; "
-            "TRUNCATE stage_embeddings"
-        )
-    )
     columns = (
         "title_id, embedder, projection_id, text_hash, content_hash, "
         "text, synopsis, projected, tags, metadata, combined"
     )
+    # Inserting into the HNSW indexes row by row costs ~7x building them afresh (32 s vs 4.5 s
+    # for the real catalog): a bulk write drops them, replaces the rows by COPY straight into
+    # the table (no staging: nothing else can write meanwhile) and recreates the indexes from
+    # their own stored definitions (the migrations stay the only source of DDL). Readers of
+    # title_embeddings wait for the commit meanwhile, which only a bulk (re)build accepts.
+    # Smaller writes go through a staging table and an upsert, the indexes kept.
+    indexes = _hnsw_indexes(conn) if _is_bulk(conn, len(items)) else []
+    if indexes:
+        for name, _ in indexes:
+            conn.execute(text(f"DROP INDEX {name}"))
+        conn.execute(
+            text("DELETE FROM title_embeddings WHERE title_id = ANY(:ids)"),
+            {"ids": [i.title_id for i in items]},
+        )
+        target = "title_embeddings"
+    else:
+        conn.execute(
+            text(
+                "CREATE TEMP TABLE IF NOT EXISTS stage_embeddings "
+                "(LIKE title_embeddings INCLUDING DEFAULTS) ON COMMIT DROP; "
+                "TRUNCATE stage_embeddings"
+            )
+        )
+        target = "stage_embeddings"
+    raw = _driver(conn)
+    register_vector(raw)
     with (
         raw.cursor() as cursor,
-        cursor.copy(f"COPY stage_embeddings ({columns}) FROM STDIN WITH (FORMAT BINARY)") as copy,
+        cursor.copy(f"COPY {target} ({columns}) FROM STDIN WITH (FORMAT BINARY)") as copy,
     ):
         copy.set_types(["int8", "text", "int8", "text", "text"] + ["vector"] * 6)
         for n, item in enumerate(items):
@@ -308,31 +322,26 @@ def _write(
             )
             if progress and (n + 1) % 500 == 0:
                 progress("write", n + 1, len(items))
-    # Inserting into the HNSW indexes row by row costs ~7x building them afresh (32 s vs 4.5 s
-    # for the real catalog): a bulk write drops them and recreates them from their own stored
-    # definitions (the migrations stay the only source of DDL). Readers of title_embeddings
-    # wait for the commit meanwhile, which only a bulk (re)build accepts.
-    indexes = _hnsw_indexes(conn) if _is_bulk(conn, len(items)) else []
-    for name, _ in indexes:
-        conn.execute(text(f"DROP INDEX {name}"))
-    conn.execute(
-        text(
-            f"""
-            INSERT INTO title_embeddings ({columns}, updated_at)
-            SELECT {columns}, now() FROM stage_embeddings
-            ON CONFLICT (title_id) DO UPDATE SET
-                embedder = excluded.embedder, projection_id = excluded.projection_id,
-                text_hash = excluded.text_hash, content_hash = excluded.content_hash,
-                text = excluded.text, synopsis = excluded.synopsis,
-                projected = excluded.projected, tags = excluded.tags,
-                metadata = excluded.metadata, combined = excluded.combined,
-                updated_at = now();
-            TRUNCATE stage_embeddings;
-            """
+    if indexes:
+        for _, definition in indexes:
+            conn.execute(text(definition))
+    else:
+        conn.execute(
+            text(
+                f"""
+                INSERT INTO title_embeddings ({columns}, updated_at)
+                SELECT {columns}, now() FROM stage_embeddings
+                ON CONFLICT (title_id) DO UPDATE SET
+                    embedder = excluded.embedder, projection_id = excluded.projection_id,
+                    text_hash = excluded.text_hash, content_hash = excluded.content_hash,
+                    text = excluded.text, synopsis = excluded.synopsis,
+                    projected = excluded.projected, tags = excluded.tags,
+                    metadata = excluded.metadata, combined = excluded.combined,
+                    updated_at = now();
+                TRUNCATE stage_embeddings;
+                """
+            )
         )
-    )
-    for _, definition in indexes:
-        conn.execute(text(definition))
     conn.execute(text("ANALYZE title_embeddings"))
     if progress:
         progress("write", len(items), len(items))

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from sqlalchemy import Connection, text
 
+from server.embeddings import pipeline
 from server.embeddings.embedders import HashingEmbedder
 from server.embeddings.pipeline import (
     EmbedSummary,
@@ -215,3 +216,42 @@ def test_progress_reports_each_phase(conn: Connection) -> None:
     assert seen["write"][-1] == (n, n)
     assert seen["fit"][0][0] == 0
     assert seen["fit"][-1][0] == seen["fit"][-1][1] >= len(records)
+
+
+def _hnsw_definitions(conn: Connection) -> list[str]:
+    rows = conn.execute(
+        text(
+            "SELECT indexdef FROM pg_indexes WHERE tablename = 'title_embeddings'"
+            " AND indexdef ILIKE '%USING hnsw%' ORDER BY indexname"
+        )
+    ).scalars()
+    return list(rows)
+
+
+def test_a_bulk_write_rebuilds_the_hnsw_indexes_as_they_were(
+    conn: Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    records = _records(8)
+    create_titles(conn, *records)
+    _embed(conn)
+    definitions = _hnsw_definitions(conn)
+    assert len(definitions) == 2
+    monkeypatch.setattr(pipeline, "BULK_MIN_ROWS", 1)
+    # Rewrite every row (bulk: drop the indexes, replace the rows by COPY, recreate them)...
+    create_titles(conn, {**records[2], "synopsis": "A brand new synopsis about dragons."})
+    summary = _embed(conn, rebuild=True)
+    assert summary.changed == summary.titles == _count(conn, "SELECT count(*) FROM titles")
+    assert _hnsw_definitions(conn) == definitions
+    assert _count(conn, "SELECT count(*) FROM title_embeddings") == summary.titles
+    # ...with the same content as an incremental write would give, the index usable.
+    (title_id,) = _ids_of(conn, [records[2]])
+    nearest = conn.execute(
+        text(
+            "SELECT title_id FROM title_embeddings ORDER BY text <=> "
+            "(SELECT text FROM title_embeddings WHERE title_id = :id) LIMIT 1"
+        ),
+        {"id": title_id},
+    ).scalar_one()
+    assert nearest == title_id
+    again = _embed(conn)
+    assert (again.changed, again.texts_embedded) == (0, 0)
