@@ -371,6 +371,7 @@ class PhaseBar:
                 "stage": "COPY to staging",
                 "merge": "merging",
                 "embed": "embedding texts",
+                "fit": "fitting genre projection",
                 "write": "writing vectors",
             }
             self.tasks[phase] = self.progress.add_task(label.get(phase, phase), total=total)

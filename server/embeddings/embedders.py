@@ -129,7 +129,6 @@ class MiniLMEmbedder:
         unique = list(dict.fromkeys(texts))
         order = np.argsort(-self._token_counts(unique), kind="stable")  # longest first
         vectors = np.zeros((len(unique), self.dim), dtype=np.float32)
-        report_every = self.batch_size * 8
         for start in range(0, len(order), self.batch_size):
             part = order[start : start + self.batch_size]
             # One batch per call: encode's own sort cannot regroup the texts.
@@ -141,7 +140,7 @@ class MiniLMEmbedder:
                 show_progress_bar=False,
             )
             done = start + len(part)
-            if progress and (done % report_every == 0 or done == len(order)):
+            if progress:
                 progress(len(texts) if done == len(order) else done * len(texts) // len(unique))
         position = {text: row for row, text in enumerate(unique)}
         out[:] = vectors[[position[text] for text in texts]]

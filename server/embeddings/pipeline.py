@@ -33,7 +33,8 @@ from server.embeddings.projection import MIN_TITLES, Projection, fit_and_evaluat
 
 PhaseProgress = Callable[[str, int, int], None]
 """(phase, done, total): ``embed`` (texts through the model), ``fit`` (titles the genre
-projection is fitted and evaluated on: reported at its start and end), ``write`` (rows)."""
+projection is fitted and evaluated on: reported at its start and end), ``write`` (rows). Each
+phase is first reported with ``done=0`` when it starts."""
 
 
 @dataclass
@@ -207,6 +208,8 @@ def embed_catalog(
     stale_text = [i for i in inputs if rebuild or i.text_hash != i.stored_text_hash]
     texts: dict[int, Matrix] = {}
     if stale_text:
+        if progress:
+            progress("embed", 0, len(stale_text))
         embed_started = time.perf_counter()
         vectors = embedder.embed(
             [i.text for i in stale_text],
@@ -259,6 +262,8 @@ def _write(
     texts: dict[int, Matrix],
     progress: PhaseProgress | None,
 ) -> None:
+    if progress:
+        progress("write", 0, len(items))
     text_matrix = np.stack([texts[i.title_id] for i in items])
     projected = (
         projection.apply(text_matrix)

@@ -33,7 +33,7 @@ from server.embeddings.dims import (
 
 
 class EmbeddingProjection(Base):
-    """A linear map from the text space onto the catalog's genre structure, fitted on it."""
+    """A fitted map from the text space onto the catalog's genre structure (genre probabilities)."""
 
     __tablename__ = "embedding_projections"
     __table_args__ = (
@@ -49,7 +49,7 @@ class EmbeddingProjection(Base):
     embedder: Mapped[str] = mapped_column(Text)
     genres: Mapped[list[str]] = mapped_column(ARRAY(Text))
     matrix: Mapped[list[float]] = mapped_column(ARRAY(REAL))
-    """Row-major ``TEXT_DIM x PROJECTED_DIM`` matrix."""
+    """Flat parameters of the fitted map (see ``Projection.to_stored``)."""
     fitted_on: Mapped[int] = mapped_column(Integer)
     metrics: Mapped[dict[str, Any]] = mapped_column(JSONB)
     is_current: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))

@@ -212,8 +212,10 @@ def test_progress_reports_each_phase(conn: Connection) -> None:
         progress=lambda phase, done, total: seen.setdefault(phase, []).append((done, total)),
     )
     n = summary.titles
-    assert seen["embed"][-1] == (n, n)
-    assert seen["write"][-1] == (n, n)
+    assert list(seen) == ["embed", "fit", "write"]
+    for phase in ("embed", "write"):
+        assert seen[phase][0] == (0, n)
+        assert seen[phase][-1] == (n, n)
     assert seen["fit"][0][0] == 0
     assert seen["fit"][-1][0] == seen["fit"][-1][1] >= len(records)
 
