@@ -9,6 +9,7 @@ import strawberry
 
 from server.catalog import service
 from server.graphql.context import Info
+from server.graphql.pagination import PageInfo
 from server.models.catalog import TagKind, TitleKind
 from server.models.catalog import Title as TitleModel
 
@@ -114,14 +115,6 @@ class Title:
         from server.similarity.microgenre_types import micro_genres_of_title
 
         return await micro_genres_of_title(info, int(self.id))
-
-
-@strawberry.type
-class PageInfo:
-    has_next_page: bool
-    has_previous_page: bool
-    start_cursor: str | None
-    end_cursor: str | None
 
 
 @strawberry.type

@@ -7,7 +7,6 @@ from strawberry.extensions import ParserCache, ValidationCache
 
 from server.catalog import service as catalog
 from server.catalog.types import (
-    PageInfo,
     TagCount,
     Title,
     TitleConnection,
@@ -19,8 +18,9 @@ from server.catalog.types import (
 )
 from server.graphql.context import Info
 from server.graphql.errors import ErrorShaping, bad_input
+from server.graphql.pagination import PageInfo, after_key, page_size
 from server.graphql.transaction import RequestTransaction
-from server.kit.pagination import InvalidCursor, check_page_size, decode_cursor, encode_cursor
+from server.kit.pagination import encode_cursor
 from server.models.catalog import TagKind
 from server.similarity import microgenre_types as micro
 from server.similarity import types as similarity
@@ -38,13 +38,6 @@ def _parse_id(value: strawberry.ID, field: str = "id") -> int:
     if number <= 0:
         raise bad_input(f"{field} must be positive, got {value!r}", field)
     return number
-
-
-def _page_size(first: int | None, default: int = 20) -> int:
-    try:
-        return check_page_size(first, default)
-    except ValueError as exc:
-        raise bad_input(str(exc), "first") from None
 
 
 @strawberry.type
@@ -67,11 +60,8 @@ class Query:
         after: str | None = None,
         filter: TitleFilter | None = None,
     ) -> TitleConnection:
-        size = _page_size(first)
-        try:
-            after_id = decode_cursor(TITLE_CURSOR, after) if after else None
-        except InvalidCursor as exc:
-            raise bad_input(str(exc), "after") from None
+        size = page_size(first)
+        after_id = after_key(TITLE_CURSOR, after)
         flt = filter.to_service() if filter else None
         page = await info.context.db(lambda s: catalog.list_titles(s, flt, size, after_id))
         edges = [
@@ -80,11 +70,8 @@ class Query:
         ]
         return TitleConnection(
             edges=edges,
-            page_info=PageInfo(
-                has_next_page=page.has_next,
-                has_previous_page=after_id is not None,
-                start_cursor=edges[0].cursor if edges else None,
-                end_cursor=edges[-1].cursor if edges else None,
+            page_info=PageInfo.of(
+                [e.cursor for e in edges], has_next=page.has_next, after_given=after_id is not None
             ),
             total_count=page.total,
         )
@@ -96,7 +83,7 @@ class Query:
         kind: TagKind | None = None,
         first: int | None = 50,
     ) -> list[TagCount]:
-        size = _page_size(first, 50)
+        size = page_size(first, 50)
         rows = await info.context.db(lambda s: catalog.tag_counts(s, kind, size))
         return [TagCount(kind=r.kind, name=r.name, title_count=r.titles) for r in rows]
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import strawberry
 
-from server.catalog.types import PageInfo, Title, TitleFilter
+from server.catalog.types import Title, TitleFilter
 from server.graphql.context import Info
 from server.graphql.errors import bad_input
-from server.kit.pagination import InvalidCursor, check_page_size, decode_cursor, encode_cursor
+from server.graphql.pagination import PageInfo, after_key, page_size
+from server.kit.pagination import encode_cursor
 from server.similarity import microgenre_service as service
 from server.similarity.microgenre_service import (
     MAX_GENRE_TITLES,
@@ -134,16 +135,10 @@ def _parse_micro_genre_id(value: strawberry.ID) -> int | None:
 async def micro_genres(
     info: Info, first: int | None, after: str | None, min_size: int | None
 ) -> MicroGenreConnection:
-    try:
-        size = check_page_size(first, 20)
-    except ValueError as exc:
-        raise bad_input(str(exc), "first") from None
+    size = page_size(first, 20)
     if min_size is not None and min_size < 0:
         raise bad_input(f"minSize must be >= 0, got {min_size}", "minSize")
-    try:
-        after_id = decode_cursor(MICRO_GENRE_CURSOR, after) if after else None
-    except InvalidCursor as exc:
-        raise bad_input(str(exc), "after") from None
+    after_id = after_key(MICRO_GENRE_CURSOR, after)
     page = await info.context.db(lambda s: service.list_micro_genres(s, size, after_id, min_size))
     edges = [
         MicroGenreEdge(cursor=encode_cursor(MICRO_GENRE_CURSOR, r.id), node=MicroGenre.from_row(r))
@@ -151,11 +146,8 @@ async def micro_genres(
     ]
     return MicroGenreConnection(
         edges=edges,
-        page_info=PageInfo(
-            has_next_page=page.has_next,
-            has_previous_page=after_id is not None,
-            start_cursor=edges[0].cursor if edges else None,
-            end_cursor=edges[-1].cursor if edges else None,
+        page_info=PageInfo.of(
+            [e.cursor for e in edges], has_next=page.has_next, after_given=after_id is not None
         ),
         total_count=page.total,
     )
