@@ -48,6 +48,7 @@ from sqlalchemy import (
     select,
     true,
 )
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.dialects.postgresql import ARRAY, REAL, aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -55,6 +56,7 @@ from sqlalchemy.orm import aliased
 from server.catalog.service import TitleFilter
 from server.catalog.service import filter_titles as filtered
 from server.config import EmbedderName
+from server.db.tuning import EF_SEARCH
 from server.embeddings.dims import COMBINED_DIM, METADATA_DIM, SYNOPSIS_DIM, TAGS_DIM, TEXT_DIM
 from server.embeddings.embedders import Embedder, get_embedder
 from server.embeddings.facets import DEFAULT_WEIGHTS, FacetWeights
@@ -63,19 +65,10 @@ from server.models.catalog import Tag, TagKind, Title, TitleTag
 from server.models.embeddings import TitleEmbedding
 
 MAX_FIRST = 500
-ITERATIVE_SCAN = "relaxed_order"
-"""pgvector iterative index scans: keep scanning until the LIMIT is filled after filtering."""
-EF_SEARCH = 100
-"""HNSW candidate list size (``hnsw.ef_search``); bench/similarity.py measures its recall."""
-MAX_SCAN_TUPLES = 20_000
-"""How far an iterative scan may go before giving up on filling the page (pgvector default)."""
 RRF_K = 60
 """Reciprocal-rank fusion constant: a hit ranked r in a list scores 1 / (RRF_K + r)."""
 MIN_DEPTH = 50
 """Each list feeding the fusion is fetched at least this deep (and at least 3 * first)."""
-WORD_SIMILARITY_THRESHOLD = 0.3
-"""Trigram word similarity of the query to a name needed for a fuzzy name match (pg_trgm's
-default 0.6 misses typos such as "Strnger Thngs")."""
 MAX_QUERY_LENGTH = 500
 
 
@@ -165,18 +158,17 @@ def _scale_vector() -> Any:
     return cast(func.array_cat(blocks, block("w_metadata", METADATA_DIM)), Vector(COMBINED_DIM))
 
 
-def scan_settings(depth: int) -> Select[Any]:
-    """Transaction-local settings for the HNSW scans (and trigram matching) that follow."""
-    return select(
-        func.set_config("hnsw.iterative_scan", ITERATIVE_SCAN, True),
-        func.set_config("hnsw.ef_search", str(min(1000, max(EF_SEARCH, depth))), True),
-        func.set_config("hnsw.max_scan_tuples", str(MAX_SCAN_TUPLES), True),
-        func.set_config("pg_trgm.word_similarity_threshold", str(WORD_SIMILARITY_THRESHOLD), True),
-    )
+_DEEPER_SCAN = select(func.set_config("hnsw.ef_search", bindparam("ef_search", type_=Text), True))
 
 
-async def _scan_settings(session: AsyncSession, depth: int) -> None:
-    await session.execute(scan_settings(depth))
+async def scan_settings(session: AsyncSession, depth: int) -> None:
+    """Widen the HNSW candidate list for this transaction when ``depth`` exceeds the default.
+
+    Everything else the scans need (iterative scans, the trigram threshold, ``EF_SEARCH``) is
+    set once per connection (``server.db.tuning``), so the common case costs no round trip.
+    """
+    if depth > EF_SEARCH:
+        await session.execute(_DEEPER_SCAN, {"ef_search": str(min(1000, depth))})
 
 
 def similar_params(ids: Sequence[int], first: int, weights: FacetWeights) -> dict[str, Any]:
@@ -191,9 +183,21 @@ def similar_params(ids: Sequence[int], first: int, weights: FacetWeights) -> dic
     }
 
 
+_TITLE_COLUMNS = tuple(a.key for a in sa_inspect(Title).column_attrs if not a.deferred)
+"""The neighbour's columns, selected as plain columns: executing the statement on the
+connection (Core) rather than through the ORM session saves ~0.4 ms a call (measured with
+bench/similarity.py's catalog), and ``_title`` builds the (detached) ``Title`` from them."""
+
+
+def _title(row: Any) -> Title | None:
+    if row.id is None:  # an embedded source with no neighbour (LEFT JOIN LATERAL)
+        return None
+    return Title(**{key: getattr(row, key) for key in _TITLE_COLUMNS})
+
+
 @lru_cache(maxsize=256)
 def similar_statement(flt: TitleFilter | None) -> Select[Any]:
-    """Rows ``(source_id, Title, score, synopsis, tags, metadata scores, shared tags JSON)``.
+    """Rows ``(source_id, title columns, score, synopsis, tags, metadata scores, shared tags)``.
 
     Built once per filter (building this statement costs more than running it); sources,
     ``first`` and weights are bind parameters (``similar_params``). Public so that
@@ -251,7 +255,7 @@ def similar_statement(flt: TitleFilter | None) -> Select[Any]:
     return (
         select(
             src.c.source_id,
-            neighbour,
+            *(getattr(neighbour, key).label(key) for key in _TITLE_COLUMNS),
             nearest_lateral.c.score,
             nearest_lateral.c.synopsis_score,
             nearest_lateral.c.tags_score,
@@ -286,21 +290,29 @@ async def similar_for_titles(
     check_first(first)
     if not ids:
         return {}
-    await _scan_settings(session, first)
-    rows = await session.execute(
+    await scan_settings(session, first)
+    connection = await session.connection()
+    rows = await connection.execute(
         similar_statement(_hashable(flt)), similar_params(ids, first, weights)
     )
     found: dict[int, list[Neighbour]] = defaultdict(list)
-    for source_id, title, score, s_score, t_score, m_score, shared in rows:
-        bucket = found[source_id]
-        if title is None:  # an embedded source with no neighbour (LEFT JOIN LATERAL)
+    for row in rows:
+        bucket = found[row.source_id]
+        title = _title(row)
+        if title is None:
             continue
         bucket.append(
             Neighbour(
                 title=title,
-                score=_cosine(score),
-                facets=FacetScores(_cosine(s_score), _cosine(t_score), _cosine(m_score)),
-                shared_tags=[SharedTag(TagKind(k), n, float(w)) for k, n, w in shared or ()],
+                score=_cosine(row.score),
+                facets=FacetScores(
+                    _cosine(row.synopsis_score),
+                    _cosine(row.tags_score),
+                    _cosine(row.metadata_score),
+                ),
+                shared_tags=[
+                    SharedTag(TagKind(k), n, float(w)) for k, n, w in row.shared_tags or ()
+                ],
             )
         )
     return dict(found)
@@ -472,7 +484,7 @@ async def search_titles(
         if query_vector is None:
             raise ValueError(f"{mode} search needs the query vector")
         params["embedder"], params["query_vector"] = query_vector
-    await _scan_settings(session, depth)
+    await scan_settings(session, depth)
     rows = (await session.execute(search_statement(mode, _hashable(flt)), params)).all()
     if mode is not SearchMode.KEYWORD and not rows:
         await _check_embedded(session, params["embedder"])

@@ -212,7 +212,6 @@ async def test_filters_fill_the_page_through_iterative_index_scans(
     client: httpx.AsyncClient,
     aconn: AsyncConnection,
     embed: Embed,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """300 titles, 12 from Iceland, 3 Icelandic shows: filtered pages hold the matches.
 
@@ -258,8 +257,9 @@ async def test_filters_fill_the_page_through_iterative_index_scans(
 
     await aconn.execute(text("SET LOCAL enable_sort = off"))  # force the HNSW index path
     await fills_the_page()
-    monkeypatch.setattr(service, "ITERATIVE_SCAN", "off")
-    monkeypatch.setattr(service, "EF_SEARCH", 40)
+    # The connection-level defaults (server.db.tuning) are what makes the page fill.
+    await aconn.execute(text("SET LOCAL hnsw.iterative_scan = off"))
+    await aconn.execute(text("SET LOCAL hnsw.ef_search = 40"))
     rows = await _similar(client, source, first=10, filter=iceland)
     assert len(rows) < 10, "without iterative scans the index path loses filtered rows"
 
@@ -342,5 +342,6 @@ async def test_similar_on_a_list_of_titles_is_a_bounded_number_of_statements(
             per_size[size] = len(statements)
     finally:
         event.remove(aconn.sync_engine, "before_cursor_execute", count)
-    # page + count + scan settings + one LATERAL statement for every title's neighbours
-    assert per_size == {5: 4, 20: 4}
+    # page + count + one LATERAL statement for every title's neighbours (the scan settings are
+    # connection defaults, see server.db.tuning)
+    assert per_size == {5: 3, 20: 3}
