@@ -75,10 +75,9 @@ def _listen(engine: Engine) -> None:
             return
         try:
             dialect.do_ping(dbapi_connection)
-        except Exception as exc:
-            if dialect.is_disconnect(exc, dbapi_connection, None):
-                raise DisconnectionError(str(exc)) from exc
-            raise
+        except Exception as exc:  # whatever the reason, a failed ping means do not use it
+            # The pool discards the connection and retries with a new one.
+            raise DisconnectionError(str(exc)) from exc
 
     event.listen(engine, "connect", _on_connect)
     event.listen(engine, "checkin", _on_checkin)
