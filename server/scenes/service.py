@@ -544,8 +544,10 @@ def derive_curve(
 
 def summarise(curve: Curve | None, scenes: Sequence[SceneRow]) -> Summary | None:
     """Hook strength (share still watching after the first 5% of the runtime), the scene that
-    loses the largest share of starting viewers (end credits excluded) and the most rewatched
-    scene, from the title's curve (movie, or first episode) and its scenes."""
+    loses the largest share of starting viewers after that point (the early drop-off is what
+    the hook measures, so only the part of a scene after it counts; leaving in the end credits
+    is finishing, not dropping off) and the most rewatched scene, from the title's curve (the
+    movie, or a show's first episode) and its scenes."""
     if curve is None and not scenes:
         return None
     hook = hook_seconds = None
@@ -555,9 +557,14 @@ def summarise(curve: Curve | None, scenes: Sequence[SceneRow]) -> Summary | None
         hook_seconds = round(curve.length_seconds * HOOK_SHARE)
         hook = curve.share_at(hook_seconds) / base
         for scene in scenes:
-            if scene.episode != curve.episode or NOT_A_DROP_OFF & set(scene.tags):
+            if (
+                scene.episode != curve.episode
+                or NOT_A_DROP_OFF & set(scene.tags)
+                or scene.end <= hook_seconds
+            ):
                 continue
-            lost = (curve.share_at(scene.start) - curve.share_at(scene.end)) / base
+            begin = max(scene.start, hook_seconds)
+            lost = (curve.share_at(begin) - curve.share_at(scene.end)) / base
             if drop is None or lost > drop.drop:
                 drop = DropOff(scene, lost)
     rewatched = [s for s in scenes if s.rewatch_rate is not None]
