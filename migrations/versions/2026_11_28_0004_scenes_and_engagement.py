@@ -58,9 +58,7 @@ def upgrade() -> None:
         sa.CheckConstraint(
             "start_seconds >= 0 AND end_seconds > start_seconds", name="scenes_time_range_check"
         ),
-        sa.CheckConstraint(
-            "length(description) <= 2000", name="scenes_description_length_check"
-        ),
+        sa.CheckConstraint("length(description) <= 2000", name="scenes_description_length_check"),
     )
     op.create_table(
         "scene_tags",
@@ -153,9 +151,7 @@ def upgrade() -> None:
             "exit_rate BETWEEN 0 AND 1", name="scene_engagement_exit_rate_range_check"
         ),
     )
-    op.create_index(
-        "scene_engagement_region_score_idx", "scene_engagement", ["region", "score"]
-    )
+    op.create_index("scene_engagement_region_score_idx", "scene_engagement", ["region", "score"])
 
     op.create_table(
         "retention_curves",
@@ -181,9 +177,7 @@ def upgrade() -> None:
         sa.CheckConstraint(
             "resolution_seconds > 0", name="retention_curves_resolution_positive_check"
         ),
-        sa.CheckConstraint(
-            "cardinality(shares) >= 2", name="retention_curves_shares_length_check"
-        ),
+        sa.CheckConstraint("cardinality(shares) >= 2", name="retention_curves_shares_length_check"),
     )
 
 

@@ -209,9 +209,7 @@ def embed_scenes_command(
 @app.command("curve")
 def draw_curve_command(
     title_id: Annotated[int, typer.Argument(help="Internal title id.")],
-    out_path: Annotated[Path, typer.Option("--out", help="PNG file to write.")] = Path(
-        "curve.png"
-    ),
+    out_path: Annotated[Path, typer.Option("--out", help="PNG file to write.")] = Path("curve.png"),
     episode: Annotated[int | None, typer.Option(help="Episode of a show (default: first).")] = None,
     region: Annotated[str | None, typer.Option(help="ISO 3166-1 alpha-2 region.")] = None,
     marks: Annotated[int, typer.Option(help="How many top and worst scenes to mark.")] = 3,

@@ -89,10 +89,13 @@ def embed_scenes(
         ]
         raw = conn.connection.driver_connection
         if raw is not None and hasattr(raw, "pipeline") and not _is_async(raw):
-            with raw.cursor() as cursor, cursor.copy(
-                "COPY stage_scene_embeddings (scene_id, embedder, text_hash, embedding) "
-                "FROM STDIN"
-            ) as copy:
+            with (
+                raw.cursor() as cursor,
+                cursor.copy(
+                    "COPY stage_scene_embeddings (scene_id, embedder, text_hash, embedding) "
+                    "FROM STDIN"
+                ) as copy,
+            ):
                 for row in rows_out:
                     copy.write_row(row)
         else:

@@ -298,8 +298,13 @@ def _cut(
         if tag in ("recap", "opening-credits", "end-credits"):
             people = []
         scenes.append(
-            {"start": t, "end": t + seconds, "tags": tags, "description": description,
-             "people": people}
+            {
+                "start": t,
+                "end": t + seconds,
+                "tags": tags,
+                "description": description,
+                "people": people,
+            }
         )
         t += seconds
 
@@ -409,7 +414,8 @@ def _simulate(
             skip = _clip(skips[index] + rng.gauss(0.0, noise * 0.3))
             exit_rate = _clip(exit_rate + rng.gauss(0.0, noise * 0.05))
             rewatch = _clip(
-                _primary(scene["tags"], REWATCH, 0.02) * rewatch_noise[index]
+                _primary(scene["tags"], REWATCH, 0.02)
+                * rewatch_noise[index]
                 * (1.0 / _primary(scene["tags"], profile.tastes, 1.0))
                 + rng.gauss(0.0, noise * 0.05)
             )

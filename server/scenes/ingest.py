@@ -15,6 +15,7 @@ Both are idempotent: re-ingesting a file writes nothing and says so.
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -143,7 +144,7 @@ def validate_scene_rows(rows: Iterable[RawRow], titles: TitleIndex) -> Validated
         groups.setdefault((scene.external_id, scene.episode), []).append(scene)
     for group, scenes in groups.items():
         ordered = sorted(scenes, key=lambda s: (s.start, s.end, s.line))
-        for previous, current in zip(ordered, ordered[1:], strict=False):
+        for previous, current in itertools.pairwise(ordered):
             if current.start < previous.end:
                 rejected.append(
                     RowError(

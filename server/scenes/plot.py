@@ -47,7 +47,13 @@ def load_curve(
             text("SELECT min(episode) FROM scenes WHERE title_id = :id"), {"id": title_id}
         ).scalar_one_or_none()
     scenes = [
-        PlotScene(int(r[0]), float(r[1]), float(r[2]), list(r[3] or []), r[4], )
+        PlotScene(
+            int(r[0]),
+            float(r[1]),
+            float(r[2]),
+            list(r[3] or []),
+            None if r[4] is None else float(r[4]),
+        )
         for r in conn.execute(
             text(
                 """
@@ -74,7 +80,9 @@ def load_curve(
         {"id": title_id, "episode": episode, "region": region},
     ).one_or_none()
     if stored is not None:
-        curve = Curve(title_id, episode, region, int(stored[0]), [float(v) for v in stored[1]], False)
+        curve = Curve(
+            title_id, episode, region, int(stored[0]), [float(v) for v in stored[1]], False
+        )
     else:
         exits = conn.execute(
             text(

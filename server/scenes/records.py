@@ -429,13 +429,17 @@ class EngagementValidator(_Base):
                 )
             ]
         values: dict[str, Any] = {}
-        for name, fn in (
-            ("region", lambda: self._region(data)),
-            ("plays", lambda: _int(data.get("plays"), "plays")),
-            *((rate, (lambda r=rate: _rate(data.get(r), r))) for rate in RATES),
-        ):
+        try:
+            values["region"] = self._region(data)
+        except FieldError as exc:
+            errors.append(RowError(line, exc.field, exc.reason, ext))
+        try:
+            values["plays"] = _int(data.get("plays"), "plays")
+        except FieldError as exc:
+            errors.append(RowError(line, exc.field, exc.reason, ext))
+        for rate in RATES:
             try:
-                values[name] = fn()
+                values[rate] = _rate(data.get(rate), rate)
             except FieldError as exc:
                 errors.append(RowError(line, exc.field, exc.reason, ext))
         if values.get("plays") is not None and values["plays"] < 0:

@@ -419,7 +419,7 @@ async def _hits(session: AsyncSession, hits: list[tuple[int, float]]) -> list[Sc
 
 
 async def _check_embedded(session: AsyncSession, embedder: str) -> None:
-    counts = dict(
+    counts: dict[str, int] = dict(
         (
             await session.execute(
                 text("SELECT embedder, count(*) FROM scene_embeddings GROUP BY embedder")
@@ -454,7 +454,8 @@ async def curves_for_keys(
             SELECT DISTINCT ON (k.idx) k.idx, c.title_id, c.episode, c.region,
                    c.resolution_seconds, c.shares
             FROM unnest(CAST(:titles AS bigint[]), CAST(:episodes AS int[]),
-                        CAST(:regions AS text[])) WITH ORDINALITY AS k(title_id, episode, region, idx)
+                        CAST(:regions AS text[]))
+                 WITH ORDINALITY AS k(title_id, episode, region, idx)
             JOIN retention_curves c ON c.title_id = k.title_id
                 AND (k.episode IS NULL OR c.episode = k.episode)
                 AND c.region IS NOT DISTINCT FROM k.region
@@ -488,7 +489,8 @@ async def _derived_curves(
             """
             SELECT k.idx, s.episode, s.start_seconds, s.end_seconds, e.exit_rate
             FROM unnest(CAST(:titles AS bigint[]), CAST(:episodes AS int[]),
-                        CAST(:regions AS text[])) WITH ORDINALITY AS k(title_id, episode, region, idx)
+                        CAST(:regions AS text[]))
+                 WITH ORDINALITY AS k(title_id, episode, region, idx)
             JOIN scenes s ON s.title_id = k.title_id
                 AND s.episode IS NOT DISTINCT FROM coalesce(k.episode, (
                     SELECT min(s2.episode) FROM scenes s2 WHERE s2.title_id = k.title_id))

@@ -259,7 +259,9 @@ async def scene_tag_lift(
     minimum = 30 if min_scenes is None else min_scenes
     rows = await info.context.db(lambda s: service.scene_tag_lift(s, size, minimum, code))
     return [
-        SceneTagLift(tag=r.tag, lift=r.lift, low=r.low, high=r.high, scenes=r.scenes, titles=r.titles)
+        SceneTagLift(
+            tag=r.tag, lift=r.lift, low=r.low, high=r.high, scenes=r.scenes, titles=r.titles
+        )
         for r in rows
     ]
 

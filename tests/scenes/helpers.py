@@ -17,7 +17,9 @@ from server.scenes.ingest import (
 )
 
 
-def scene(external_id: str, ordinal: int, start: float, end: float, **overrides: Any) -> dict[str, Any]:
+def scene(
+    external_id: str, ordinal: int, start: float, end: float, **overrides: Any
+) -> dict[str, Any]:
     record: dict[str, Any] = {
         "external_id": external_id,
         "ordinal": ordinal,

@@ -81,7 +81,10 @@ def test_reveals_and_cliffhangers_spike() -> None:
     scores: dict[str, list[float]] = defaultdict(list)
     for rows in by_title.values():
         values = score_of(
-            [(r["watched_fraction"], r["rewatch_rate"], r["skip_rate"], r["exit_rate"]) for r in rows]
+            [
+                (r["watched_fraction"], r["rewatch_rate"], r["skip_rate"], r["exit_rate"])
+                for r in rows
+            ]
         )
         for r, value in zip(rows, values, strict=True):
             for tag in tags[(r["external_id"], r["episode"], r["ordinal"])]:
@@ -98,7 +101,9 @@ def test_early_drop_off() -> None:
         shares = curve["shares"]
         step = curve["resolution_seconds"]
         first_five_min = shares[0] - shares[300 // step]
-        later_per_five_min = (shares[300 // step] - shares[-1]) / ((len(shares) - 1) * step / 300 - 1)
+        later_per_five_min = (shares[300 // step] - shares[-1]) / (
+            (len(shares) - 1) * step / 300 - 1
+        )
         assert first_five_min > 1.5 * later_per_five_min, curve["external_id"]
 
 

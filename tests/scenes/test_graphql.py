@@ -28,23 +28,49 @@ async def world(aconn: AsyncConnection) -> dict[str, str]:
     await acreate_titles(
         aconn,
         title_record(external_id="gm1", name="Movie One", duration_minutes=20),
-        title_record(external_id="gs1", name="Show One", kind="SHOW", duration_minutes=None,
-                     seasons=1),  # fmt: skip
+        title_record(
+            external_id="gs1", name="Show One", kind="SHOW", duration_minutes=None, seasons=1
+        ),
         title_record(external_id="gm2", name="Movie Two", duration_minutes=20),
         title_record(external_id="gm3", name="No Scenes", duration_minutes=20),
     )
     await _load(
         aconn,
         scene("gm1", 1, 0, 60, tags=["opening-credits"], description="Opening credits."),
-        scene("gm1", 2, 60, 400, tags=["action", "chase"],
-              description="A chase across the rooftops at night ends in a fist fight."),  # fmt: skip
-        scene("gm1", 3, 400, 800, tags=["dialogue"],
-              description="Two sisters argue about money in the kitchen."),  # fmt: skip
-        scene("gm1", 4, 800, 1150, tags=["reveal"],
-              description="The letter reveals the father was alive all along."),  # fmt: skip
+        scene(
+            "gm1",
+            2,
+            60,
+            400,
+            tags=["action", "chase"],
+            description="A chase across the rooftops at night ends in a fist fight.",
+        ),
+        scene(
+            "gm1",
+            3,
+            400,
+            800,
+            tags=["dialogue"],
+            description="Two sisters argue about money in the kitchen.",
+        ),
+        scene(
+            "gm1",
+            4,
+            800,
+            1150,
+            tags=["reveal"],
+            description="The letter reveals the father was alive all along.",
+        ),
         scene("gs1", 1, 0, 300, episode=1, tags=["dialogue"], description="A job interview."),
-        scene("gs1", 2, 300, 900, episode=1, tags=["cliffhanger"],
-              description="The car explodes as she walks away."),  # fmt: skip
+        scene(
+            "gs1",
+            2,
+            300,
+            900,
+            episode=1,
+            tags=["cliffhanger"],
+            description="The car explodes as she walks away.",
+        ),
         scene("gs1", 1, 0, 500, episode=2, tags=["recap"], description="Previously on."),
         scene("gm2", 1, 0, 500, tags=["dialogue"], description="A long dinner conversation."),
         scene("gm2", 2, 500, 1000, tags=["action"], description="A rooftop chase and a shootout."),
@@ -71,7 +97,11 @@ async def world(aconn: AsyncConnection) -> dict[str, str]:
     await _load(aconn, *rows, curve, kind="engagement")
     await aconn.run_sync(lambda c: embed_scenes(c, HashingEmbedder()))
     ids = dict(
-        (await aconn.execute(text("SELECT external_id, id::text FROM titles WHERE external_id LIKE 'g%'"))).all()
+        (
+            await aconn.execute(
+                text("SELECT external_id, id::text FROM titles WHERE external_id LIKE 'g%'")
+            )
+        ).all()
     )
     return ids
 
@@ -172,14 +202,13 @@ async def test_top_scenes(client: httpx.AsyncClient, world: dict[str, str]) -> N
 
 
 async def test_scene_tag_lift(client: httpx.AsyncClient, world: dict[str, str]) -> None:
-    body = await gql(
-        client, "{ sceneTagLift(minScenes: 1) { tag lift low high scenes titles } }"
-    )
+    body = await gql(client, "{ sceneTagLift(minScenes: 1) { tag lift low high scenes titles } }")
     assert body.get("errors") is None, body
     lifts = {t["tag"]: t for t in body["data"]["sceneTagLift"]}
     # Tags seen in a single title (reveal, chase, recap, ...) have no interval: left out.
     assert set(lifts) == {"action", "dialogue"}
-    assert lifts["dialogue"]["scenes"] == 3 and lifts["dialogue"]["titles"] == 3
+    assert lifts["dialogue"]["scenes"] == 3
+    assert lifts["dialogue"]["titles"] == 3
     for lift in lifts.values():
         assert lift["low"] <= lift["lift"] <= lift["high"]
     empty = await gql(client, "{ sceneTagLift { tag } }")
@@ -201,7 +230,8 @@ async def test_search_and_similar_scenes(client: httpx.AsyncClient, world: dict[
 
     body = await gql(
         client,
-        "query($id: ID!) { similarScenes(sceneId: $id, first: 2) { score scene { id description } } }",
+        """query($id: ID!) {
+            similarScenes(sceneId: $id, first: 2) { score scene { id description } } }""",
         {"id": chase},
     )
     assert body.get("errors") is None, body

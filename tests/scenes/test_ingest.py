@@ -29,7 +29,11 @@ def titles(conn: Connection) -> dict[str, int]:
         title_record(external_id="sm1", duration_minutes=30),
         title_record(external_id="ss1", kind="SHOW", duration_minutes=None, seasons=1),
     )
-    rows = conn.execute(text("SELECT external_id, id FROM titles WHERE external_id LIKE 'sm1' OR external_id = 'ss1'"))
+    rows = conn.execute(
+        text(
+            "SELECT external_id, id FROM titles WHERE external_id LIKE 'sm1' OR external_id = 'ss1'"
+        )
+    )
     return {r[0]: r[1] for r in rows}
 
 
@@ -74,13 +78,17 @@ def test_scenes_csv_loads_with_tags_people_and_embeddings(
         {"id": titles["sm1"]},
     ).all()
     assert [tuple(r) for r in tags] == [(1, ["opening-credits"]), (2, ["action", "chase"])]
-    people = conn.execute(
-        text(
-            "SELECT p.name FROM scene_people sp JOIN people p ON p.id = sp.person_id "
-            "JOIN scenes s ON s.id = sp.scene_id WHERE s.title_id = :id"
-        ),
-        {"id": titles["sm1"]},
-    ).scalars().all()
+    people = (
+        conn.execute(
+            text(
+                "SELECT p.name FROM scene_people sp JOIN people p ON p.id = sp.person_id "
+                "JOIN scenes s ON s.id = sp.scene_id WHERE s.title_id = :id"
+            ),
+            {"id": titles["sm1"]},
+        )
+        .scalars()
+        .all()
+    )
     assert people == ["Ana Rivera"]
 
     again = ingest_scenes_file(conn, path, fmt="csv", embedder=HashingEmbedder())
@@ -114,9 +122,12 @@ def test_a_group_is_replaced_by_the_file_and_unchanged_scenes_keep_their_ids(
     assert after == {1: ids[1], 2: ids[2]}
     assert count(conn, "scene_engagement") == 2  # kept for the unchanged and updated scenes
     # The show's episode was not in the file: untouched.
-    assert conn.execute(
-        text("SELECT count(*) FROM scenes WHERE title_id = :id"), {"id": titles["ss1"]}
-    ).scalar_one() == 1
+    assert (
+        conn.execute(
+            text("SELECT count(*) FROM scenes WHERE title_id = :id"), {"id": titles["ss1"]}
+        ).scalar_one()
+        == 1
+    )
 
 
 def test_bad_rows_are_reported_with_lines_and_written_to_a_rejects_file(
@@ -144,7 +155,9 @@ def test_bad_rows_are_reported_with_lines_and_written_to_a_rejects_file(
     assert lines[1].startswith("2,nope,external_id,unknown title")
 
 
-def test_strict_mode_writes_nothing(conn: Connection, titles: dict[str, int], tmp_path: Path) -> None:
+def test_strict_mode_writes_nothing(
+    conn: Connection, titles: dict[str, int], tmp_path: Path
+) -> None:
     path = write_jsonl(
         tmp_path / "scenes.jsonl", [scene("sm1", 1, 0, 100), scene("sm1", 2, 100, 50)]
     )
@@ -154,7 +167,9 @@ def test_strict_mode_writes_nothing(conn: Connection, titles: dict[str, int], tm
     assert count(conn, "scenes") == 0
 
 
-def test_a_wrong_header_rejects_the_file(conn: Connection, titles: dict[str, int], tmp_path: Path) -> None:
+def test_a_wrong_header_rejects_the_file(
+    conn: Connection, titles: dict[str, int], tmp_path: Path
+) -> None:
     path = write_csv(tmp_path / "e.csv", ["external_id", "ordinal", "plays"], [["sm1", 1, 3]])
     with pytest.raises(InputFileError, match="wrong header"):
         ingest_engagement_file(conn, path, fmt="csv")
@@ -163,9 +178,7 @@ def test_a_wrong_header_rejects_the_file(conn: Connection, titles: dict[str, int
 def test_engagement_csv_and_curves_load_idempotently_and_score(
     conn: Connection, titles: dict[str, int], tmp_path: Path
 ) -> None:
-    load_scenes(
-        conn, scene("sm1", 1, 0, 100), scene("sm1", 2, 100, 200), scene("sm1", 3, 200, 300)
-    )
+    load_scenes(conn, scene("sm1", 1, 0, 100), scene("sm1", 2, 100, 200), scene("sm1", 3, 200, 300))
     header = ["external_id", "episode", "ordinal", "region", "plays", "watched_fraction",
               "rewatch_rate", "skip_rate", "exit_rate"]  # fmt: skip
     rows = [
@@ -189,9 +202,10 @@ def test_engagement_csv_and_curves_load_idempotently_and_score(
     assert scores[1][1] < 0 < scores[0][1]
     assert abs(sum(s for _, s in scores)) < 1e-5
     # A single regional row scores 0 (nothing to compare it with in its title and region).
-    assert conn.execute(
-        text("SELECT score FROM scene_engagement WHERE region = 'BR'")
-    ).scalar_one() == 0
+    assert (
+        conn.execute(text("SELECT score FROM scene_engagement WHERE region = 'BR'")).scalar_one()
+        == 0
+    )
 
     curves = write_jsonl(
         tmp_path / "curves.jsonl",
@@ -215,9 +229,7 @@ def test_engagement_strict_mode_writes_nothing(
     conn: Connection, titles: dict[str, int], tmp_path: Path
 ) -> None:
     load_scenes(conn, scene("sm1", 1, 0, 100))
-    path = write_jsonl(
-        tmp_path / "e.jsonl", [engagement("sm1", 1), engagement("sm1", 2)]
-    )
+    path = write_jsonl(tmp_path / "e.jsonl", [engagement("sm1", 1), engagement("sm1", 2)])
     with pytest.raises(StrictModeError):
         ingest_engagement_file(conn, path, fmt="jsonl", strict=True)
     assert count(conn, "scene_engagement") == 0

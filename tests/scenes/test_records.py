@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from server.scenes.ingest import raw_rows, validate_engagement_rows, validate_scene_rows
-from server.scenes.readers import read_csv, SCENE_COLUMNS, SCENE_REQUIRED
+from server.scenes.readers import SCENE_COLUMNS, SCENE_REQUIRED, read_csv
 from server.scenes.records import (
     CurveRecord,
     EngagementRecord,
@@ -73,9 +73,12 @@ def test_a_good_scene() -> None:
     assert result.title_id == 1
     assert result.tags == ("opening-credits", "reveal")
     assert result.people == ("Ana", "Bo")
-    assert result.content_hash == SceneValidator(TITLES).validate(
-        scene(tags=["reveal", "opening-credits"], people=["Ana", "Bo"]), 2
-    ).content_hash  # type: ignore[union-attr]
+    assert (
+        result.content_hash
+        == SceneValidator(TITLES)
+        .validate(scene(tags=["reveal", "opening-credits"], people=["Ana", "Bo"]), 2)
+        .content_hash
+    )  # type: ignore[union-attr]
 
 
 def test_end_before_start_is_rejected() -> None:
@@ -97,9 +100,7 @@ def test_unknown_title_and_episode_rules() -> None:
     assert scene_errors(external_id="nope") == [
         ("external_id", "unknown title 'nope' (ingest the catalog first)")
     ]
-    assert scene_errors(episode=1) == [
-        ("episode", "a movie has no episodes (leave episode empty)")
-    ]
+    assert scene_errors(episode=1) == [("episode", "a movie has no episodes (leave episode empty)")]
     assert scene_errors(external_id="s1") == [("episode", "required for a show")]
     assert scene_errors(external_id="s1", episode=0)[0][0] == "episode"
 
@@ -237,7 +238,7 @@ def test_csv_rows_keep_their_line_numbers_and_lists() -> None:
     rows = list(read_csv(source, [(SCENE_COLUMNS, SCENE_REQUIRED)]))
     assert [r.line for r in rows] == [2, 4]
     batch = validate_scene_rows(iter(rows), TITLES)
-    assert [(e.line, e.field) for e in batch.rejected][0] == (2, "row")
+    assert next((e.line, e.field) for e in batch.rejected) == (2, "row")
     assert (4, "end") in [(e.line, e.field) for e in batch.rejected]
 
 
@@ -247,8 +248,4 @@ def test_csv_header_is_checked() -> None:
     with pytest.raises(InputFileError, match="missing ordinal"):
         list(read_csv("external_id,start,end\n", [(SCENE_COLUMNS, SCENE_REQUIRED)]))
     with pytest.raises(InputFileError, match="unexpected 'colour'"):
-        list(
-            read_csv(
-                "external_id,ordinal,start,end,colour\n", [(SCENE_COLUMNS, SCENE_REQUIRED)]
-            )
-        )
+        list(read_csv("external_id,ordinal,start,end,colour\n", [(SCENE_COLUMNS, SCENE_REQUIRED)]))

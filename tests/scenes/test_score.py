@@ -22,18 +22,20 @@ def test_sql_score_matches_the_documented_formula(conn: Connection) -> None:
     load_engagement(
         conn,
         *(
-            engagement(
-                "sc1", i + 1, watched_fraction=w, rewatch_rate=r, skip_rate=s, exit_rate=x
-            )
+            engagement("sc1", i + 1, watched_fraction=w, rewatch_rate=r, skip_rate=s, exit_rate=x)
             for i, (w, r, s, x) in enumerate(metrics)
         ),
     )
-    stored = conn.execute(
-        text(
-            "SELECT e.score FROM scene_engagement e JOIN scenes s ON s.id = e.scene_id "
-            "ORDER BY s.ordinal"
+    stored = (
+        conn.execute(
+            text(
+                "SELECT e.score FROM scene_engagement e JOIN scenes s ON s.id = e.scene_id "
+                "ORDER BY s.ordinal"
+            )
         )
-    ).scalars().all()
+        .scalars()
+        .all()
+    )
     assert stored == pytest.approx(score_of(metrics), abs=1e-4)
     assert stored[2] > stored[0] > stored[1]
 
@@ -105,11 +107,14 @@ def test_summary_from_a_curve() -> None:
 
 
 def test_end_credits_and_the_hook_window_are_not_a_drop_off() -> None:
-    curve = Curve(1, None, None, 10, [1.0, 0.5] + [0.5 - 0.001 * i for i in range(88)] + [0.1] * 11, False)
+    curve = Curve(
+        1, None, None, 10, [1.0, 0.5] + [0.5 - 0.001 * i for i in range(88)] + [0.1] * 11, False
+    )
     summary = summarise(
         curve, [row(1, 0, 40), row(2, 40, 890), row(3, 890, 1000, tags=["end-credits"])]
     )
-    assert summary is not None and summary.biggest_drop_off is not None
+    assert summary is not None
+    assert summary.biggest_drop_off is not None
     assert summary.biggest_drop_off.scene.ordinal == 2
 
 
@@ -175,12 +180,14 @@ async def test_tag_lift_ranks_by_the_lower_bound(aconn: AsyncConnection) -> None
     session = AsyncSession(bind=aconn, join_transaction_mode="create_savepoint")
     lifts = await service.scene_tag_lift(session, 10, 1, None)
     by_tag = {lift.tag: lift for lift in lifts}
-    assert by_tag["solid"].scenes == 240 and by_tag["solid"].titles == 12
-    assert by_tag["rare"].scenes == 3 and by_tag["rare"].titles == 3
+    assert by_tag["solid"].scenes == 240
+    assert by_tag["solid"].titles == 12
+    assert by_tag["rare"].scenes == 3
+    assert by_tag["rare"].titles == 3
     rare, solid = by_tag["rare"], by_tag["solid"]
     assert rare.high - rare.low > 4 * (solid.high - solid.low)
     assert solid.low > 0
-    assert [lift.tag for lift in lifts][0] == "solid"
+    assert next(lift.tag for lift in lifts) == "solid"
     # minScenes leaves rare tags out.
     assert "rare" not in {lift.tag for lift in await service.scene_tag_lift(session, 10, 30, None)}
     await session.close()
