@@ -97,7 +97,7 @@ SceneIndex = Mapping[SceneKey, int]
 """Scene key -> scene id, for every scene in the database."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SceneRecord:
     line: int
     external_id: str
@@ -131,7 +131,7 @@ class SceneRecord:
         return hashlib.sha256(payload.encode()).hexdigest()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class EngagementRecord:
     line: int
     external_id: str
@@ -151,7 +151,7 @@ class EngagementRecord:
         return (self.scene_id, self.region)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CurveRecord:
     line: int
     external_id: str

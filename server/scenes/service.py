@@ -239,6 +239,21 @@ async def scenes_by_ids(session: AsyncSession, ids: Sequence[int]) -> list[Scene
     return [found.get(i) for i in ids]
 
 
+def top_scenes_sql(metric: SceneMetric, *, by_title: bool, by_region: bool) -> str:
+    """The SQL of ``top_scenes`` (parameters ``:region``, ``:title_id``, ``:first``)."""
+    where = ["e.region = :region" if by_region else "e.region IS NULL"]
+    if by_title:
+        where.append("s.title_id = :title_id")
+    column = f"e.{metric.value}"
+    return f"""
+        SELECT {_SCENE_COLUMNS}
+        FROM scene_engagement e JOIN scenes s ON s.id = e.scene_id
+        WHERE {" AND ".join(where)} AND {column} IS NOT NULL
+        ORDER BY {column} DESC, s.id
+        LIMIT :first
+    """
+
+
 async def top_scenes(
     session: AsyncSession,
     title_id: int | None,
@@ -249,20 +264,8 @@ async def top_scenes(
     """Scenes with the highest ``metric`` in ``region`` (None: the all-regions rows), within
     one title or across the catalog; ties by scene id."""
     check_first(first)
-    where = ["e.region IS NULL" if region is None else "e.region = :region"]
-    if title_id is not None:
-        where.append("s.title_id = :title_id")
-    column = f"e.{metric.value}"
     rows = await session.execute(
-        text(
-            f"""
-            SELECT {_SCENE_COLUMNS}
-            FROM scene_engagement e JOIN scenes s ON s.id = e.scene_id
-            WHERE {" AND ".join(where)} AND {column} IS NOT NULL
-            ORDER BY {column} DESC, s.id
-            LIMIT :first
-            """
-        ),
+        text(top_scenes_sql(metric, by_title=title_id is not None, by_region=region is not None)),
         {"region": region, "title_id": title_id, "first": first},
     )
     return [_row(r) for r in rows]
@@ -286,6 +289,12 @@ SELECT t.name, tot.n, tot.clusters, tot.mean, sum((per.total - per.n * tot.mean)
 FROM tot JOIN per USING (tag_id) JOIN scene_tags t ON t.id = tot.tag_id
 GROUP BY t.name, tot.n, tot.clusters, tot.mean
 """
+
+
+def tag_lift_sql(*, by_region: bool) -> str:
+    """The SQL of ``scene_tag_lift`` (parameters ``:region``, ``:min_scenes``): per tag, the
+    scene count, title count, mean score and the between-title sum of squares."""
+    return _LIFT.format(region="e.region = :region" if by_region else "e.region IS NULL")
 
 
 def t_quantile(df: int, confidence: float = CONFIDENCE) -> float:
@@ -319,9 +328,9 @@ async def scene_tag_lift(
     check_first(first)
     if min_scenes < 1:
         raise BadInput(f"minScenes must be at least 1, got {min_scenes}", field="minScenes")
-    condition = "e.region IS NULL" if region is None else "e.region = :region"
     rows = await session.execute(
-        text(_LIFT.format(region=condition)), {"region": region, "min_scenes": min_scenes}
+        text(tag_lift_sql(by_region=region is not None)),
+        {"region": region, "min_scenes": min_scenes},
     )
     lifts: list[TagLift] = []
     for name, n, clusters, mean, ss in rows:
