@@ -218,6 +218,13 @@ def latency(url: str, libpq: str, requests: int, embedder_name: str) -> None:
                     ),
                 )
             )
+            with conn.cursor() as cur:
+                cur.execute(
+                    "EXPLAIN " + psql(top_sql), {"region": None, "title_id": None, "first": 10}
+                )
+                plan = [line for (line,) in cur.fetchall()]
+            conn.rollback()
+            print("topScenes plan: " + " / ".join(p.strip() for p in plan[:4]))
             for name, via_graphql, via_sql in cases:
                 via_graphql(0)
                 via_sql(0)  # warm up

@@ -151,7 +151,17 @@ def upgrade() -> None:
             "exit_rate BETWEEN 0 AND 1", name="scene_engagement_exit_rate_range_check"
         ),
     )
-    op.create_index("scene_engagement_region_score_idx", "scene_engagement", ["region", "score"])
+    # topScenes in a region reads the top of this index (score DESC, then scene id).
+    op.execute(
+        "CREATE INDEX scene_engagement_region_score_idx ON scene_engagement "
+        "(region, score DESC, scene_id)"
+    )
+    # `region IS NULL` does not give index order on the index above: the all-regions rows
+    # (the default of topScenes) get their own partial index.
+    op.execute(
+        "CREATE INDEX scene_engagement_all_regions_score_idx ON scene_engagement "
+        "(score DESC, scene_id) WHERE region IS NULL"
+    )
 
     op.create_table(
         "retention_curves",

@@ -136,7 +136,18 @@ class SceneEngagement(Base):
         CheckConstraint("rewatch_rate BETWEEN 0 AND 1", name="rewatch_rate_range"),
         CheckConstraint("skip_rate BETWEEN 0 AND 1", name="skip_rate_range"),
         CheckConstraint("exit_rate BETWEEN 0 AND 1", name="exit_rate_range"),
-        Index("scene_engagement_region_score_idx", "region", "score"),
+        Index(
+            "scene_engagement_region_score_idx",
+            "region",
+            text("score DESC"),
+            "scene_id",
+        ),
+        Index(
+            "scene_engagement_all_regions_score_idx",
+            text("score DESC"),
+            "scene_id",
+            postgresql_where=text("region IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)

@@ -278,6 +278,26 @@ def _tags(value: Any) -> tuple[str, ...]:
     return tuple(sorted(tags))
 
 
+def _shares(raw: list[Any], resolution: int) -> list[float]:
+    """Curve points as floats in [0, 1]: the fast path checks the whole list at once; the
+    slow one runs only to name the first bad point."""
+    try:
+        if all(type(v) is float or type(v) is int or type(v) is str for v in raw):
+            values = [float(v) for v in raw]
+            if all(0.0 <= v <= 1.0 for v in values):  # NaN fails, as it should
+                return values
+    except ValueError:
+        pass
+    for index, value in enumerate(raw):
+        try:
+            _rate(value, "shares")
+        except FieldError as exc:
+            raise FieldError(
+                "shares", f"point {index} ({index * resolution} s): {exc.reason}"
+            ) from None
+    raise FieldError("shares", "expected numbers in [0, 1]")  # pragma: no cover
+
+
 def _unknown_fields(data: Mapping[str, Any], allowed: frozenset[str]) -> list[str]:
     return sorted(k for k in data if k not in allowed)
 
@@ -400,6 +420,8 @@ class EngagementValidator(_Base):
     def __init__(self, titles: TitleIndex, scenes: SceneIndex) -> None:
         super().__init__(titles)
         self.scenes = scenes
+        self._regions: dict[str, str | None] = {}
+        """Region values seen so far -> code (files repeat a handful of regions)."""
 
     def validate(
         self, data: Mapping[str, Any], line: int
@@ -407,8 +429,8 @@ class EngagementValidator(_Base):
         if "shares" in data or "resolution_seconds" in data:
             return self._curve(data, line)
         ext = _external_id_of(data)
-        unknown = _unknown_fields(data, ENGAGEMENT_FIELDS)
-        if unknown:
+        if not data.keys() <= ENGAGEMENT_FIELDS:
+            unknown = _unknown_fields(data, ENGAGEMENT_FIELDS)
             return [RowError(line, f, "unknown field", ext) for f in unknown]
         errors: list[RowError] = []
         try:
@@ -430,7 +452,13 @@ class EngagementValidator(_Base):
             ]
         values: dict[str, Any] = {}
         try:
-            values["region"] = self._region(data)
+            raw_region = data.get("region")
+            if isinstance(raw_region, str) and raw_region in self._regions:
+                values["region"] = self._regions[raw_region]
+            else:
+                values["region"] = self._region(data)
+                if isinstance(raw_region, str):
+                    self._regions[raw_region] = values["region"]
         except FieldError as exc:
             errors.append(RowError(line, exc.field, exc.reason, ext))
         try:
@@ -474,14 +502,7 @@ class EngagementValidator(_Base):
                 raise FieldError("shares", "needs at least two points (at 0 s and later)")
             if len(raw) > MAX_CURVE_POINTS:
                 raise FieldError("shares", f"more than {MAX_CURVE_POINTS} points")
-            shares: list[float] = []
-            for index, value in enumerate(raw):
-                try:
-                    shares.append(_rate(value, "shares"))
-                except FieldError as exc:
-                    raise FieldError(
-                        "shares", f"point {index} ({index * resolution} s): {exc.reason}"
-                    ) from None
+            shares = _shares(raw, resolution)
             length = (len(shares) - 1) * resolution
             if length > info.max_seconds:
                 raise FieldError(

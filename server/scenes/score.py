@@ -29,22 +29,23 @@ WEIGHTS = {"watched_fraction": 1.0, "rewatch_rate": 0.5, "skip_rate": -0.5, "exi
 SD_FLOOR = 0.01
 
 
-def _z(column: str) -> str:
+def _z(column: str, alias: str) -> str:
     return (
-        f"(e.{column} - avg(e.{column}) OVER w) / greatest(stddev_pop(e.{column}) OVER w, "
-        f"{SD_FLOOR})"
+        f"({alias}.{column} - avg({alias}.{column}) OVER w) / "
+        f"greatest(stddev_pop({alias}.{column}) OVER w, {SD_FLOOR})"
     )
 
 
-_SCORE_EXPR = (
-    "("
-    + " + ".join(f"({weight}) * {_z(column)}" for column, weight in WEIGHTS.items())
-    + f") / {sum(abs(w) for w in WEIGHTS.values())}"
-)
+def score_sql(alias: str = "e") -> str:
+    """The score of rows ``alias`` as a SQL expression over a window ``w`` that the query
+    defines as ``PARTITION BY <title id>, <alias>.region``."""
+    terms = " + ".join(f"({weight}) * {_z(column, alias)}" for column, weight in WEIGHTS.items())
+    return f"(({terms}) / {sum(abs(w) for w in WEIGHTS.values())})::real"
+
 
 _RECOMPUTE = f"""
 WITH scored AS (
-    SELECT e.id, ({_SCORE_EXPR})::real AS score
+    SELECT e.id, {score_sql("e")} AS score
     FROM scene_engagement e JOIN scenes s ON s.id = e.scene_id
     WHERE s.title_id = ANY(:ids)
     WINDOW w AS (PARTITION BY s.title_id, e.region)

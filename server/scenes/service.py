@@ -249,7 +249,7 @@ def top_scenes_sql(metric: SceneMetric, *, by_title: bool, by_region: bool) -> s
         SELECT {_SCENE_COLUMNS}
         FROM scene_engagement e JOIN scenes s ON s.id = e.scene_id
         WHERE {" AND ".join(where)} AND {column} IS NOT NULL
-        ORDER BY {column} DESC, s.id
+        ORDER BY {column} DESC, e.scene_id
         LIMIT :first
     """
 
@@ -262,7 +262,8 @@ async def top_scenes(
     region: str | None,
 ) -> list[SceneRow]:
     """Scenes with the highest ``metric`` in ``region`` (None: the all-regions rows), within
-    one title or across the catalog; ties by scene id."""
+    one title or across the catalog; ties by scene id. Across the catalog by ENGAGEMENT this
+    reads the top of the (region, score) index."""
     check_first(first)
     rows = await session.execute(
         text(top_scenes_sql(metric, by_title=title_id is not None, by_region=region is not None)),
