@@ -15,9 +15,9 @@ Both are idempotent: re-ingesting a file writes nothing and says so.
 
 from __future__ import annotations
 
-import itertools
 import contextlib
 import gc
+import itertools
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
