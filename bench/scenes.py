@@ -192,8 +192,8 @@ def latency(url: str, libpq: str, requests: int, embedder_name: str) -> None:
                 (
                     "topScenes(first: 10)",
                     lambda i: gql(
-                        "{ topScenes(first: 10) { id ordinal start end description tags score plays "
-                        "watchedFraction rewatchRate skipRate exitRate } }"
+                        "{ topScenes(first: 10) { id ordinal start end description tags score "
+                        "plays watchedFraction rewatchRate skipRate exitRate } }"
                     ),
                     lambda i: sql(psql(top_sql), {"region": None, "title_id": None, "first": 10}),
                 )
