@@ -181,46 +181,48 @@ def _blank(value: Any) -> bool:
 
 
 def _int(value: Any, field: str, *, required: bool = True) -> int | None:
+    kind = type(value)
+    if kind is int:
+        return int(value)
+    if kind is str:
+        try:
+            return int(value)  # surrounding whitespace is fine
+        except ValueError:
+            pass
     if _blank(value):
         if required:
             raise FieldError(field, "missing")
         return None
-    if isinstance(value, bool):
-        raise FieldError(field, f"expected a whole number, got {value!r}")
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
+    if kind is float and value.is_integer():
         return int(value)
-    if isinstance(value, str):
-        try:
-            return int(value.strip())
-        except ValueError:
-            pass
     raise FieldError(field, f"expected a whole number, got {value!r}")
 
 
-def _float(value: Any, field: str) -> float:
+def _number(value: Any, field: str) -> float:
+    """A float from a JSON number or CSV text (not checked for finiteness)."""
+    kind = type(value)
+    if kind is float or kind is int:
+        return float(value)
+    if kind is str:
+        try:
+            return float(value)
+        except ValueError:
+            pass
     if _blank(value):
         raise FieldError(field, "missing")
-    if isinstance(value, bool):
-        raise FieldError(field, f"expected a number, got {value!r}")
-    if isinstance(value, int | float):
-        number = float(value)
-    elif isinstance(value, str):
-        try:
-            number = float(value.strip())
-        except ValueError:
-            raise FieldError(field, f"expected a number, got {value!r}") from None
-    else:
-        raise FieldError(field, f"expected a number, got {value!r}")
+    raise FieldError(field, f"expected a number, got {value!r}")
+
+
+def _float(value: Any, field: str) -> float:
+    number = _number(value, field)
     if not math.isfinite(number):
         raise FieldError(field, f"expected a finite number, got {value!r}")
     return number
 
 
 def _rate(value: Any, field: str) -> float:
-    number = _float(value, field)
-    if not 0.0 <= number <= 1.0:
+    number = _number(value, field)
+    if not 0.0 <= number <= 1.0:  # NaN and infinities fail too
         raise FieldError(field, f"{number:g} is outside [0, 1]")
     return number
 
