@@ -147,6 +147,7 @@ def demo(
     from server.demo.seed import seed_demo_catalog
     from server.embeddings.embedders import EmbedderUnavailable, get_embedder
     from server.embeddings.pipeline import embed_catalog
+    from server.scenes.demo import seed_demo_scenes
     from server.similarity.microgenres import cluster_catalog, has_micro_genres
 
     settings = settings_or_exit(**_overrides(host, port))
@@ -165,6 +166,8 @@ def demo(
                 out.print("catalog already has titles: keeping it (no demo data generated)")
             else:
                 out.print(f"demo catalog: {summary.inserted:,} synthetic titles (seed {seed})")
+            with engine.begin() as conn:
+                out.print(seed_demo_scenes(conn, seed=seed, embedder=model))
             with rate_progress_bar("titles") as progress, engine.begin() as conn:
                 embedded = embed_catalog(conn, model, progress=PhaseBar(progress))
             out.print(f"embeddings ({embedded.embedder}): {embedded.changed:,} titles updated")
@@ -511,3 +514,8 @@ def _print_summary(summary: IngestSummary, elapsed: float) -> None:
 
 def main() -> None:  # pragma: no cover
     app()
+
+
+# Feature command modules register themselves on `app` / `ingest_app`; imported last because
+# they use the helpers above.
+from server.scenes import cli as _scenes_cli  # noqa: E402, F401

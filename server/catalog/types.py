@@ -14,6 +14,7 @@ from server.models.catalog import TagKind, TitleKind
 from server.models.catalog import Title as TitleModel
 
 if TYPE_CHECKING:
+    from server.scenes.types import CurvePoint, EngagementSummary, Scene
     from server.similarity.microgenre_types import MicroGenre
     from server.similarity.types import SimilarTitle
 
@@ -115,6 +116,51 @@ class Title:
         from server.similarity.microgenre_types import micro_genres_of_title
 
         return await micro_genres_of_title(info, int(self.id))
+
+    @strawberry.field(
+        description=(
+            "Scenes in order (episode, then ordinal) with their all-regions engagement; "
+            "`episode` keeps one episode of a show; `first` in 1..500 (default 100)."
+        )
+    )
+    async def scenes(
+        self, info: Info, first: int | None = 100, episode: int | None = None
+    ) -> list[Annotated[Scene, strawberry.lazy("server.scenes.types")]]:
+        from server.scenes.types import scenes_of_title
+
+        return await scenes_of_title(info, int(self.id), first, episode)
+
+    @strawberry.field(
+        description=(
+            "Retention curve: share of the viewers who started still watching at each point, "
+            "every `resolutionSeconds` (1..3600; default: as stored, usually 10). Of the movie, "
+            "or of a show's `episode` (default: its first episode with data); `region` is an "
+            "ISO 3166-1 alpha-2 code (default: all regions). Without an ingested curve it is "
+            "derived from the scenes' exit rates. Empty when there is no engagement data."
+        )
+    )
+    async def engagement_curve(
+        self,
+        info: Info,
+        resolution_seconds: int | None = None,
+        episode: int | None = None,
+        region: str | None = None,
+    ) -> list[Annotated[CurvePoint, strawberry.lazy("server.scenes.types")]]:
+        from server.scenes.types import curve_of_title
+
+        return await curve_of_title(info, int(self.id), resolution_seconds, episode, region)
+
+    @strawberry.field(
+        description=(
+            "Hook strength, biggest drop-off and most rewatched scene; null without scene data."
+        )
+    )
+    async def engagement_summary(
+        self, info: Info
+    ) -> Annotated[EngagementSummary, strawberry.lazy("server.scenes.types")] | None:
+        from server.scenes.types import summary_of_title
+
+        return await summary_of_title(info, int(self.id))
 
 
 @strawberry.type

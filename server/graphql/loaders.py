@@ -10,6 +10,7 @@ from strawberry.dataloader import DataLoader
 
 from server.catalog import service as catalog
 from server.models.catalog import Title
+from server.scenes.loaders import SceneLoaders
 from server.similarity import service as similarity
 from server.similarity.microgenre_loaders import MicroGenreLoaders
 
@@ -35,6 +36,7 @@ class Loaders:
             catalog.countries_of_titles
         )
         self.micro_genres = MicroGenreLoaders(run)
+        self.scenes = SceneLoaders(run)
 
         async def load_similar(
             keys: list[tuple[int, int]],

@@ -22,6 +22,8 @@ from server.graphql.pagination import PageInfo, after_key, page_size
 from server.graphql.transaction import RequestTransaction
 from server.kit.pagination import encode_cursor
 from server.models.catalog import TagKind
+from server.scenes import types as scenes
+from server.scenes.service import SceneMetric
 from server.similarity import microgenre_types as micro
 from server.similarity import types as similarity
 from server.similarity.service import SearchMode
@@ -159,6 +161,67 @@ class Query:
         k: int | None = 5,
     ) -> micro.SimilarityMap:
         return await micro.similarity_map(info, filter, first, k)
+
+    @strawberry.field(
+        description=(
+            "Scenes ranked by `metric` (highest first), within `titleId` or across the catalog "
+            "when omitted; metrics of `region` (ISO 3166-1 alpha-2) or of all regions. `first` "
+            "in 1..500."
+        )
+    )
+    async def top_scenes(
+        self,
+        info: Info,
+        title_id: strawberry.ID | None = None,
+        metric: SceneMetric | None = SceneMetric.ENGAGEMENT,
+        first: int | None = 10,
+        region: str | None = None,
+    ) -> list[scenes.Scene]:
+        title = _parse_id(title_id, "titleId") if title_id is not None else None
+        return await scenes.top_scenes(info, title, metric, first, region)
+
+    @strawberry.field(
+        description=(
+            "Which kinds of scenes drive engagement across the catalog: each scene tag's lift "
+            "(mean engagement score of its scenes) with a 95% interval, ranked by the interval's "
+            "lower bound so that rare tags need a larger lift to rank high. Tags in fewer than "
+            "`minScenes` scenes, or in one title only, are left out."
+        )
+    )
+    async def scene_tag_lift(
+        self,
+        info: Info,
+        first: int | None = 20,
+        min_scenes: int | None = 30,
+        region: str | None = None,
+    ) -> list[scenes.SceneTagLift]:
+        return await scenes.scene_tag_lift(info, first, min_scenes, region)
+
+    @strawberry.field(
+        description=(
+            "Semantic search over scene descriptions (the configured embedder), best first; "
+            "`first` in 1..500. NOT_FOUND when no scene is embedded with that embedder."
+        )
+    )
+    async def search_scenes(
+        self, info: Info, query: str, first: int | None = 10
+    ) -> list[scenes.SceneHit]:
+        return await scenes.search_scenes(info, query, first)
+
+    @strawberry.field(
+        description=(
+            "Scenes whose descriptions are most similar to `sceneId`'s (never itself). "
+            "NOT_FOUND for an unknown scene or one without an embedding."
+        )
+    )
+    async def similar_scenes(
+        self, info: Info, scene_id: strawberry.ID, first: int | None = 10
+    ) -> list[scenes.SceneHit]:
+        return await scenes.similar_scenes(info, scene_id, first)
+
+    @strawberry.field(description="A scene by its id; null when there is none.")
+    async def scene(self, info: Info, id: strawberry.ID) -> scenes.Scene | None:
+        return await scenes.scene_by_id(info, id)
 
 
 @strawberry.type

@@ -15,6 +15,15 @@ from server.models.catalog import (
     TitleTag,
 )
 from server.models.embeddings import EmbeddingProjection, TitleEmbedding
+from server.models.scenes import (
+    RetentionCurve,
+    Scene,
+    SceneEmbedding,
+    SceneEngagement,
+    ScenePerson,
+    SceneTag,
+    SceneTagLink,
+)
 from server.models.similarity import MicroGenre, TitleMicroGenre, TitlePosition
 
 __all__ = [
@@ -25,6 +34,13 @@ __all__ = [
     "EmbeddingProjection",
     "MicroGenre",
     "Person",
+    "RetentionCurve",
+    "Scene",
+    "SceneEmbedding",
+    "SceneEngagement",
+    "ScenePerson",
+    "SceneTag",
+    "SceneTagLink",
     "Tag",
     "TagKind",
     "TagSource",

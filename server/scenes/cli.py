@@ -1,0 +1,249 @@
+"""Scene commands: ``ingest scenes``, ``ingest engagement``, ``embed-scenes`` and ``curve``.
+
+Registered on the app of ``server.cli`` (which imports this module at its end)."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from server.catalog.readers import InputFileError
+from server.cli import (
+    PhaseBar,
+    _print_rejections,
+    app,
+    configure_logging,
+    console,
+    ingest_app,
+    migrated_or_exit,
+    out,
+    progress_bar,
+    rate_progress_bar,
+    settings_or_exit,
+)
+from server.config import Settings
+from server.db.engine import make_engine
+from server.scenes.ingest import (
+    EngagementIngestSummary,
+    SceneIngestSummary,
+    StrictModeError,
+    ingest_engagement_file,
+    ingest_scenes_file,
+)
+from server.scenes.readers import detect_format
+
+FormatOption = Annotated[str, typer.Option("--format", help="auto (by extension), csv or jsonl.")]
+StrictOption = Annotated[
+    bool, typer.Option(help="Any bad row aborts the file; nothing is written.")
+]
+RejectsOption = Annotated[
+    Path | None, typer.Option(help="Where to write rejected rows (default: DATA_DIR/rejects/…).")
+]
+
+
+def _prepare(path: Path, fmt: str, rejects: Path | None, settings: Settings) -> tuple[str, Path]:
+    if not path.is_file():
+        console.print(f"[red]error:[/red] {path}: no such file")
+        raise typer.Exit(2)
+    try:
+        chosen = detect_format(path) if fmt == "auto" else fmt
+    except InputFileError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    stamp = datetime.now().strftime("%Y%m%dT%H%M%S")
+    return chosen, rejects or settings.data_dir / "rejects" / f"{path.stem}-{stamp}.rejects.csv"
+
+
+def _run_ingest(path: Path, settings: Settings, work: object) -> SceneIngestSummary:
+    with migrated_or_exit(settings) as target:
+        engine = make_engine(target.url)
+        try:
+            with progress_bar() as progress, engine.begin() as conn:
+                summary: SceneIngestSummary = work(conn, PhaseBar(progress))  # type: ignore[operator]
+        except InputFileError as exc:
+            console.print(f"[red]error:[/red] {path.name}: {exc}\nnothing written")
+            raise typer.Exit(1) from None
+        except StrictModeError as exc:
+            _print_rejections(exc.summary.rejected)
+            console.print(f"[red]strict mode:[/red] {exc}")
+            if exc.summary.rejects_file:
+                console.print(f"rejected rows written to {exc.summary.rejects_file}")
+            raise typer.Exit(1) from None
+        except KeyboardInterrupt:
+            console.print("[yellow]interrupted: rolled back, the database is as before[/yellow]")
+            raise typer.Exit(130) from None
+        finally:
+            engine.dispose()
+    return summary
+
+
+def _report(summary: SceneIngestSummary, unit: str, extra: dict[str, str]) -> None:
+    _print_rejections(summary.rejected)
+    table = Table(title=f"ingest {Path(summary.source).name}", show_header=True)
+    columns = {
+        "inserted": f"{summary.inserted:,}",
+        "updated": f"{summary.updated:,}",
+        "unchanged": f"{summary.unchanged:,}",
+        **extra,
+        "rejected": f"{summary.rejected_rows:,}",
+        "seconds": f"{summary.seconds:.2f}",
+    }
+    for column in columns:
+        table.add_column(column, justify="right")
+    table.add_row(*columns.values())
+    out.print(table)
+    rate = summary.rows / max(summary.seconds, 1e-9)
+    out.print(f"{summary.rows:,} {unit} in the file accepted ({rate:,.0f} rows/s)")
+    if not summary.changed:
+        out.print("nothing changed: the database already matches this file")
+    if summary.rejects_file:
+        out.print(f"rejected rows written to {summary.rejects_file}")
+
+
+@ingest_app.command("scenes")
+def ingest_scenes(
+    path: Annotated[Path, typer.Argument(help="Scenes CSV or JSONL file.")],
+    fmt: FormatOption = "auto",
+    strict: StrictOption = False,
+    rejects: RejectsOption = None,
+    embed: Annotated[
+        bool, typer.Option(help="Embed new or changed descriptions in the same transaction.")
+    ] = True,
+) -> None:
+    """Load scenes: each (title, episode) in the file gets exactly the file's scenes."""
+    from server.embeddings.embedders import EmbedderUnavailable, get_embedder
+
+    settings = settings_or_exit()
+    configure_logging(settings)
+    chosen, rejects_path = _prepare(path, fmt, rejects, settings)
+    try:
+        model = get_embedder(settings.embedder) if embed else None
+    except EmbedderUnavailable as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    summary = _run_ingest(
+        path,
+        settings,
+        lambda conn, bar: ingest_scenes_file(
+            conn,
+            path,
+            fmt=chosen,
+            strict=strict,
+            rejects_path=rejects_path,
+            embedder=model,
+            progress=bar,
+        ),
+    )
+    _report(
+        summary,
+        "scenes",
+        {"deleted": f"{summary.deleted:,}", "embedded": f"{summary.embedded:,}"},
+    )
+
+
+@ingest_app.command("engagement")
+def ingest_engagement(
+    path: Annotated[Path, typer.Argument(help="Engagement (and retention curve) CSV or JSONL.")],
+    fmt: FormatOption = "auto",
+    strict: StrictOption = False,
+    rejects: RejectsOption = None,
+) -> None:
+    """Load scene engagement and retention curves; rescore the titles that changed."""
+    settings = settings_or_exit()
+    configure_logging(settings)
+    chosen, rejects_path = _prepare(path, fmt, rejects, settings)
+    summary = _run_ingest(
+        path,
+        settings,
+        lambda conn, bar: ingest_engagement_file(
+            conn, path, fmt=chosen, strict=strict, rejects_path=rejects_path, progress=bar
+        ),
+    )
+    assert isinstance(summary, EngagementIngestSummary)
+    curves = summary.curves_inserted + summary.curves_updated
+    _report(
+        summary,
+        "rows",
+        {
+            "curves written": f"{curves:,}",
+            "titles rescored": f"{summary.rescored_titles:,}",
+        },
+    )
+
+
+@app.command("embed-scenes")
+def embed_scenes_command(
+    embedder: Annotated[
+        str | None, typer.Option(help="minilm or hashing (default: CONTENTINTEL_EMBEDDER).")
+    ] = None,
+) -> None:
+    """Embed scene descriptions that are new or changed (ingest scenes does this by default)."""
+    from server.embeddings.embedders import EmbedderUnavailable, get_embedder
+    from server.scenes.embed import embed_scenes
+
+    settings = settings_or_exit(**({"embedder": embedder} if embedder else {}))
+    configure_logging(settings)
+    try:
+        model = get_embedder(settings.embedder)
+    except EmbedderUnavailable as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    with migrated_or_exit(settings) as target:
+        engine = make_engine(target.url)
+        try:
+            with rate_progress_bar("scenes") as progress, engine.begin() as conn:
+                summary = embed_scenes(conn, model, progress=PhaseBar(progress))
+        finally:
+            engine.dispose()
+    out.print(
+        f"{summary.embedder}: {summary.scenes:,} scenes, {summary.embedded:,} embedded "
+        f"in {summary.seconds:.1f} s"
+    )
+
+
+@app.command("curve")
+def draw_curve_command(
+    title_id: Annotated[int, typer.Argument(help="Internal title id.")],
+    out_path: Annotated[Path, typer.Option("--out", help="PNG file to write.")] = Path("curve.png"),
+    episode: Annotated[int | None, typer.Option(help="Episode of a show (default: first).")] = None,
+    region: Annotated[str | None, typer.Option(help="ISO 3166-1 alpha-2 region.")] = None,
+    marks: Annotated[int, typer.Option(help="How many top and worst scenes to mark.")] = 3,
+) -> None:
+    """Plot a title's retention curve with its top and worst scenes marked."""
+    from server.catalog.countries import CountryResolver
+    from server.scenes.plot import draw_curve, load_curve
+
+    settings = settings_or_exit()
+    configure_logging(settings)
+    code = None
+    if region is not None:
+        code = CountryResolver.default().resolve(region)
+        if code is None:
+            console.print(f"[red]error:[/red] unknown region {region!r}")
+            raise typer.Exit(2)
+    started = time.perf_counter()
+    with migrated_or_exit(settings) as target:
+        engine = make_engine(target.url)
+        try:
+            with engine.connect() as conn:
+                data = load_curve(conn, title_id, episode, code)
+        finally:
+            engine.dispose()
+    if data is None:
+        console.print(
+            f"[red]error:[/red] title {title_id} has no scene engagement"
+            + (f" for episode {episode}" if episode else "")
+            + (f" in {code}" if code else "")
+            + " (or does not exist)"
+        )
+        raise typer.Exit(1)
+    draw_curve(data, out_path, marks=marks)
+    out.print(
+        f"wrote {out_path} ({data.title}: {len(data.scenes)} scenes, "
+        f"{time.perf_counter() - started:.1f} s)"
+    )
