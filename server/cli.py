@@ -509,5 +509,9 @@ def _print_summary(summary: IngestSummary, elapsed: float) -> None:
         out.print(f"rejected rows written to {summary.rejects_file}")
 
 
+# Feature modules register their commands on `app` / `ingest_app` (imported last on purpose).
+from server.audiences import commands as _audience_commands  # noqa: E402, F401
+
+
 def main() -> None:  # pragma: no cover
     app()

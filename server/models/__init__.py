@@ -1,6 +1,20 @@
 """All ORM tables; importing this package registers every table on ``Base.metadata``."""
 
 from server.db.base import Base
+from server.models.audiences import (
+    ChartName,
+    Cohort,
+    CohortMember,
+    GlobalScore,
+    Region,
+    RegionalScore,
+    RegionGenre,
+    RegionMicroGenre,
+    RegionTaste,
+    Top10CountryWeek,
+    Top10GlobalWeek,
+    ViewingMetric,
+)
 from server.models.catalog import (
     Country,
     Credit,
@@ -19,12 +33,21 @@ from server.models.similarity import MicroGenre, TitleMicroGenre, TitlePosition
 
 __all__ = [
     "Base",
+    "ChartName",
+    "Cohort",
+    "CohortMember",
     "Country",
     "Credit",
     "CreditRole",
     "EmbeddingProjection",
+    "GlobalScore",
     "MicroGenre",
     "Person",
+    "Region",
+    "RegionGenre",
+    "RegionMicroGenre",
+    "RegionTaste",
+    "RegionalScore",
     "Tag",
     "TagKind",
     "TagSource",
@@ -35,4 +58,7 @@ __all__ = [
     "TitleMicroGenre",
     "TitlePosition",
     "TitleTag",
+    "Top10CountryWeek",
+    "Top10GlobalWeek",
+    "ViewingMetric",
 ]
