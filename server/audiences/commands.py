@@ -169,3 +169,43 @@ def scores() -> None:
         f"scores: {s.regional:,} title x region rows ({s.titles:,} titles, {s.regions} regions), "
         f"{s.global_titles:,} titles with global figures, in {s.seconds:.2f} s"
     )
+
+
+@app.command()
+def cohorts(
+    k: Annotated[
+        int | None, typer.Option("--k", help="Number of cohorts (default: best silhouette, 5..8).")
+    ] = None,
+) -> None:
+    """Recompute country taste profiles and cluster regions into labelled audience cohorts."""
+    from server.audiences.profiles import compute_cohorts
+
+    settings = settings_or_exit()
+    configure_logging(settings)
+    if k is not None and k < 1:
+        console.print("[red]error:[/red] --k must be at least 1")
+        raise typer.Exit(2)
+    with migrated_or_exit(settings) as target:
+        engine = make_engine(target.url)
+        try:
+            with engine.begin() as conn:
+                summary = compute_cohorts(conn, k)
+        finally:
+            engine.dispose()
+    p = summary.profiles
+    out.print(
+        f"taste profiles: {p.regions} regions ({p.tastes} taste vectors"
+        + (f", {p.embedder}" if p.embedder else ", no embeddings: run `contentintel embed`")
+        + f"), {p.genres:,} region x genre and {p.micro_genres:,} region x micro-genre rows"
+    )
+    if not summary.cohorts:
+        out.print("no chart data: nothing to cluster (run `contentintel ingest top10-countries`)")
+        return
+    out.print(
+        f"{summary.k} cohorts"
+        + (f" (silhouette {summary.silhouette:.3f})" if summary.silhouette is not None else "")
+        + f" in {summary.seconds:.1f} s:"
+    )
+    for number, cohort in enumerate(summary.cohorts, start=1):
+        codes = " ".join(code for code, _ in cohort.members)
+        out.print(f"  {number}. [bold]{cohort.label}[/bold]\n     {codes}")

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
+import psycopg
 from sqlalchemy import Connection, text
 
 from server.audiences import matching
@@ -30,7 +31,7 @@ from server.audiences.readers import (
     read_viewing,
 )
 from server.audiences.scores import ScoresSummary, persist_scores
-from server.catalog.ingest import PhaseProgress, _copy, write_rejects
+from server.catalog.ingest import PhaseProgress, _copy, _insert_many, write_rejects
 from server.catalog.readers import InputFileError
 from server.catalog.records import RowError, RowWarning
 
@@ -171,7 +172,7 @@ def ingest_viewing_bytes(
     conn.execute(text(_INGEST_SETTINGS))
     spec = _SPECS[fmt]
     conn.execute(text(spec.stage_ddl))
-    _copy(conn, spec.stage, spec.columns, [spec.row(r) for r in records])
+    _load(conn, spec.stage, spec.columns, [spec.row(r) for r in records])
     if progress:
         progress("stage", len(records), len(records))
     inserted, updated = conn.execute(text(spec.merge)).one()
@@ -463,7 +464,7 @@ def rematch_source(conn: Connection, fmt: Format) -> list[matching.Match]:
         },
     )
     if matches:
-        _copy(
+        _load(
             conn,
             "chart_names",
             (
@@ -504,6 +505,17 @@ def rematch_source(conn: Connection, fmt: Format) -> list[matching.Match]:
         {"s": fmt},
     )
     return matches
+
+
+def _load(
+    conn: Connection, table: str, columns: tuple[str, ...], rows: list[tuple[object, ...]]
+) -> None:
+    """COPY on a sync psycopg connection; executemany otherwise (an async driver under
+    ``run_sync``, as in the GraphQL tests)."""
+    if isinstance(conn.connection.driver_connection, psycopg.Connection):
+        _copy(conn, table, columns, rows)
+    else:
+        _insert_many(conn, table, columns, rows)
 
 
 def _json(value: object) -> str:
