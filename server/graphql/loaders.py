@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.dataloader import DataLoader
 
+from server.audiences.loaders import AudienceLoaders
 from server.catalog import service as catalog
 from server.models.catalog import Title
 from server.similarity import service as similarity
@@ -35,6 +36,7 @@ class Loaders:
             catalog.countries_of_titles
         )
         self.micro_genres = MicroGenreLoaders(run)
+        self.audiences = AudienceLoaders(run)
 
         async def load_similar(
             keys: list[tuple[int, int]],
