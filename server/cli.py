@@ -144,6 +144,7 @@ def demo(
 ) -> None:
     """Embedded Postgres, migrations, a synthetic catalog when empty, embeddings and
     micro-genres brought up to date, then serve."""
+    from server.demo.audiences import refresh_demo_audiences
     from server.demo.seed import seed_demo_catalog
     from server.embeddings.embedders import EmbedderUnavailable, get_embedder
     from server.embeddings.pipeline import embed_catalog
@@ -176,6 +177,7 @@ def demo(
                 out.print(
                     f"micro-genres: {clustered.micro_genres:,} over {clustered.titles:,} titles"
                 )
+            out.print(refresh_demo_audiences(engine))  # profiles, cohorts (server/demo/audiences)
         finally:
             engine.dispose()
         if settings.auth.value == "on":
