@@ -84,21 +84,23 @@ class Match:
         return "ambiguous" if self.reason == "ambiguous" else "unmatched"
 
 
+# Fresh tables on every call (dropped first): an index built on a table that was updated or
+# truncated earlier in the same transaction may be unusable to that transaction (broken HOT
+# chains, indcheckxmin), which turns the trigram probes into scans (seconds, not milliseconds).
+# For the same reason the keys are computed on insert, never by a later UPDATE.
 _PREPARE = f"""
-CREATE TEMP TABLE IF NOT EXISTS match_titles (
+DROP TABLE IF EXISTS pg_temp.match_titles, pg_temp.match_names;
+CREATE TEMP TABLE match_titles (
     id bigint, kind title_kind, name text, key text, compact text
 ) ON COMMIT DROP;
-CREATE TEMP TABLE IF NOT EXISTS match_names (
+CREATE TEMP TABLE match_names (
     show_title text, kind title_kind, key text, compact text, fuzzy boolean DEFAULT false
 ) ON COMMIT DROP;
-TRUNCATE match_titles, match_names;
--- Keys computed on insert, never by a later UPDATE: an index built in the same transaction
--- after an UPDATE is invisible to that transaction (broken HOT chains, indcheckxmin).
 INSERT INTO match_titles (id, kind, name, key, compact)
 SELECT id, kind, name, k, replace(k, ' ', '')
 FROM (SELECT id, kind, name, {normalized_sql("name")} AS k FROM titles) t;
-CREATE INDEX IF NOT EXISTS match_titles_compact_idx ON match_titles (compact);
-CREATE INDEX IF NOT EXISTS match_titles_trgm_idx ON match_titles USING gin (key gin_trgm_ops);
+CREATE INDEX match_titles_compact_idx ON match_titles (compact);
+CREATE INDEX match_titles_trgm_idx ON match_titles USING gin (key gin_trgm_ops);
 ANALYZE match_titles;
 """
 
