@@ -5,8 +5,9 @@ Rules, in order, for each distinct (name, kind):
 1. **Exact**: the normalised name (lower case, accents removed, ``&`` read as "and",
    apostrophes dropped, punctuation and spaces removed, so "Spider-Man" = "Spiderman" and
    "S.W.A.T." = "SWAT") equals a catalog title's, of the same kind (Films -> MOVIE,
-   TV -> SHOW). One such title: matched. Several: ``ambiguous`` (they tie). None of that
-   kind but some of the other kind: ``kind_mismatch``.
+   TV -> SHOW). One such title: matched. Several: the one whose name also has the same word
+   boundaries if there is exactly one ("Start-Up" vs "StartUp"), else ``ambiguous``. None of
+   that kind but some of the other kind: ``kind_mismatch``.
 2. **Fuzzy**: trigram similarity of the normalised names >= ``FUZZY_THRESHOLD``, same kind,
    and the same numbers in both names ("The Kissing Booth 3" never matches "... 2"). The best
    candidate wins; several at the best similarity: ``ambiguous``. Only number-mismatched
@@ -123,14 +124,18 @@ def match_names(conn: Connection, names: Iterable[tuple[str, str]]) -> list[Matc
     }
 
     exact: dict[tuple[str, str], list[Candidate]] = defaultdict(list)
+    spaced: set[tuple[str, str, int]] = set()
     for r in conn.execute(
         text(
-            "SELECT n.show_title, n.kind::text AS kind, t.id, t.name, t.kind::text AS tkind "
+            "SELECT n.show_title, n.kind::text AS kind, t.id, t.name, t.kind::text AS tkind, "
+            "t.key = n.key AS spaced "
             "FROM match_names n JOIN match_titles t ON t.compact = n.compact AND n.compact <> '' "
             "ORDER BY t.id"
         )
     ):
         exact[(r.show_title, r.kind)].append(Candidate(r.id, r.name, r.tkind, 1.0))
+        if r.spaced:
+            spaced.add((r.show_title, r.kind, r.id))
 
     results: dict[tuple[str, str], Match] = {}
     fuzzy: list[tuple[str, str]] = []
@@ -138,6 +143,11 @@ def match_names(conn: Connection, names: Iterable[tuple[str, str]]) -> list[Matc
         match = Match(show, kind)
         results[(show, kind)] = match
         same = [c for c in exact.get((show, kind), []) if c.kind == kind]
+        if len(same) > 1:
+            # "Start-Up" and "StartUp" share a compact key; word boundaries break the tie.
+            by_words = [c for c in same if (show, kind, c.title_id) in spaced]
+            if len(by_words) == 1:
+                same = by_words
         other = [c for c in exact.get((show, kind), []) if c.kind != kind]
         if len(same) == 1:
             match.title_id, match.method, match.similarity = same[0].title_id, "exact", 1.0

@@ -62,6 +62,8 @@ def catalog(conn: Connection) -> dict[str, int]:
         title_record(
             external_id="a9", name="S.W.A.T.", kind="SHOW", seasons=1, duration_minutes=None
         ),
+        title_record(name="Start-Up", kind="SHOW", seasons=1, duration_minutes=None),
+        title_record(name="StartUp", kind="SHOW", seasons=1, duration_minutes=None),
     )
     return ids_by_name(conn)
 
@@ -76,6 +78,9 @@ def test_matching_rules(conn: Connection, catalog: dict[str, int]) -> None:
                 ("Pokemon the Movie: Secrets", "MOVIE"),  # accents + punctuation
                 ("Spiderman 3", "MOVIE"),  # spacing
                 ("SWAT", "SHOW"),  # dotted initials
+                ("Start Up", "SHOW"),  # two compact-key twins: word boundaries decide
+                ("StartUp", "SHOW"),
+                ("Startup", "SHOW"),  # case does not matter
                 ("Beauty and the Beast", "MOVIE"),  # only a SHOW of that name
                 ("Rebecca", "MOVIE"),  # two films tie
                 ("The Extraordinary Journey of the Fakirs", "MOVIE"),  # typo: fuzzy
@@ -90,6 +95,9 @@ def test_matching_rules(conn: Connection, catalog: dict[str, int]) -> None:
         "Pokemon the Movie: Secrets": (catalog["Pokémon: The Movie — Secrets!"], "exact"),
         "Spiderman 3": (catalog["Spider-Man 3"], "exact"),
         "SWAT": (catalog["S.W.A.T."], "exact"),
+        "Start Up": (catalog["Start-Up"], "exact"),
+        "StartUp": (catalog["StartUp"], "exact"),
+        "Startup": (catalog["StartUp"], "exact"),
         "The Extraordinary Journey of the Fakirs": (
             catalog["The Extraordinary Journey of the Fakir"],
             "fuzzy",
