@@ -26,6 +26,7 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 import numpy as np
@@ -35,6 +36,7 @@ from scipy.spatial.distance import squareform
 from sklearn.metrics import silhouette_score
 from sqlalchemy import Connection, text
 
+from server.audiences.scores import compute_regional_scores
 from server.similarity.microgenres import load_vectors
 
 Matrix = npt.NDArray[np.float64]
@@ -155,6 +157,45 @@ def load_micro_genres(conn: Connection, title_ids: Sequence[int]) -> dict[int, l
 # --- taste profiles --------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Taste:
+    vector: Matrix
+    titles: int
+    embedder: str
+
+
+def taste_vectors(conn: Connection, scores: Sequence[tuple[int, str, float]]) -> dict[str, Taste]:
+    """Per region: the score-weighted mean of its titles' ``combined`` embeddings, unit length.
+    ``scores`` are (title, region, score), e.g. ``compute_regional_scores(conn, before=...)``
+    for a backtest. Regions whose titles have no embedding are left out. Reads only."""
+    title_ids = sorted({t for t, _, _ in scores})
+    embedded = {
+        int(r.title_id): str(r.embedder)
+        for r in conn.execute(
+            text("SELECT title_id, embedder FROM title_embeddings WHERE title_id = ANY(:ids)"),
+            {"ids": title_ids},
+        )
+    }
+    if not embedded:
+        return {}
+    ids = sorted(embedded)
+    vectors = load_vectors(conn, ids).astype(np.float64)
+    row = {t: i for i, t in enumerate(ids)}
+    embedder = Counter(embedded.values()).most_common(1)[0][0]
+    sums: dict[str, Matrix] = {}
+    counts: Counter[str] = Counter()
+    for title, region, score in scores:
+        if title in row:
+            sums[region] = sums.get(region, 0) + score * vectors[row[title]]
+            counts[region] += 1
+    out = {}
+    for region, total in sums.items():
+        norm = float(np.linalg.norm(total))
+        if norm > 0:
+            out[region] = Taste(total / norm, counts[region], embedder)
+    return out
+
+
 def compute_taste_profiles(conn: Connection) -> ProfilesSummary:
     """Recompute every region's taste vector and genre/micro-genre mix from the stored
     regional scores (run ``persist_scores`` first); replaces the stored profiles."""
@@ -169,40 +210,20 @@ def compute_taste_profiles(conn: Connection) -> ProfilesSummary:
     )
     summary.regions = len({r for _, r, _ in scores})
 
-    embedded = {
-        int(r.title_id): str(r.embedder)
-        for r in conn.execute(
-            text("SELECT title_id, embedder FROM title_embeddings WHERE title_id = ANY(:ids)"),
-            {"ids": title_ids},
+    tastes = taste_vectors(conn, scores)
+    rows = [
+        {"r": region, "e": t.embedder, "v": _vector(t.vector), "n": t.titles}
+        for region, t in sorted(tastes.items())
+    ]
+    if rows:
+        conn.execute(
+            text(
+                "INSERT INTO region_tastes (region_code, embedder, taste, titles) "
+                "VALUES (:r, :e, CAST(:v AS vector), :n)"
+            ),
+            rows,
         )
-    }
-    if embedded:
-        ids = sorted(embedded)
-        vectors = load_vectors(conn, ids).astype(np.float64)
-        row = {t: i for i, t in enumerate(ids)}
-        embedder = Counter(embedded.values()).most_common(1)[0][0]
-        sums: dict[str, Matrix] = {}
-        counts: Counter[str] = Counter()
-        for title, region, score in scores:
-            if title in row:
-                sums[region] = sums.get(region, 0) + score * vectors[row[title]]
-                counts[region] += 1
-        rows = []
-        for region, total in sorted(sums.items()):
-            norm = float(np.linalg.norm(total))
-            if norm > 0:
-                rows.append(
-                    {"r": region, "e": embedder, "v": _vector(total / norm), "n": counts[region]}
-                )
-        if rows:
-            conn.execute(
-                text(
-                    "INSERT INTO region_tastes (region_code, embedder, taste, titles) "
-                    "VALUES (:r, :e, CAST(:v AS vector), :n)"
-                ),
-                rows,
-            )
-        summary.tastes, summary.embedder = len(rows), embedder
+        summary.tastes, summary.embedder = len(rows), str(rows[0]["e"])
 
     genre_rows = [
         {"r": region, "g": e.key, "n": e.titles, "s": e.share, "l": e.lift}
@@ -262,17 +283,27 @@ def _cosine(matrix: Matrix) -> Matrix:
     return sim
 
 
-def audience_space(conn: Connection, cochart_weight: float = COCHART_WEIGHT) -> AudienceSpace:
-    """Pairwise audience similarity of every region with chart rows (see the module doc)."""
+def audience_space(
+    conn: Connection, cochart_weight: float = COCHART_WEIGHT, before: date | None = None
+) -> AudienceSpace:
+    """Pairwise audience similarity of every region with chart rows (see the module doc).
+
+    With ``before``, only chart weeks strictly before that date count, for co-charting and for
+    the taste vectors (recomputed from ``compute_regional_scores(conn, before)`` instead of
+    the stored ones), so a backtest sees nothing from after its cutoff. Reads only.
+    """
     rows = conn.execute(
         text(
             """
             SELECT region_code, kind::text || ':' || show_title AS entry, sum(11 - rank) AS points
             FROM (SELECT region_code, week, kind, show_title, min(rank) AS rank
-                  FROM top10_country_weeks GROUP BY 1, 2, 3, 4) w
+                  FROM top10_country_weeks
+                  WHERE CAST(:before AS date) IS NULL OR week < CAST(:before AS date)
+                  GROUP BY 1, 2, 3, 4) w
             GROUP BY 1, 2
             """
-        )
+        ),
+        {"before": before},
     ).all()
     regions = sorted({str(r.region_code) for r in rows})
     if not regions:
@@ -289,10 +320,19 @@ def audience_space(conn: Connection, cochart_weight: float = COCHART_WEIGHT) -> 
         idf = np.ones_like(idf)
     cochart = _cosine(np.sqrt(points) * idf)
 
-    tastes = {
-        str(r.region_code): np.asarray(_as_list(r.taste), dtype=np.float64)
-        for r in conn.execute(text("SELECT region_code, taste::real[] AS taste FROM region_tastes"))
-    }
+    if before is None:
+        tastes = {
+            str(r.region_code): np.asarray(_as_list(r.taste), dtype=np.float64)
+            for r in conn.execute(
+                text("SELECT region_code, taste::real[] AS taste FROM region_tastes")
+            )
+        }
+    else:
+        scored = [
+            (s.title_id, s.region_code, s.score)
+            for s in compute_regional_scores(conn, before=before)
+        ]
+        tastes = {region: t.vector for region, t in taste_vectors(conn, scored).items()}
     taste: Matrix | None = None
     similarity = cochart
     if len(tastes) >= 2 and all(r in tastes for r in regions):

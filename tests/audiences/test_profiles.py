@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import numpy as np
 import pytest
 from sqlalchemy import Connection, text
@@ -137,3 +139,27 @@ def test_cluster_without_charts_or_with_few_regions(conn: Connection) -> None:
     assert space.regions == []
     assert cluster_regions(space) == ([], None)
     assert compute_cohorts(conn).cohorts == []
+
+
+def test_audience_space_before_a_cutoff_ignores_later_weeks(
+    conn: Connection, two_blocks: dict[str, int]
+) -> None:
+    embed_catalog(conn, HashingEmbedder())
+    compute_taste_profiles(conn)
+    cutoff = date(2021, 10, 1)
+    before = audience_space(conn, before=cutoff)
+    assert before.taste is not None
+    # After the cutoff, KR suddenly charts exactly what the West charts.
+    late = [
+        ("KR", week, "Films", i + 2, f"Highway Fury {i}")
+        for week in ("2021-10-10", "2021-10-17", "2021-10-24")
+        for i in range(5)
+    ]
+    ingest_viewing_bytes(conn, country_tsv(late), "top10-countries")
+    compute_taste_profiles(conn)
+    again = audience_space(conn, before=cutoff)
+    assert again.regions == before.regions
+    np.testing.assert_allclose(again.similarity, before.similarity, atol=1e-6)
+    now = audience_space(conn)
+    kr, us = now.index("KR"), now.index("US")
+    assert now.similarity[kr, us] > before.similarity[kr, us] + 0.05
