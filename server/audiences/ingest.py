@@ -444,17 +444,15 @@ def rematch_source(conn: Connection, fmt: Format) -> list[matching.Match]:
         )
     }
     matches = matching.match_names(conn, [k for k in counts if k not in manual])
-    conn.execute(
-        text("DELETE FROM chart_names WHERE source = :s AND method IS DISTINCT FROM 'manual'"),
-        {"s": fmt},
-    )
+    # Manual matches keep their link; only their row count follows the table.
     conn.execute(
         text(
-            "UPDATE chart_names SET chart_rows = coalesce(c.n, 0) FROM "
+            "UPDATE chart_names SET chart_rows = c.n, updated_at = now() FROM "
             "(SELECT * FROM unnest(CAST(:s AS text[]), CAST(:k AS text[]), CAST(:n AS int[]))"
             " AS u(show_title, kind, n)) c "
-            "WHERE chart_names.source = :src AND chart_names.show_title = c.show_title "
-            "AND chart_names.kind::text = c.kind"
+            "WHERE chart_names.source = :src AND chart_names.method = 'manual' "
+            "AND chart_names.show_title = c.show_title AND chart_names.kind::text = c.kind "
+            "AND chart_names.chart_rows <> c.n"
         ),
         {
             "s": [s for s, _ in counts],
@@ -463,22 +461,30 @@ def rematch_source(conn: Connection, fmt: Format) -> list[matching.Match]:
             "src": fmt,
         },
     )
+    # Staged outcomes merged in: unchanged names are not touched (a re-ingest writes nothing).
+    conn.execute(
+        text(
+            "DROP TABLE IF EXISTS pg_temp.stage_chart_names; "
+            "CREATE TEMP TABLE stage_chart_names (LIKE chart_names INCLUDING DEFAULTS) ON COMMIT DROP"
+        )
+    )
+    columns = (
+        "source",
+        "show_title",
+        "kind",
+        "title_id",
+        "method",
+        "similarity",
+        "reason",
+        "detail",
+        "candidates",
+        "chart_rows",
+    )
     if matches:
         _load(
             conn,
-            "chart_names",
-            (
-                "source",
-                "show_title",
-                "kind",
-                "title_id",
-                "method",
-                "similarity",
-                "reason",
-                "detail",
-                "candidates",
-                "chart_rows",
-            ),
+            "stage_chart_names",
+            columns,
             [
                 (
                     fmt,
@@ -495,6 +501,27 @@ def rematch_source(conn: Connection, fmt: Format) -> list[matching.Match]:
                 for m in matches
             ],
         )
+    conn.execute(
+        text(
+            "DELETE FROM chart_names n WHERE n.source = :s AND n.method IS DISTINCT FROM 'manual' "
+            "AND NOT EXISTS (SELECT 1 FROM stage_chart_names g "
+            "WHERE g.show_title = n.show_title AND g.kind = n.kind)"
+        ),
+        {"s": fmt},
+    )
+    outcome = columns[3:]
+    mine = ", ".join(f"chart_names.{c}" for c in outcome)
+    theirs = ", ".join(f"excluded.{c}" for c in outcome)
+    conn.execute(
+        text(
+            f"INSERT INTO chart_names ({', '.join(columns)}) "
+            f"SELECT {', '.join(columns)} FROM stage_chart_names "
+            "ON CONFLICT (source, show_title, kind) DO UPDATE SET "
+            + ", ".join(f"{c} = excluded.{c}" for c in outcome)
+            + ", updated_at = now() WHERE chart_names.method IS DISTINCT FROM 'manual' "
+            f"AND ({mine}) IS DISTINCT FROM ({theirs})"
+        )
+    )
     conn.execute(
         text(
             f"UPDATE {spec.table} w SET title_id = n.title_id FROM chart_names n "

@@ -175,9 +175,19 @@ def test_reingest_is_a_no_op_and_a_change_is_an_update(
 ) -> None:
     ingest(conn, country_tsv(CHART))
     before = conn.execute(text("SELECT * FROM top10_country_weeks ORDER BY 1, 2, 3, 4")).all()
+    names_before = conn.execute(
+        text("SELECT show_title, xmin::text, updated_at FROM chart_names ORDER BY 1")
+    ).all()
     again = ingest(conn, country_tsv(CHART))
     assert (again.inserted, again.updated, again.unchanged) == (0, 0, 7)
     assert not again.changed
+    # Chart names are not rewritten either.
+    assert (
+        conn.execute(
+            text("SELECT show_title, xmin::text, updated_at FROM chart_names ORDER BY 1")
+        ).all()
+        == names_before
+    )
     assert (
         conn.execute(text("SELECT * FROM top10_country_weeks ORDER BY 1, 2, 3, 4")).all() == before
     )
