@@ -115,8 +115,8 @@ def _print_summary(summary: ViewingIngestSummary, elapsed: float) -> None:
             f"scores: {s.regional:,} title x region rows ({s.titles:,} titles, {s.regions} "
             f"regions), {s.global_titles:,} titles with global figures"
         )
-    if not summary.changed and summary.accepted:
-        out.print("nothing changed: the database already matches this file")
+    if not summary.changed and not summary.relinked and summary.accepted:
+        out.print("nothing changed: the database already matches this file (scores kept)")
     if summary.rejects_file:
         out.print(f"rejected rows written to {summary.rejects_file}")
 

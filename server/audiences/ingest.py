@@ -75,7 +75,10 @@ class ViewingIngestSummary:
     matches: MatchCounts = field(default_factory=MatchCounts)
     unmatched_examples: list[tuple[str, str, str]] = field(default_factory=list)
     """(name, kind, reason) of a few names left unmatched, most charted first."""
+    relinked: int = 0
+    """Rows whose catalog title link changed (a title added to the catalog, a manual match)."""
     scores: ScoresSummary | None = None
+    """Set when the scores were recomputed (something changed; not for viewing metrics)."""
     rejects_file: Path | None = None
     seconds: float = 0.0
 
@@ -180,11 +183,12 @@ def ingest_viewing_bytes(
     summary.unchanged = len(records) - summary.inserted - summary.updated
     if progress:
         progress("merge", 1, 3)
-    rematch_source(conn, fmt)
+    _, relinked = rematch_source(conn, fmt)
     if progress:
         progress("merge", 2, 3)
     summary.matches, summary.unmatched_examples = _file_match_counts(conn, fmt)
-    if recompute_scores:
+    summary.relinked = relinked
+    if recompute_scores and (summary.changed or relinked) and fmt != "viewing":
         summary.scores = persist_scores(conn)
     if progress:
         progress("merge", 3, 3)
@@ -420,9 +424,10 @@ _SPECS: dict[Format, _Spec] = {
 }
 
 
-def rematch_source(conn: Connection, fmt: Format) -> list[matching.Match]:
+def rematch_source(conn: Connection, fmt: Format) -> tuple[list[matching.Match], int]:
     """Re-match every distinct chart name of ``fmt``'s table, refresh ``chart_names`` (hand-made
-    matches kept) and the table's ``title_id``s. Returns the matches made."""
+    matches kept) and the table's ``title_id``s. Returns the matches made and the number of
+    rows whose title link changed."""
     spec = _SPECS[fmt]
     counts = {
         (r.show_title, r.kind): int(r.n)
@@ -465,7 +470,8 @@ def rematch_source(conn: Connection, fmt: Format) -> list[matching.Match]:
     conn.execute(
         text(
             "DROP TABLE IF EXISTS pg_temp.stage_chart_names; "
-            "CREATE TEMP TABLE stage_chart_names (LIKE chart_names INCLUDING DEFAULTS) ON COMMIT DROP"
+            "CREATE TEMP TABLE stage_chart_names (LIKE chart_names INCLUDING DEFAULTS) "
+            "ON COMMIT DROP"
         )
     )
     columns = (
@@ -522,7 +528,7 @@ def rematch_source(conn: Connection, fmt: Format) -> list[matching.Match]:
             f"AND ({mine}) IS DISTINCT FROM ({theirs})"
         )
     )
-    conn.execute(
+    relinked = conn.execute(
         text(
             f"UPDATE {spec.table} w SET title_id = n.title_id FROM chart_names n "
             "WHERE n.source = :s AND n.show_title = w.show_title AND n.kind = w.kind "
@@ -530,8 +536,8 @@ def rematch_source(conn: Connection, fmt: Format) -> list[matching.Match]:
             + (" AND w.external_id IS NULL" if fmt == "viewing" else "")
         ),
         {"s": fmt},
-    )
-    return matches
+    ).rowcount
+    return matches, int(relinked or 0)
 
 
 def _load(

@@ -178,9 +178,19 @@ def test_reingest_is_a_no_op_and_a_change_is_an_update(
     names_before = conn.execute(
         text("SELECT show_title, xmin::text, updated_at FROM chart_names ORDER BY 1")
     ).all()
+    scores_before = conn.execute(
+        text("SELECT title_id, region_code, xmin::text FROM regional_scores ORDER BY 1, 2")
+    ).all()
     again = ingest(conn, country_tsv(CHART))
     assert (again.inserted, again.updated, again.unchanged) == (0, 0, 7)
     assert not again.changed
+    assert again.scores is None
+    assert (
+        conn.execute(
+            text("SELECT title_id, region_code, xmin::text FROM regional_scores ORDER BY 1, 2")
+        ).all()
+        == scores_before
+    )
     # Chart names are not rewritten either.
     assert (
         conn.execute(
@@ -214,6 +224,12 @@ def test_catalog_growth_is_picked_up_by_a_reingest(
         text("SELECT count(*) FROM top10_country_weeks WHERE title_id = :t"), {"t": heist}
     ).scalar_one()
     assert linked == 2
+    assert summary.relinked == 2
+    assert summary.scores is not None  # recomputed: the new links count
+    scored = conn.execute(
+        text("SELECT count(*) FROM regional_scores WHERE title_id = :t"), {"t": heist}
+    ).scalar_one()
+    assert scored == 2
 
 
 def test_manual_match_survives_rematch(conn: Connection, catalog: dict[str, int]) -> None:
