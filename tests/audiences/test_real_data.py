@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import Connection, text
 
 from server.audiences.ingest import ingest_viewing_file
+from server.audiences.profiles import compute_cohorts
 from server.catalog.ingest import ingest_catalog_file
 from tests.conftest import NETFLIX_CSV, SHARED_DATA, requires_shared_data
 
@@ -45,3 +46,18 @@ def test_real_top10_ingest_matches_and_scores(conn: Connection) -> None:
     again = ingest_viewing_file(conn, COUNTRIES, "top10-countries")
     assert (again.inserted, again.updated, again.unchanged) == (0, 0, 33_840)
     assert again.matches == m
+    # Cohorts on co-charting alone (no embeddings here): East & Southeast Asia led by Korea and
+    # Thailand, Latin America, and South Asia come out as groups.
+    cohorts = compute_cohorts(conn)
+    print(
+        "\n".join(f"{c.label}: {' '.join(code for code, _ in c.members)}" for c in cohorts.cohorts)
+    )
+    member_sets = [{code for code, _ in c.members} for c in cohorts.cohorts]
+    asia = next(m for m in member_sets if "KR" in m)
+    assert {"TH", "TW", "HK", "SG", "MY", "PH", "VN"} <= asia
+    assert not asia & {"US", "GB", "MX", "BR", "IN", "FR"}
+    latam = next(m for m in member_sets if "MX" in m)
+    assert {"AR", "CO", "CL", "PE"} <= latam
+    south_asia = next(m for m in member_sets if "IN" in m)
+    assert {"PK", "BD"} <= south_asia
+    assert 5 <= len(cohorts.cohorts) <= 8
