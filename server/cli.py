@@ -144,6 +144,7 @@ def demo(
 ) -> None:
     """Embedded Postgres, migrations, a synthetic catalog when empty, embeddings and
     micro-genres brought up to date, then serve."""
+    from server.demo.audiences import refresh_demo_audiences
     from server.demo.seed import seed_demo_catalog
     from server.embeddings.embedders import EmbedderUnavailable, get_embedder
     from server.embeddings.pipeline import embed_catalog
@@ -179,6 +180,7 @@ def demo(
                 out.print(
                     f"micro-genres: {clustered.micro_genres:,} over {clustered.titles:,} titles"
                 )
+            out.print(refresh_demo_audiences(engine))  # profiles, cohorts (server/demo/audiences)
         finally:
             engine.dispose()
         if settings.auth.value == "on":
@@ -510,6 +512,10 @@ def _print_summary(summary: IngestSummary, elapsed: float) -> None:
         out.print("nothing changed: the catalog already matches this file")
     if summary.rejects_file:
         out.print(f"rejected rows written to {summary.rejects_file}")
+
+
+# Feature modules register their commands on `app` / `ingest_app` (imported last on purpose).
+from server.audiences import commands as _audience_commands  # noqa: E402, F401
 
 
 def main() -> None:  # pragma: no cover

@@ -14,6 +14,7 @@ from server.models.catalog import TagKind, TitleKind
 from server.models.catalog import Title as TitleModel
 
 if TYPE_CHECKING:
+    from server.audiences.types import RegionalPerformance, Travelability
     from server.scenes.types import CurvePoint, EngagementSummary, Scene
     from server.similarity.microgenre_types import MicroGenre
     from server.similarity.types import SimilarTitle
@@ -161,6 +162,29 @@ class Title:
         from server.scenes.types import summary_of_title
 
         return await summary_of_title(info, int(self.id))
+
+    @strawberry.field(
+        description=(
+            "How the title did in each region's weekly Top 10, best score first (empty if it "
+            "never charted); batched across a list of titles."
+        )
+    )
+    async def regional_performance(
+        self, info: Info
+    ) -> list[Annotated[RegionalPerformance, strawberry.lazy("server.audiences.types")]]:
+        from server.audiences.types import regional_performance_of_title
+
+        return await regional_performance_of_title(info, int(self.id))
+
+    @strawberry.field(
+        description="How far the title travelled beyond its origin; null if it never charted."
+    )
+    async def travelability(
+        self, info: Info
+    ) -> Annotated[Travelability, strawberry.lazy("server.audiences.types")] | None:
+        from server.audiences.types import travelability_of_title
+
+        return await travelability_of_title(info, int(self.id))
 
 
 @strawberry.type

@@ -7,6 +7,7 @@ from sqlalchemy import Connection, text
 from server.catalog.ingest import IngestSummary, merge_titles, validate_rows
 from server.catalog.readers import RawRow
 from server.catalog.records import RecordValidator
+from server.demo.audiences import seed_demo_charts
 from server.demo.generator import generate_catalog
 
 
@@ -26,4 +27,5 @@ def seed_demo_catalog(conn: Connection, *, n_titles: int, seed: int) -> IngestSu
         conn, batch.titles, use_copy=True
     )
     summary.warnings = batch.warnings
+    seed_demo_charts(conn, seed=seed)  # regional Top 10 charts and scores (server/demo/audiences)
     return summary

@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.dataloader import DataLoader
 
+from server.audiences.loaders import AudienceLoaders
 from server.catalog import service as catalog
 from server.models.catalog import Title
 from server.scenes.loaders import SceneLoaders
@@ -37,6 +38,7 @@ class Loaders:
         )
         self.micro_genres = MicroGenreLoaders(run)
         self.scenes = SceneLoaders(run)
+        self.audiences = AudienceLoaders(run)
 
         async def load_similar(
             keys: list[tuple[int, int]],

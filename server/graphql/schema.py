@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import datetime
+
 import strawberry
 from strawberry.extensions import ParserCache, ValidationCache
 
+from server.audiences import types as audiences
 from server.catalog import service as catalog
 from server.catalog.types import (
     TagCount,
@@ -222,6 +225,50 @@ class Query:
     @strawberry.field(description="A scene by its id; null when there is none.")
     async def scene(self, info: Info, id: strawberry.ID) -> scenes.Scene | None:
         return await scenes.scene_by_id(info, id)
+
+    @strawberry.field(description="Every region (country) audiences are measured in, by code.")
+    async def regions(self, info: Info) -> list[audiences.Region]:
+        return await audiences.regions(info)
+
+    @strawberry.field(
+        description="A region by ISO 3166-1 alpha-2 code; null when unknown (BAD_USER_INPUT "
+        "for a malformed code)."
+    )
+    async def region(self, info: Info, code: str) -> audiences.Region | None:
+        return await audiences.region(info, code)
+
+    @strawberry.field(
+        description=(
+            "Two audiences side by side: similarity, shared chart entries, genres distinctive "
+            "for each, titles that charted in both. NOT_FOUND for an unknown region."
+        )
+    )
+    async def compare_audiences(self, info: Info, a: str, b: str) -> audiences.AudienceComparison:
+        return await audiences.compare_audiences(info, a, b)
+
+    @strawberry.field(description="Audience cohorts (`contentintel cohorts`), largest first.")
+    async def cohorts(self, info: Info) -> list[audiences.Cohort]:
+        return await audiences.cohorts(info)
+
+    @strawberry.field(description="An audience cohort by id; null when there is none.")
+    async def cohort(self, info: Info, id: strawberry.ID) -> audiences.Cohort | None:
+        return await audiences.cohort(info, id)
+
+    @strawberry.field(
+        description=(
+            "Genres and micro-genres gaining share of a region's chart points since `since` "
+            "(default: the last four chart weeks) against the weeks before, biggest rise "
+            "first (`first` 0..200). NOT_FOUND for an unknown region."
+        )
+    )
+    async def region_trends(
+        self,
+        info: Info,
+        code: str,
+        since: datetime.date | None = None,
+        first: int | None = 10,
+    ) -> list[audiences.RegionTrend]:
+        return await audiences.region_trends(info, code, since, first)
 
 
 @strawberry.type

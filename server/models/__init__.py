@@ -1,6 +1,20 @@
 """All ORM tables; importing this package registers every table on ``Base.metadata``."""
 
 from server.db.base import Base
+from server.models.audiences import (
+    ChartName,
+    Cohort,
+    CohortMember,
+    GlobalScore,
+    Region,
+    RegionalScore,
+    RegionGenre,
+    RegionMicroGenre,
+    RegionTaste,
+    Top10CountryWeek,
+    Top10GlobalWeek,
+    ViewingMetric,
+)
 from server.models.catalog import (
     Country,
     Credit,
@@ -28,12 +42,21 @@ from server.models.similarity import MicroGenre, TitleMicroGenre, TitlePosition
 
 __all__ = [
     "Base",
+    "ChartName",
+    "Cohort",
+    "CohortMember",
     "Country",
     "Credit",
     "CreditRole",
     "EmbeddingProjection",
+    "GlobalScore",
     "MicroGenre",
     "Person",
+    "Region",
+    "RegionGenre",
+    "RegionMicroGenre",
+    "RegionTaste",
+    "RegionalScore",
     "RetentionCurve",
     "Scene",
     "SceneEmbedding",
@@ -51,4 +74,7 @@ __all__ = [
     "TitleMicroGenre",
     "TitlePosition",
     "TitleTag",
+    "Top10CountryWeek",
+    "Top10GlobalWeek",
+    "ViewingMetric",
 ]

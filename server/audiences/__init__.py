@@ -1,0 +1,2 @@
+"""Audiences: regions, regional viewing (weekly Top 10 charts, generic metrics), regional
+scores, country taste profiles, audience cohorts and country comparisons."""

@@ -1,0 +1,211 @@
+"""CLI commands of the audiences feature, registered on the app of ``server.cli``:
+``ingest top10-countries``, ``ingest top10-global``, ``ingest viewing``, ``scores``, ``cohorts``."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from server.audiences.ingest import Format, StrictModeError, ViewingIngestSummary
+from server.catalog.readers import InputFileError
+from server.cli import (
+    PhaseBar,
+    _print_rejections,
+    app,
+    configure_logging,
+    console,
+    ingest_app,
+    migrated_or_exit,
+    out,
+    progress_bar,
+    settings_or_exit,
+)
+from server.db.engine import make_engine
+
+StrictOption = Annotated[
+    bool, typer.Option(help="Any bad row aborts the file; nothing is written.")
+]
+RejectsOption = Annotated[
+    Path | None, typer.Option(help="Where to write rejected rows (default: DATA_DIR/rejects/…).")
+]
+
+
+def _ingest(path: Path, fmt: Format, strict: bool, rejects: Path | None) -> None:
+    from server.audiences.ingest import ingest_viewing_file
+
+    settings = settings_or_exit()
+    configure_logging(settings)
+    if not path.is_file():
+        console.print(f"[red]error:[/red] {path}: no such file")
+        raise typer.Exit(2)
+    stamp = datetime.now().strftime("%Y%m%dT%H%M%S")
+    rejects_path = rejects or settings.data_dir / "rejects" / f"{path.stem}-{stamp}.rejects.csv"
+    with migrated_or_exit(settings) as target:
+        engine = make_engine(target.url)
+        started = time.perf_counter()
+        try:
+            with progress_bar() as progress, engine.begin() as conn:
+                summary = ingest_viewing_file(
+                    conn,
+                    path,
+                    fmt,
+                    strict=strict,
+                    rejects_path=rejects_path,
+                    progress=PhaseBar(progress),
+                )
+        except InputFileError as exc:
+            console.print(f"[red]error:[/red] {path.name}: {exc}\nnothing written")
+            raise typer.Exit(1) from None
+        except StrictModeError as exc:
+            _print_rejections(exc.summary.rejected)
+            console.print(f"[red]strict mode:[/red] {exc}")
+            if exc.summary.rejects_file:
+                console.print(f"rejected rows written to {exc.summary.rejects_file}")
+            raise typer.Exit(1) from None
+        except KeyboardInterrupt:
+            console.print("[yellow]interrupted: rolled back, the database is as before[/yellow]")
+            raise typer.Exit(130) from None
+        finally:
+            engine.dispose()
+        elapsed = time.perf_counter() - started
+    _print_summary(summary, elapsed)
+
+
+def _print_summary(summary: ViewingIngestSummary, elapsed: float) -> None:
+    for warning in summary.warnings[:20]:
+        console.print(f"[yellow]warning[/yellow] {warning}")
+    if len(summary.warnings) > 20:
+        console.print(f"… and {len(summary.warnings) - 20} more warnings")
+    _print_rejections(summary.rejected)
+    table = Table(title=f"ingest {Path(summary.source).name} ({summary.fmt})")
+    for column in ("inserted", "updated", "unchanged", "rejected", "warnings", "seconds"):
+        table.add_column(column, justify="right")
+    table.add_row(
+        f"{summary.inserted:,}",
+        f"{summary.updated:,}",
+        f"{summary.unchanged:,}",
+        f"{summary.rejected_rows:,}",
+        f"{len(summary.warnings):,}",
+        f"{elapsed:.2f}",
+    )
+    out.print(table)
+    m = summary.matches
+    out.print(
+        f"{summary.accepted:,} rows accepted ({summary.accepted / max(elapsed, 1e-9):,.0f} rows/s)"
+    )
+    if m.names:
+        out.print(
+            f"title matching, {m.names:,} distinct names: {m.matched:,} matched "
+            f"({m.exact:,} exact, {m.fuzzy:,} fuzzy, {m.manual:,} manual), "
+            f"{m.ambiguous:,} ambiguous, {m.unmatched:,} unmatched; "
+            f"{m.rows_matched:,} of {m.rows_total:,} rows linked to a catalog title"
+        )
+    for name, kind, reason in summary.unmatched_examples[:5]:
+        out.print(f"  [dim]unmatched[/dim] {name!r} ({kind}): {reason}")
+    if m.ambiguous or m.unmatched:
+        out.print("  (all in table chart_names; set title_id and method='manual' to resolve)")
+    if summary.scores:
+        s = summary.scores
+        out.print(
+            f"scores: {s.regional:,} title x region rows ({s.titles:,} titles, {s.regions} "
+            f"regions), {s.global_titles:,} titles with global figures"
+        )
+    if not summary.changed and not summary.relinked and summary.accepted:
+        out.print("nothing changed: the database already matches this file (scores kept)")
+    if summary.rejects_file:
+        out.print(f"rejected rows written to {summary.rejects_file}")
+
+
+@ingest_app.command("top10-countries")
+def ingest_top10_countries(
+    path: Annotated[Path, typer.Argument(help="Netflix all-weeks-countries.tsv.")],
+    strict: StrictOption = False,
+    rejects: RejectsOption = None,
+) -> None:
+    """Load weekly Top 10 charts per country; match names to titles; recompute scores."""
+    _ingest(path, "top10-countries", strict, rejects)
+
+
+@ingest_app.command("top10-global")
+def ingest_top10_global(
+    path: Annotated[Path, typer.Argument(help="Netflix all-weeks-global.tsv.")],
+    strict: StrictOption = False,
+    rejects: RejectsOption = None,
+) -> None:
+    """Load the weekly global Top 10 (hours, views); match names; recompute scores."""
+    _ingest(path, "top10-global", strict, rejects)
+
+
+@ingest_app.command("viewing")
+def ingest_viewing(
+    path: Annotated[Path, typer.Argument(help="Generic viewing-metric CSV (see README).")],
+    strict: StrictOption = False,
+    rejects: RejectsOption = None,
+) -> None:
+    """Load any viewing metric per title x region x period (hours, views, completion_rate)."""
+    _ingest(path, "viewing", strict, rejects)
+
+
+@app.command()
+def scores() -> None:
+    """Recompute regional and global scores of catalog titles from the stored charts."""
+    from server.audiences.scores import persist_scores
+
+    settings = settings_or_exit()
+    configure_logging(settings)
+    with migrated_or_exit(settings) as target:
+        engine = make_engine(target.url)
+        try:
+            with engine.begin() as conn:
+                s = persist_scores(conn)
+        finally:
+            engine.dispose()
+    out.print(
+        f"scores: {s.regional:,} title x region rows ({s.titles:,} titles, {s.regions} regions), "
+        f"{s.global_titles:,} titles with global figures, in {s.seconds:.2f} s"
+    )
+
+
+@app.command()
+def cohorts(
+    k: Annotated[
+        int | None, typer.Option("--k", help="Number of cohorts (default: best silhouette, 5..8).")
+    ] = None,
+) -> None:
+    """Recompute country taste profiles and cluster regions into labelled audience cohorts."""
+    from server.audiences.profiles import compute_cohorts
+
+    settings = settings_or_exit()
+    configure_logging(settings)
+    if k is not None and k < 1:
+        console.print("[red]error:[/red] --k must be at least 1")
+        raise typer.Exit(2)
+    with migrated_or_exit(settings) as target:
+        engine = make_engine(target.url)
+        try:
+            with engine.begin() as conn:
+                summary = compute_cohorts(conn, k)
+        finally:
+            engine.dispose()
+    p = summary.profiles
+    out.print(
+        f"taste profiles: {p.regions} regions ({p.tastes} taste vectors"
+        + (f", {p.embedder}" if p.embedder else ", no embeddings: run `contentintel embed`")
+        + f"), {p.genres:,} region x genre and {p.micro_genres:,} region x micro-genre rows"
+    )
+    if not summary.cohorts:
+        out.print("no chart data: nothing to cluster (run `contentintel ingest top10-countries`)")
+        return
+    out.print(
+        f"{summary.k} cohorts"
+        + (f" (silhouette {summary.silhouette:.3f})" if summary.silhouette is not None else "")
+        + f" in {summary.seconds:.1f} s:"
+    )
+    for number, cohort in enumerate(summary.cohorts, start=1):
+        codes = " ".join(code for code, _ in cohort.members)
+        out.print(f"  {number}. [bold]{cohort.label}[/bold]\n     {codes}")
