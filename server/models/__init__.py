@@ -1,6 +1,7 @@
 """All ORM tables; importing this package registers every table on ``Base.metadata``."""
 
 from server.db.base import Base
+from server.models.auth import ApiKey
 from server.models.catalog import (
     Country,
     Credit,
@@ -18,6 +19,7 @@ from server.models.embeddings import EmbeddingProjection, TitleEmbedding
 from server.models.similarity import MicroGenre, TitleMicroGenre, TitlePosition
 
 __all__ = [
+    "ApiKey",
     "Base",
     "Country",
     "Credit",
