@@ -6,7 +6,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 
-from sqlalchemy import text
+from sqlalchemy import QueuePool, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -52,7 +52,7 @@ class AppState:
 
     def pool_usage(self) -> dict[tuple[str, ...], float]:
         pool = self.engine.pool if self.engine is not None else None
-        if pool is None or not hasattr(pool, "checkedout"):
+        if not isinstance(pool, QueuePool):
             return {}
         return {
             ("checked_out",): float(pool.checkedout()),

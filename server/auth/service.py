@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, func, select, update
+from sqlalchemy import Connection, Row, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.auth.roles import Principal, Role
@@ -58,7 +58,7 @@ def create_key(conn: Connection, name: str, role: Role) -> tuple[KeyInfo, str]:
         raise BadInput(f"a live key named {name!r} exists: revoke it first", field="name")
     key = new_key()
     row = conn.execute(
-        ApiKey.__table__.insert()
+        insert(ApiKey)
         .values(name=name, role=role, key_hash=hash_key(key), prefix=key[:12])
         .returning(*ApiKey.__table__.c)
     ).one()

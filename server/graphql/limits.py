@@ -18,9 +18,11 @@ from typing import Any
 
 from graphql import (
     DocumentNode,
+    ExecutionResult,
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
+    GraphQLError,
     GraphQLInterfaceType,
     GraphQLNamedType,
     GraphQLObjectType,
@@ -47,13 +49,20 @@ def validation_rules(
     max_depth: int, max_aliases: int, introspection: bool
 ) -> tuple[type[ASTValidationRule], ...]:
     """The extra validation rules for these limits: the same classes on every call."""
-    rules: list[type[ASTValidationRule]] = [
-        depth_validator(max_depth, None),
-        aliases_validator(max_aliases),
-    ]
+    rules: list[type[ASTValidationRule]] = [_depth_rule(max_depth), _aliases_rule(max_aliases)]
     if not introspection:
         rules.append(NoSchemaIntrospectionCustomRule)
     return tuple(rules)
+
+
+@functools.cache
+def _depth_rule(max_depth: int) -> type[ASTValidationRule]:
+    return depth_validator(max_depth, None)
+
+
+@functools.cache
+def _aliases_rule(max_aliases: int) -> type[ASTValidationRule]:
+    return aliases_validator(max_aliases)
 
 
 class QueryLimits(SchemaExtension):
@@ -82,9 +91,13 @@ class QueryLimits(SchemaExtension):
                 ctx.schema._schema, ctx.graphql_document, ctx.operation_name, ctx.variables or {}
             )
             if cost > settings.max_cost:
-                raise BadInput(
+                # A result set here skips execution (raising would bypass the other hooks).
+                refusal = BadInput(
                     f"query cost {cost:,} exceeds the maximum {settings.max_cost:,} "
                     "(cost = requested list sizes, nested lists multiplied): ask for less"
+                )
+                ctx.result = ExecutionResult(
+                    data=None, errors=[GraphQLError(str(refusal), original_error=refusal)]
                 )
         yield
 
@@ -149,7 +162,7 @@ def _cost(
 def _list_size(node: FieldNode, argument: Any, variables: Mapping[str, Any]) -> int | None:
     if argument is None:
         return None
-    for arg in node.arguments:
+    for arg in node.arguments or ():
         if arg.name.value != LIST_SIZE_ARGUMENT:
             continue
         value = arg.value

@@ -102,9 +102,7 @@ async def test_auth_off_allows_everything(client: httpx.AsyncClient) -> None:
 
 def _permission_roles(cls: type) -> dict[str, set[Role]]:
     definition = cls.__strawberry_definition__  # type: ignore[attr-defined]
-    return {
-        f.python_name: {p.role for p in f.permission_classes} for f in definition.fields
-    }
+    return {f.python_name: {p.role for p in f.permission_classes} for f in definition.fields}
 
 
 def test_every_root_field_declares_a_role() -> None:

@@ -30,23 +30,30 @@ def test_create_list_revoke(keys_env: dict[str, str]) -> None:
     code, output = run(keys_env, "keys", "create", "--role", "analyst", "--name", "dashboards")
     assert code == 0, output
     key = output.strip().splitlines()[-1]
-    assert key.startswith("cik_") and " " not in key and len(key) > 40
+    assert key.startswith("cik_")
+    assert " " not in key
+    assert len(key) > 40
 
     code, output = run(keys_env, "keys", "list")
     assert code == 0, output
-    assert "dashboards" in output and "analyst" in output
-    assert key not in output and key[:12] in output
+    assert "dashboards" in output
+    assert "analyst" in output
+    assert key not in output
+    assert key[:12] in output
 
     code, output = run(keys_env, "keys", "create", "--role", "admin", "--name", "dashboards")
-    assert code == 1 and "exists" in output
+    assert code == 1
+    assert "exists" in output
 
     code, output = run(keys_env, "keys", "create", "--role", "owner", "--name", "x")
     assert code == 2
 
     code, output = run(keys_env, "keys", "revoke", "dashboards")
-    assert code == 0 and "revoked" in output, output
+    assert code == 0, output
+    assert "revoked" in output, output
     code, output = run(keys_env, "keys", "revoke", "dashboards")
-    assert code == 1 and "no live key" in output
+    assert code == 1
+    assert "no live key" in output
     code, output = run(keys_env, "keys", "list")
     assert "dashboards" not in output
     code, output = run(keys_env, "keys", "list", "--all")
