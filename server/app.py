@@ -17,6 +17,7 @@ from server.config import Settings
 from server.db.engine import make_async_engine, make_async_sessionmaker
 from server.db.migrations import head_revision
 from server.graphql.http import GraphQLHTTP
+from server.graphql.schema import Schema, schema
 from server.observability.metrics import CONTENT_TYPE, REGISTRY, Gauge
 
 log = logging.getLogger("contentintel.app")
@@ -80,10 +81,12 @@ def create_app(
     *,
     database_url: str | None = None,
     session_factory: async_sessionmaker[AsyncSession] | None = None,
+    graphql_schema: Schema | None = None,
 ) -> Starlette:
-    """Build the app over a database URL, or over a ready session factory (tests)."""
+    """Build the app over a database URL, or over a ready session factory (tests); another
+    schema (same types, other extensions) only for benchmarks."""
     state = AppState(database_url, session_factory, settings)
-    graphql = GraphQLHTTP(settings, state.sessions)
+    graphql = GraphQLHTTP(settings, state.sessions, graphql_schema or schema)
     REGISTRY.gauges[:] = [
         Gauge(
             "contentintel_db_pool_connections",

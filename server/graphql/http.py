@@ -39,7 +39,7 @@ from server.auth.roles import AUTH_OFF, Principal
 from server.auth.service import KeyVerifier
 from server.config import Settings
 from server.graphql.context import Context
-from server.graphql.schema import schema
+from server.graphql.schema import Schema, schema
 from server.observability.logs import REQUEST_ID
 from server.observability.metrics import REGISTRY
 
@@ -213,8 +213,9 @@ def load_allow_list(path: Path) -> dict[str, str]:
 class GraphQLHTTP:
     """The ``/graphql`` endpoint (a starlette request handler)."""
 
-    def __init__(self, settings: Settings, sessions: Any) -> None:
+    def __init__(self, settings: Settings, sessions: Any, graphql_schema: Schema = schema) -> None:
         self.settings = settings
+        self.schema = graphql_schema
         self.sessions = sessions  # () -> async_sessionmaker, available once the lifespan ran
         self.keys = KeyVerifier(settings.key_cache_s)
         self.persisted = PersistedQueries.from_settings(settings)
@@ -346,7 +347,7 @@ class GraphQLHTTP:
         )
         label = self._label(params.operation_name)
         try:
-            result = await schema.execute(
+            result = await self.schema.execute(
                 query,
                 variable_values=params.variables,
                 context_value=context,
