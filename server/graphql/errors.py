@@ -84,8 +84,10 @@ class ErrorShaping(MaskErrors):
                 error.extensions = {**(error.extensions or {}), "code": expected.code.value}
                 if expected.field:
                     error.extensions["field"] = expected.field
-            elif error.original_error is None and not (error.extensions or {}).get("code"):
-                # Parse and validation errors: the client's request is at fault.
+            elif (
+                error.original_error is None or isinstance(error.original_error, GraphQLError)
+            ) and not (error.extensions or {}).get("code"):
+                # Parse, validation and variable-coercion errors: the request is at fault.
                 error.extensions = {**(error.extensions or {}), "code": VALIDATION}
             shaped.append(error)
         return super()._process_errors(shaped)
