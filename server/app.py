@@ -31,25 +31,37 @@ class AppState:
         url: str | None,
         session_factory: async_sessionmaker[AsyncSession] | None,
         settings: Settings,
+        read_url: str | None = None,
     ) -> None:
         self.url = url
+        self.read_url = read_url
         self.settings = settings
         self.engine: AsyncEngine | None = None
+        self.read_engine: AsyncEngine | None = None
         self._sessions = session_factory
+        self._read_sessions: async_sessionmaker[AsyncSession] | None = None
 
     def sessions(self) -> async_sessionmaker[AsyncSession]:
         if self._sessions is None:
             raise RuntimeError("the database is not open yet (lifespan not started)")
         return self._sessions
 
+    def read_sessions(self) -> async_sessionmaker[AsyncSession]:
+        """Sessions for read-only operations: the replica's when one is configured."""
+        return self._read_sessions or self.sessions()
+
     async def open(self) -> None:
         if self._sessions is None and self.url is not None:
             self.engine = make_api_engine(self.url, self.settings)
             self._sessions = make_async_sessionmaker(self.engine)
+        if self._read_sessions is None and self.read_url is not None:
+            self.read_engine = make_api_engine(self.read_url, self.settings)
+            self._read_sessions = make_async_sessionmaker(self.read_engine)
 
     async def close(self) -> None:
-        if self.engine is not None:
-            await self.engine.dispose()
+        for engine in (self.engine, self.read_engine):
+            if engine is not None:
+                await engine.dispose()
 
     def pool_usage(self) -> dict[tuple[str, ...], float]:
         pool = self.engine.pool if self.engine is not None else None
@@ -82,11 +94,13 @@ def create_app(
     database_url: str | None = None,
     session_factory: async_sessionmaker[AsyncSession] | None = None,
     graphql_schema: Schema | None = None,
+    read_database_url: str | None = None,
 ) -> Starlette:
     """Build the app over a database URL, or over a ready session factory (tests); another
-    schema (same types, other extensions) only for benchmarks."""
-    state = AppState(database_url, session_factory, settings)
-    graphql = GraphQLHTTP(settings, state.sessions, graphql_schema or schema)
+    schema (same types, other extensions) only for benchmarks. Queries go to
+    ``read_database_url`` (a replica) when given."""
+    state = AppState(database_url, session_factory, settings, read_database_url)
+    graphql = GraphQLHTTP(settings, state.sessions, graphql_schema or schema, state.read_sessions)
     REGISTRY.gauges[:] = [
         Gauge(
             "contentintel_db_pool_connections",

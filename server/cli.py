@@ -101,6 +101,7 @@ def _serve(settings: Settings, target: DatabaseTarget) -> None:
     import uvicorn
 
     from server.app import create_app
+    from server.db.embedded import to_sqlalchemy_url
 
     url = f"http://{settings.host}:{settings.port}/graphql"
     out.print(f"GraphQL API and GraphiQL: [bold]{url}[/bold]")
@@ -108,7 +109,13 @@ def _serve(settings: Settings, target: DatabaseTarget) -> None:
     # Make that handler an exit, so the embedded Postgres is stopped on the way out.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     uvicorn.run(
-        create_app(settings, database_url=target.url),
+        create_app(
+            settings,
+            database_url=target.url,
+            read_database_url=to_sqlalchemy_url(settings.read_database_url)
+            if settings.read_database_url
+            else None,
+        ),
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level.value.lower(),

@@ -46,6 +46,10 @@ class Settings(BaseSettings):
         default=None,
         description="URL of a Postgres >= 16 with pgvector; unset = embedded Postgres.",
     )
+    read_database_url: str | None = Field(
+        default=None,
+        description="URL of a read replica: read-only operations (queries) are sent there.",
+    )
     data_dir: Path = Field(
         default_factory=default_data_dir,
         description="Folder for the embedded Postgres cluster and job outputs.",
@@ -88,7 +92,7 @@ class Settings(BaseSettings):
     )
     log_format: LogFormat = Field(default=LogFormat.JSON, description="Log lines: json or text.")
 
-    @field_validator("database_url")
+    @field_validator("database_url", "read_database_url")
     @classmethod
     def _check_url(cls, value: str | None) -> str | None:
         if value is None or value.strip() == "":

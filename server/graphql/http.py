@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -27,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from graphql import GraphQLError, OperationDefinitionNode, parse
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
@@ -193,6 +195,29 @@ class PersistedQueries:
             self.learned.popitem(last=False)
 
 
+@functools.lru_cache(maxsize=1024)
+def _operation_types(query: str) -> dict[str | None, str]:
+    try:
+        document = parse(query, no_location=True)
+    except GraphQLError:
+        return {}
+    types: dict[str | None, str] = {}
+    for definition in document.definitions:
+        if isinstance(definition, OperationDefinitionNode):
+            name = definition.name.value if definition.name else None
+            types[name] = definition.operation.value
+    return types
+
+
+def is_query(query: str, operation_name: str | None) -> bool:
+    """Whether the operation to run is a query (and so may run on a read replica); anything
+    unclear (a syntax error, an unknown name) counts as not, and goes to the primary."""
+    types = _operation_types(query)
+    if operation_name is None:
+        return len(types) == 1 and next(iter(types.values())) == "query"
+    return types.get(operation_name) == "query"
+
+
 def sha256(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
@@ -213,9 +238,16 @@ def load_allow_list(path: Path) -> dict[str, str]:
 class GraphQLHTTP:
     """The ``/graphql`` endpoint (a starlette request handler)."""
 
-    def __init__(self, settings: Settings, sessions: Any, graphql_schema: Schema = schema) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        sessions: Any,
+        graphql_schema: Schema = schema,
+        read_sessions: Any = None,
+    ) -> None:
         self.settings = settings
         self.schema = graphql_schema
+        self.read_sessions = read_sessions or sessions
         self.sessions = sessions  # () -> async_sessionmaker, available once the lifespan ran
         self.keys = KeyVerifier(settings.key_cache_s)
         self.persisted = PersistedQueries.from_settings(settings)
@@ -333,7 +365,10 @@ class GraphQLHTTP:
         media: str,
         request_id: str,
     ) -> tuple[Response, str, str]:
-        sessions: async_sessionmaker[AsyncSession] = self.sessions()
+        read_only = request.method == "GET" or is_query(query, params.operation_name)
+        sessions: async_sessionmaker[AsyncSession] = (
+            self.read_sessions() if read_only else self.sessions()
+        )
         context = Context(
             session=sessions(),
             settings=self.settings,
