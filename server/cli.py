@@ -514,11 +514,12 @@ def _print_summary(summary: IngestSummary, elapsed: float) -> None:
         out.print(f"rejected rows written to {summary.rejects_file}")
 
 
-# --- keys (server/cli_keys.py) ------------------------------------------------------------------
+# --- keys, db distribute (server/cli_ops.py) ---------------------------------------------
 
-from server.cli_keys import keys_app  # noqa: E402  (it imports this module's helpers)
+from server.cli_ops import db_distribute, keys_app  # noqa: E402  (they use this module's helpers)
 
 app.add_typer(keys_app, name="keys")
+db_app.command("distribute")(db_distribute)
 
 
 def main() -> None:  # pragma: no cover

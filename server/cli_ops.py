@@ -1,4 +1,5 @@
-"""``contentintel keys create|list|revoke``: API keys for the GraphQL endpoint."""
+"""Operations commands: ``contentintel keys create|list|revoke`` (API keys) and
+``contentintel db distribute`` (Citus)."""
 
 from __future__ import annotations
 
@@ -87,3 +88,32 @@ def keys_revoke(
         finally:
             engine.dispose()
     out.print(f"revoked key {info.id} {info.name} ({info.role.value})")
+
+
+# --- db distribute (registered on `db` by server/cli.py) -----------------------------------
+
+
+def db_distribute() -> None:
+    """Distribute the tables over a Citus cluster (see docs/scaling.md)."""
+    from server.db.citus import DISTRIBUTED_TABLES, REFERENCE_TABLES, distribute
+
+    settings = settings_or_exit()
+    with migrated_or_exit(settings) as target:
+        engine = make_engine(target.url)
+        try:
+            with engine.begin() as conn:
+                report = distribute(conn)
+        finally:
+            engine.dispose()
+    if not report.available:
+        console.print(
+            "[yellow]the `citus` extension is not available on this Postgres server:[/yellow] "
+            "nothing was changed. On a Citus coordinator this command would make "
+            f"{', '.join(REFERENCE_TABLES)} reference tables and distribute "
+            f"{', '.join(DISTRIBUTED_TABLES)} by title_id, co-located (docs/scaling.md)."
+        )
+        raise typer.Exit(1)
+    for line in report.done:
+        out.print(line)
+    if report.skipped:
+        out.print(f"already distributed: {', '.join(report.skipped)}")
