@@ -90,6 +90,10 @@ class Settings(BaseSettings):
     key_cache_s: float = Field(
         default=10.0, ge=0, description="Seconds a verified API key is trusted before re-check."
     )
+    rate_limit: float = Field(
+        default=0, ge=0, description="Requests per second per API key (0 = no limit)."
+    )
+    rate_burst: float = Field(default=50, ge=1, description="Burst allowed above rate_limit.")
     log_format: LogFormat = Field(default=LogFormat.JSON, description="Log lines: json or text.")
 
     @field_validator("database_url", "read_database_url")

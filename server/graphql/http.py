@@ -37,6 +37,7 @@ from strawberry.http.ides import get_graphql_ide_html
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types.graphql import OperationType
 
+from server.auth.ratelimit import RateLimiter
 from server.auth.roles import AUTH_OFF, Principal
 from server.auth.service import KeyVerifier
 from server.config import Settings
@@ -250,6 +251,7 @@ class GraphQLHTTP:
         self.read_sessions = read_sessions or sessions
         self.sessions = sessions  # () -> async_sessionmaker, available once the lifespan ran
         self.keys = KeyVerifier(settings.key_cache_s)
+        self.limiter = RateLimiter(settings.rate_limit, settings.rate_burst)
         self.persisted = PersistedQueries.from_settings(settings)
         self.operation_labels: set[str] = set()
 
@@ -276,6 +278,7 @@ class GraphQLHTTP:
                     )
                 media = chosen
                 principal = await self._authenticate(request)
+                self._check_rate(principal)
                 params = await self._read(request)
                 query = self.persisted.resolve(
                     params, self.settings.persisted_queries.value == "on"
@@ -330,6 +333,18 @@ class GraphQLHTTP:
                 headers={"WWW-Authenticate": 'Bearer realm="contentintel", error="invalid_token"'},
             )
         return principal
+
+    def _check_rate(self, principal: Principal) -> None:
+        if principal.key_id is None:
+            return  # auth off: nobody to count against
+        wait = self.limiter.acquire(principal.key_id)
+        if wait > 0:
+            raise RequestError(
+                429,
+                f"rate limit of {self.settings.rate_limit:g} requests/s for this key: retry later",
+                code="RATE_LIMITED",
+                headers={"Retry-After": str(max(1, round(wait)))},
+            )
 
     async def _read(self, request: Request) -> Params:
         if request.method == "GET":

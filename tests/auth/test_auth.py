@@ -119,3 +119,38 @@ def test_role_order() -> None:
     assert Role.ANALYST.allows(Role.VIEWER)
     assert not Role.VIEWER.allows(Role.ANALYST)
     assert title_record()  # the helpers module imports cleanly alongside
+
+
+async def test_rate_limit_per_key(
+    tmp_path: Any, session_factory: Any, api_keys: dict[str, str]
+) -> None:
+    from server.app import create_app
+    from server.config import load_settings
+
+    settings = load_settings(
+        data_dir=tmp_path, auth="on", key_cache_s=60, rate_limit=0.5, rate_burst=3
+    )
+    app = create_app(settings, session_factory=session_factory)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://test"
+    ) as http:
+        statuses = [(await post(http, QUERY, api_keys["viewer"])).status_code for _ in range(4)]
+        assert statuses == [200, 200, 200, 429]
+        limited = await post(http, QUERY, api_keys["viewer"])
+        assert limited.json()["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
+        assert int(limited.headers["retry-after"]) >= 1
+        # another key has its own bucket
+        assert (await post(http, QUERY, api_keys["admin"])).status_code == 200
+
+
+def test_token_bucket_refills() -> None:
+    from server.auth.ratelimit import RateLimiter
+
+    now = [0.0]
+    limiter = RateLimiter(rate=2, burst=2, clock=lambda: now[0])
+    assert limiter.acquire("k") == 0
+    assert limiter.acquire("k") == 0
+    assert limiter.acquire("k") == pytest.approx(0.5)
+    now[0] = 0.5
+    assert limiter.acquire("k") == 0
+    assert RateLimiter(rate=0, burst=1).acquire("k") == 0
