@@ -18,7 +18,8 @@ to the same work done as raw SQL through psycopg with as many connections:
    ``similarTitles``, and ``forecast`` when the schema has it;
 3. limits on vs off: the trivial query against the product schema, the same schema without
    the limits extension, and strawberry's own per-request limiter extensions (which defeat
-   the validation cache).
+   the validation cache); ``--rounds`` runs of each, alternating, the median reported (the
+   machine is shared, so single runs are noisy).
 
 Figures are printed; nothing is asserted.
 """
@@ -398,21 +399,31 @@ async def run(url: str, libpq: str, args: argparse.Namespace) -> None:
     finally:
         stop_server(proc)
 
-    print(f"\n-- limits: {TRIVIAL!r}, closed loop, {c} connections, {secs:.0f} s each")
-    rates: dict[str, float] = {}
-    for variant, label in (
+    print(
+        f"\n-- limits: {TRIVIAL!r}, closed loop, {c} connections, {secs:.0f} s per run, "
+        f"{args.rounds} rounds alternating the variants (median)"
+    )
+    variants = (
         ("on", "limits on (rules built once)"),
         ("off", "limits off"),
         ("per-request", "strawberry limiters per request"),
-    ):
-        proc, port = start_server(url, variant)
-        try:
-            await closed_loop("warm-up", port, key, trivial, 4, 1.0)
-            result = await closed_loop(label, port, key, trivial, c, secs)
-        finally:
-            stop_server(proc)
-        rates[variant] = result.rate
-        print(result.line())
+    )
+    runs: dict[str, list[Result]] = {v: [] for v, _ in variants}
+    for _ in range(args.rounds):
+        for variant, label in variants:
+            proc, port = start_server(url, variant)
+            try:
+                await closed_loop("warm-up", port, key, trivial, 4, 1.0)
+                runs[variant].append(await closed_loop(label, port, key, trivial, c, secs))
+            finally:
+                stop_server(proc)
+    rates: dict[str, float] = {}
+    for variant, _ in variants:
+        ordered = sorted(runs[variant], key=lambda r: r.rate)
+        median = ordered[len(ordered) // 2]
+        rates[variant] = median.rate
+        spread = ", ".join(f"{r.rate:,.0f}" for r in runs[variant])
+        print(f"{median.line()}  [runs: {spread}]")
     print(
         f"limits on / off: {rates['on'] / rates['off']:.2f}; "
         f"per-request limiters / off: {rates['per-request'] / rates['off']:.2f}"
@@ -425,6 +436,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--rate", type=float, default=100.0)
+    parser.add_argument("--rounds", type=int, default=3, help="runs per limits variant")
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     try:
