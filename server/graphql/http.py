@@ -397,7 +397,7 @@ class GraphQLHTTP:
             if request.method == "GET"
             else {OperationType.QUERY, OperationType.MUTATION}
         )
-        label = self._label(params.operation_name)
+        label = params.operation_name or "-"
         try:
             result = await self.schema.execute(
                 query,
@@ -420,7 +420,8 @@ class GraphQLHTTP:
         finally:
             await context.session.close()
         if label == "-" and context.operation is not None:
-            label = self._label(context.operation[1])
+            label = context.operation[1]
+        label = self._label(label)
         op_type = context.operation[0] if context.operation else "-"
         body: dict[str, Any] = {}
         status = 200
@@ -443,8 +444,8 @@ class GraphQLHTTP:
     def _label(self, name: str | None) -> str:
         """The metrics label for an operation name (bounded: unknown names past a cap are
         counted as ``other``)."""
-        if not name:
-            return "-"
+        if not name or name == "-":
+            return "anonymous"
         if not OPERATION_NAME_RE.match(name):
             return "other"
         if name not in self.operation_labels:

@@ -43,6 +43,9 @@ async def test_metrics_count_requests_latency_and_errors(client: httpx.AsyncClie
     errors = 'contentintel_graphql_errors_total{code="BAD_USER_INPUT"}'
     assert _value(after, errors) - _value(before, errors) >= 1
     assert "contentintel_database_up 1" in after
+    await gql(client, "{ tags(first: 1) { name } }")
+    anonymous = 'contentintel_graphql_requests_total{operation="anonymous",type="query"'
+    assert anonymous in (await client.get("/metrics")).text
     assert "contentintel_catalog_titles " in after
 
 
