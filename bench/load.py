@@ -1,12 +1,13 @@
 """Load benchmark: concurrent clients over loopback against the API served by uvicorn.
 
     python bench/load.py [--url DATABASE_URL] [--seconds 8] [--clients 32] [--rate 100]
+                         [--workers 2] [--rounds 3]
 
 A throwaway embedded Postgres gets the real catalog (``../shared/data/netflix_titles.csv``,
 hashing embedder; the synthetic demo catalog when the file is absent) unless ``--url`` names
 a database that already holds an embedded catalog. The server runs in a subprocess as
-`contentintel serve` does (one uvicorn worker, auth ON with an API key, JSON logs at WARNING);
-the client is one asyncio process speaking HTTP/1.1 keep-alive on raw sockets (cheap enough
+`contentintel serve --workers N` (default 2, one per core; auth ON with an API key, logs at
+WARNING); the client is one asyncio process speaking HTTP/1.1 keep-alive on raw sockets (cheap enough
 that the server, not the client, is measured; both share the 2 cores with Postgres).
 
 Prints, per mix: req/s, p50/p99 latency, errors (non-200 or a GraphQL error), and the ratio
@@ -310,12 +311,24 @@ def make_key(url: str) -> str:
     return key
 
 
-def start_server(url: str, limits: str) -> tuple[subprocess.Popen[bytes], int]:
+def start_server(url: str, limits: str, workers: int = 1) -> tuple[subprocess.Popen[bytes], int]:
+    """``limits="serve"``: `contentintel serve --workers N` itself; otherwise a one-worker
+    uvicorn over the product schema or a variant of it (see SERVER)."""
     import httpx
 
     port = free_port()
     env = {**os.environ, "BENCH_LIMITS": limits}
-    proc = subprocess.Popen([sys.executable, "-c", SERVER, url, str(port)], cwd=ROOT, env=env)
+    if limits == "serve":
+        env.update(
+            CONTENTINTEL_DATABASE_URL=url,
+            CONTENTINTEL_PORT=str(port),
+            CONTENTINTEL_AUTH="on",
+            CONTENTINTEL_LOG_LEVEL="WARNING",
+        )
+        command = [sys.executable, "-m", "server", "serve", "--workers", str(workers)]
+    else:
+        command = [sys.executable, "-c", SERVER, url, str(port)]
+    proc = subprocess.Popen(command, cwd=ROOT, env=env)
     deadline = time.time() + 60
     while time.time() < deadline:
         try:
@@ -368,7 +381,7 @@ async def run(url: str, libpq: str, args: argparse.Namespace) -> None:
         return payload(SIMILAR, {"id": rng.choice(ids)})
 
     c, secs = args.clients, args.seconds
-    proc, port = start_server(url, "on")
+    proc, port = start_server(url, "serve", args.workers)
     try:
         probe = Connection(port, key)
         _, body = await probe.post(payload(FORECAST_PROBE))
@@ -376,7 +389,10 @@ async def run(url: str, libpq: str, args: argparse.Namespace) -> None:
         has_forecast = b'"forecast"' in body
         for make in (trivial, title, similar):  # warm the caches and the pool
             await closed_loop("warm-up", port, key, make, 4, 1.0)
-        print(f"\n-- closed loop, {c} connections, {secs:.0f} s each (auth on, limits on)")
+        print(
+            f"\n-- `contentintel serve --workers {args.workers}`, closed loop, {c} connections, "
+            f"{secs:.0f} s each (auth on, limits on)"
+        )
         pairs = [
             ("__typename", trivial, raw_trivial, "SELECT 1"),
             ("title(id)", title, raw_title, "SELECT by id"),
@@ -436,6 +452,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--rate", type=float, default=100.0)
+    parser.add_argument(
+        "--workers", type=int, default=2, help="`serve --workers` for mixes 1 and 2"
+    )
     parser.add_argument("--rounds", type=int, default=3, help="runs per limits variant")
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")

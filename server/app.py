@@ -158,6 +158,27 @@ def create_app(
     )
 
 
+def app_from_environment() -> Starlette:
+    """The app of one worker process of ``serve --workers N`` (uvicorn calls this factory in
+    each worker): settings, including the database URL ``serve`` resolved, from the
+    environment."""
+    from server.config import load_settings
+    from server.db.embedded import to_sqlalchemy_url
+    from server.observability.logs import configure
+
+    settings = load_settings()
+    configure(settings.log_level.value, settings.log_format.value)
+    if not settings.database_url:
+        raise RuntimeError("CONTENTINTEL_DATABASE_URL must be set for worker processes")
+    return create_app(
+        settings,
+        database_url=to_sqlalchemy_url(settings.database_url),
+        read_database_url=to_sqlalchemy_url(settings.read_database_url)
+        if settings.read_database_url
+        else None,
+    )
+
+
 async def catalog_gauges(state: AppState) -> str:
     """Catalog size and embedding coverage, read from the database at scrape time (what the
     embed and ingest jobs, run as separate processes, have produced)."""

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
 import sys
 import time
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -35,7 +36,7 @@ from server.catalog.ingest import (
 )
 from server.catalog.readers import detect_format
 from server.catalog.records import RowError
-from server.config import Settings, SettingsError, load_settings
+from server.config import ENV_PREFIX, Settings, SettingsError, load_settings
 from server.db import migrations
 from server.db.engine import DatabaseTarget, make_engine, open_database
 
@@ -108,6 +109,21 @@ def _serve(settings: Settings, target: DatabaseTarget) -> None:
     # uvicorn shuts down gracefully on SIGTERM, then re-raises it with the previous handler.
     # Make that handler an exit, so the embedded Postgres is stopped on the way out.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+    common: dict[str, Any] = {
+        "host": settings.host,
+        "port": settings.port,
+        "log_level": settings.log_level.value.lower(),
+        "log_config": None,  # keep our handlers: JSON lines with the request id
+        "access_log": False,  # the GraphQL layer logs each request with its operation and id
+        "timeout_graceful_shutdown": 10,
+    }
+    if settings.workers > 1:
+        # Worker processes build their app from the environment: hand them the database.
+        os.environ[f"{ENV_PREFIX}DATABASE_URL"] = target.url
+        uvicorn.run(
+            "server.app:app_from_environment", factory=True, workers=settings.workers, **common
+        )
+        return
     uvicorn.run(
         create_app(
             settings,
@@ -116,23 +132,25 @@ def _serve(settings: Settings, target: DatabaseTarget) -> None:
             if settings.read_database_url
             else None,
         ),
-        host=settings.host,
-        port=settings.port,
-        log_level=settings.log_level.value.lower(),
-        log_config=None,  # keep our handlers: JSON lines with the request id
-        access_log=False,  # the GraphQL layer logs each request with its operation and id
-        timeout_graceful_shutdown=10,
+        **common,
     )
 
 
-def _overrides(host: str | None, port: int | None) -> dict[str, object]:
-    return {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
+def _overrides(host: str | None, port: int | None, **more: object) -> dict[str, object]:
+    given = {"host": host, "port": port, **more}
+    return {k: v for k, v in given.items() if v is not None}
 
 
 @app.command()
-def serve(host: HostOption = None, port: PortOption = None) -> None:
+def serve(
+    host: HostOption = None,
+    port: PortOption = None,
+    workers: Annotated[
+        int | None, typer.Option(help="Worker processes (CONTENTINTEL_WORKERS).")
+    ] = None,
+) -> None:
     """Serve the GraphQL API (migrations must be at head)."""
-    settings = settings_or_exit(**_overrides(host, port))
+    settings = settings_or_exit(**_overrides(host, port, workers=workers))
     configure_logging(settings)
     with migrated_or_exit(settings) as target:
         _serve(settings, target)

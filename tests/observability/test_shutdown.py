@@ -74,3 +74,38 @@ def test_sigterm_finishes_in_flight_requests(database_url: str) -> None:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_serve_with_two_workers(database_url: str, tmp_path: Path) -> None:
+    port = _free_port()
+    env = {
+        **os.environ,
+        "CONTENTINTEL_DATABASE_URL": database_url,
+        "CONTENTINTEL_DATA_DIR": str(tmp_path),
+        "CONTENTINTEL_AUTH": "off",
+        "CONTENTINTEL_LOG_LEVEL": "WARNING",
+        "CONTENTINTEL_PORT": str(port),
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "server", "serve", "--workers", "2"], cwd=ROOT, env=env
+    )
+    try:
+        deadline = time.time() + 90
+        ready = False
+        while time.time() < deadline and not ready:
+            try:
+                ready = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        assert ready
+        for _ in range(10):
+            body = httpx.post(
+                f"http://127.0.0.1:{port}/graphql", json={"query": "{ __typename }"}, timeout=10
+            ).json()
+            assert body == {"data": {"__typename": "Query"}}
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) in (0, 128 + signal.SIGTERM, -signal.SIGTERM)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
