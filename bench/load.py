@@ -7,8 +7,9 @@ A throwaway embedded Postgres gets the real catalog (``../shared/data/netflix_ti
 hashing embedder; the synthetic demo catalog when the file is absent) unless ``--url`` names
 a database that already holds an embedded catalog. The server runs in a subprocess as
 `contentintel serve --workers N` (default 2, one per core; auth ON with an API key, logs at
-WARNING); the client is one asyncio process speaking HTTP/1.1 keep-alive on raw sockets (cheap enough
-that the server, not the client, is measured; both share the 2 cores with Postgres).
+WARNING); the client is one asyncio process speaking HTTP/1.1 keep-alive on raw sockets
+(cheap enough that the server, not the client, is measured; both share the 2 cores with
+Postgres).
 
 Prints, per mix: req/s, p50/p99 latency, errors (non-200 or a GraphQL error), and the ratio
 to the same work done as raw SQL through psycopg with as many connections:
