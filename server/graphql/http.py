@@ -29,6 +29,8 @@ from pathlib import Path
 from typing import Any
 
 from graphql import GraphQLError, OperationDefinitionNode, parse
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
@@ -42,6 +44,7 @@ from server.auth.roles import AUTH_OFF, Principal
 from server.auth.service import KeyVerifier
 from server.config import Settings
 from server.graphql.context import Context
+from server.graphql.errors import INTERNAL
 from server.graphql.schema import Schema, schema
 from server.observability.logs import REQUEST_ID
 from server.observability.metrics import REGISTRY
@@ -53,6 +56,7 @@ JSON = "application/json"
 REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 OPERATION_NAME_RE = re.compile(r"^[_A-Za-z][_0-9A-Za-z]{0,63}$")
 MAX_OPERATION_LABELS = 200
+UNAVAILABLE = "SERVICE_UNAVAILABLE"
 
 
 class RequestError(Exception):
@@ -290,6 +294,23 @@ class GraphQLHTTP:
                 )
             except RequestError as exc:
                 response = self._error_response(exc, media)
+            except Exception:  # a bug outside execution: masked, logged with the request id
+                log.exception(
+                    "unexpected error serving %s (request %s)", request.url.path, request_id
+                )
+                response = _json_response(
+                    {
+                        "errors": [
+                            {
+                                "message": "Unexpected error.",
+                                "extensions": {"code": INTERNAL, "requestId": request_id},
+                            }
+                        ]
+                    },
+                    500,
+                    media,
+                )
+                REGISTRY.errors.inc(INTERNAL)
             response.headers["X-Request-ID"] = request_id
             elapsed = time.perf_counter() - started
             status = str(response.status_code)
@@ -326,7 +347,16 @@ class GraphQLHTTP:
                 code="UNAUTHENTICATED",
                 headers={"WWW-Authenticate": 'Bearer realm="contentintel"'},
             )
-        principal = await self.keys.verify(self.sessions(), key.strip())
+        try:
+            principal = await self.keys.verify(self.sessions(), key.strip())
+        except (DBAPIError, PoolTimeout) as exc:
+            log.warning("API key check failed: %s", exc)
+            raise RequestError(
+                503,
+                "cannot check the API key: the database is unavailable, retry later",
+                code=UNAVAILABLE,
+                headers={"Retry-After": "5"},
+            ) from None
         if principal is None:
             raise RequestError(
                 401,

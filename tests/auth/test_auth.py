@@ -154,3 +154,20 @@ def test_token_bucket_refills() -> None:
     now[0] = 0.5
     assert limiter.acquire("k") == 0
     assert RateLimiter(rate=0, burst=1).acquire("k") == 0
+
+
+async def test_key_check_with_the_database_down_is_503(
+    auth_client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    from server.auth import service
+
+    async def down(*args: Any) -> None:
+        raise OperationalError("SELECT", {}, Exception("connection refused"))
+
+    monkeypatch.setattr(service, "find_principal", down)
+    response = await post(auth_client, QUERY, "cik_whatever")
+    assert response.status_code == 503
+    assert response.json()["errors"][0]["extensions"]["code"] == "SERVICE_UNAVAILABLE"
+    assert response.headers["retry-after"] == "5"

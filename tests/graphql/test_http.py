@@ -223,3 +223,24 @@ async def test_allow_list_mode(
         refused = await _post(http, {"query": QUERY})
         assert refused.status_code == 403
         assert refused.json()["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+async def test_a_bug_outside_execution_is_a_masked_500(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from server.graphql import http as endpoint
+
+    def broken(data: Any) -> Any:
+        raise RuntimeError("internal detail")
+
+    monkeypatch.setattr(endpoint, "_params", broken)
+    response = await client.post("/graphql", json={"query": QUERY}, headers={"X-Request-ID": "b1"})
+    assert response.status_code == 500
+    assert response.json() == {
+        "errors": [
+            {
+                "message": "Unexpected error.",
+                "extensions": {"code": "INTERNAL_SERVER_ERROR", "requestId": "b1"},
+            }
+        ]
+    }
