@@ -82,7 +82,9 @@ def make_api_engine(url: str, settings: Settings) -> AsyncEngine:
     return make_async_engine(
         url,
         pool_size=settings.pool_size,
-        max_overflow=settings.pool_size,
+        # Overflow connections are closed when returned: under steady concurrency above
+        # pool_size they are opened and closed (a Postgres backend forked) per request.
+        max_overflow=settings.pool_overflow,
         pool_timeout=settings.pool_timeout_s,
         connect_args={"options": options},
     )

@@ -79,7 +79,15 @@ class Settings(BaseSettings):
     statement_timeout_ms: int = Field(
         default=10_000, ge=0, description="Per-statement timeout of API requests (0 = none)."
     )
-    pool_size: int = Field(default=10, ge=1, le=1000, description="Database pool size.")
+    pool_size: int = Field(
+        default=20, ge=1, le=1000, description="Database connections kept open by the API."
+    )
+    pool_overflow: int = Field(
+        default=0,
+        ge=0,
+        le=1000,
+        description="Extra connections opened under load and closed when returned.",
+    )
     pool_timeout_s: float = Field(
         default=5.0, gt=0, description="Seconds a request waits for a pooled connection."
     )

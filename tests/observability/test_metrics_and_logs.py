@@ -55,7 +55,7 @@ def test_pool_gauge_and_statement_timeout(database_url: str, tmp_path: Path) -> 
         assert http.get("/readyz").json()["ready"] is True
         assert http.post("/graphql", json={"query": "{ __typename }"}).status_code == 200
         metrics = http.get("/metrics").text
-    assert 'contentintel_db_pool_connections{state="size"} 10' in metrics
+    assert 'contentintel_db_pool_connections{state="size"} 20' in metrics
     assert 'contentintel_db_pool_connections{state="checked_out"} 0' in metrics
 
     import asyncio
