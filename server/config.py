@@ -23,6 +23,11 @@ class Switch(enum.StrEnum):
     OFF = "off"
 
 
+class LogFormat(enum.StrEnum):
+    JSON = "json"
+    TEXT = "text"
+
+
 class LogLevel(enum.StrEnum):
     DEBUG = "DEBUG"
     INFO = "INFO"
@@ -41,19 +46,68 @@ class Settings(BaseSettings):
         default=None,
         description="URL of a Postgres >= 16 with pgvector; unset = embedded Postgres.",
     )
+    read_database_url: str | None = Field(
+        default=None,
+        description="URL of a read replica: read-only operations (queries) are sent there.",
+    )
     data_dir: Path = Field(
         default_factory=default_data_dir,
         description="Folder for the embedded Postgres cluster and job outputs.",
     )
     host: str = Field(default="127.0.0.1", description="Address `serve` binds to.")
     port: int = Field(default=8000, ge=1, le=65535, description="Port `serve` listens on.")
+    workers: int = Field(
+        default=1, ge=1, le=64, description="uvicorn worker processes `serve` runs."
+    )
     embedder: EmbedderName = Field(
         default=EmbedderName.HASHING, description="Text embedder: minilm or hashing."
     )
     auth: Switch = Field(default=Switch.ON, description="API-key auth on the GraphQL endpoint.")
     log_level: LogLevel = Field(default=LogLevel.INFO, description="Log level.")
+    # --- production readiness: exposure, limits, timeouts, logs ---
+    introspection: Switch = Field(default=Switch.ON, description="GraphQL introspection.")
+    graphiql: Switch = Field(default=Switch.ON, description="GraphiQL page on GET /graphql.")
+    max_depth: int = Field(default=10, ge=1, le=100, description="Maximum query depth.")
+    max_aliases: int = Field(default=15, ge=0, le=1000, description="Maximum aliases.")
+    max_tokens: int = Field(default=2000, ge=10, le=100_000, description="Maximum tokens.")
+    max_cost: int = Field(
+        default=20_000, ge=1, description="Maximum estimated cost (requested list sizes)."
+    )
+    max_body_bytes: int = Field(
+        default=1_000_000, ge=1024, description="Largest accepted request body, in bytes."
+    )
+    statement_timeout_ms: int = Field(
+        default=10_000, ge=0, description="Per-statement timeout of API requests (0 = none)."
+    )
+    pool_size: int = Field(
+        default=20, ge=1, le=1000, description="Database connections kept open by the API."
+    )
+    pool_overflow: int = Field(
+        default=0,
+        ge=0,
+        le=1000,
+        description="Extra connections opened under load and closed when returned.",
+    )
+    pool_timeout_s: float = Field(
+        default=5.0, gt=0, description="Seconds a request waits for a pooled connection."
+    )
+    persisted_queries: Switch = Field(
+        default=Switch.ON, description="Automatic persisted queries (sha256 hashes)."
+    )
+    allow_list: Path | None = Field(
+        default=None,
+        description="JSON file {sha256: query}: when set, only these operations run.",
+    )
+    key_cache_s: float = Field(
+        default=10.0, ge=0, description="Seconds a verified API key is trusted before re-check."
+    )
+    rate_limit: float = Field(
+        default=0, ge=0, description="Requests per second per API key (0 = no limit)."
+    )
+    rate_burst: float = Field(default=50, ge=1, description="Burst allowed above rate_limit.")
+    log_format: LogFormat = Field(default=LogFormat.JSON, description="Log lines: json or text.")
 
-    @field_validator("database_url")
+    @field_validator("database_url", "read_database_url")
     @classmethod
     def _check_url(cls, value: str | None) -> str | None:
         if value is None or value.strip() == "":
@@ -67,7 +121,20 @@ class Settings(BaseSettings):
     def _upper_level(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
 
-    @field_validator("embedder", "auth", mode="before")
+    @field_validator("allow_list", mode="before")
+    @classmethod
+    def _empty_path(cls, value: object) -> object:
+        return None if isinstance(value, str) and value.strip() == "" else value
+
+    @field_validator(
+        "embedder",
+        "auth",
+        "introspection",
+        "graphiql",
+        "persisted_queries",
+        "log_format",
+        mode="before",
+    )
     @classmethod
     def _lower(cls, value: object) -> object:
         return value.lower() if isinstance(value, str) else value

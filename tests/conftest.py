@@ -109,3 +109,35 @@ async def client(
 
 def pytest_configure(config: pytest.Config) -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+
+# --- auth on: API keys per role and a client that sends none by default -----------------------
+
+
+@pytest.fixture
+def auth_settings(tmp_path: Path) -> Settings:
+    return load_settings(data_dir=tmp_path, auth="on", database_url=None, key_cache_s=0)
+
+
+@pytest.fixture
+async def api_keys(aconn: AsyncConnection) -> dict[str, str]:
+    """One live key per role, by role name ("viewer", "analyst", "admin"), rolled back after."""
+    from server.auth.roles import Role
+    from server.auth.service import create_key
+
+    made: dict[str, str] = {}
+    for role in Role:
+        _, key = await aconn.run_sync(lambda c, r=role: create_key(c, f"test-{r.value}", r))
+        made[role.value] = key
+    return made
+
+
+@pytest.fixture
+async def auth_client(
+    auth_settings: Settings, session_factory: async_sessionmaker[AsyncSession]
+) -> AsyncIterator[httpx.AsyncClient]:
+    """Like ``client`` with CONTENTINTEL_AUTH=on; pass ``headers=bearer(key)`` per request."""
+    app = create_app(auth_settings, session_factory=session_factory)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+        yield http

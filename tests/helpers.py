@@ -62,3 +62,7 @@ async def gql(
     assert response.status_code in (200, 400), response.text
     body: dict[str, Any] = response.json()
     return body
+
+
+def bearer(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}

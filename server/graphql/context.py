@@ -10,6 +10,7 @@ from typing import TypeVar
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from strawberry.types import Info as StrawberryInfo
 
+from server.auth.roles import AUTH_OFF, Principal
 from server.config import Settings
 from server.graphql.loaders import Loaders
 
@@ -27,6 +28,11 @@ class Context:
     session: AsyncSession
     settings: Settings
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    principal: Principal = AUTH_OFF
+    """Who the request runs as (set from the API key; everything allowed when auth is off)."""
+    request_id: str = "-"
+    operation: tuple[str, str] | None = None
+    """(type, name) of the operation being executed, for metrics and logs."""
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:

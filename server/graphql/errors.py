@@ -1,10 +1,16 @@
-"""Error shaping: expected errors get ``extensions.code``; anything else is masked and logged."""
+"""Error shaping: expected errors get ``extensions.code``; anything else is masked and logged.
+
+Masked errors carry the request id (``extensions.requestId``, also the ``X-Request-ID``
+response header) so that a client's report can be matched to the logged traceback.
+"""
 
 from __future__ import annotations
 
 import logging
 
 from graphql.error import GraphQLError
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from strawberry.extensions import MaskErrors
 
 from server.kit.errors import ErrorCode, ExpectedError
@@ -12,33 +18,79 @@ from server.kit.errors import ErrorCode, ExpectedError
 log = logging.getLogger("contentintel.graphql")
 
 INTERNAL = "INTERNAL_SERVER_ERROR"
+VALIDATION = "GRAPHQL_VALIDATION_FAILED"
+QUERY_CANCELED = "57014"
+
+
+def as_expected(error: BaseException | None) -> ExpectedError | None:
+    """The expected error this exception stands for: itself, or a timeout."""
+    if isinstance(error, ExpectedError):
+        return error
+    if isinstance(error, DBAPIError) and getattr(error.orig, "sqlstate", None) == QUERY_CANCELED:
+        return ExpectedError(
+            "the query took longer than the statement timeout", code=ErrorCode.TIMEOUT
+        )
+    if isinstance(error, PoolTimeout):
+        return ExpectedError(
+            "the server is busy (no database connection free in time): retry later",
+            code=ErrorCode.TIMEOUT,
+        )
+    return None
 
 
 def _is_unexpected(error: GraphQLError) -> bool:
     original = error.original_error
-    return original is not None and not isinstance(original, ExpectedError | GraphQLError)
+    return (
+        original is not None
+        and not isinstance(original, GraphQLError)
+        and as_expected(original) is None
+    )
 
 
 class ErrorShaping(MaskErrors):
     def __init__(self) -> None:
         super().__init__(should_mask_error=_is_unexpected, error_message="Unexpected error.")
 
+    def _request_id(self) -> str:
+        return str(getattr(self.execution_context.context, "request_id", "-"))
+
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        request_id = self._request_id()
+        log.error(
+            "unexpected error in %s (request %s)",
+            ".".join(str(p) for p in error.path or []) or "operation",
+            request_id,
+            exc_info=error.original_error,
+            extra={"request_id": request_id},
+        )
         masked = super().anonymise_error(error)
-        masked.extensions = {"code": INTERNAL}
+        masked.extensions = {"code": INTERNAL, "requestId": request_id}
         return masked
 
     def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
+        shaped: list[GraphQLError] = []
         for error in errors:
-            original = error.original_error
-            if isinstance(original, ExpectedError):
-                error.extensions = {**(error.extensions or {}), "code": original.code.value}
-                if original.field:
-                    error.extensions["field"] = original.field
-            elif original is None and not (error.extensions or {}).get("code"):
-                # Parse and validation errors: the client's request is at fault.
-                error.extensions = {**(error.extensions or {}), "code": "GRAPHQL_VALIDATION_FAILED"}
-        return super()._process_errors(errors)
+            expected = as_expected(error.original_error)
+            if expected is not None:
+                if expected is not error.original_error:
+                    error = GraphQLError(
+                        str(expected),
+                        nodes=error.nodes,
+                        source=error.source,
+                        positions=error.positions,
+                        path=error.path,
+                        original_error=expected,
+                    )
+                error.extensions = {**(error.extensions or {}), "code": expected.code.value}
+                if expected.field:
+                    error.extensions["field"] = expected.field
+            elif (
+                error.original_error is None or isinstance(error.original_error, GraphQLError)
+            ) and not (error.extensions or {}).get("code"):
+                # Parse, validation and variable-coercion errors: the request is at fault.
+                error.extensions = {**(error.extensions or {}), "code": VALIDATION}
+            shaped.append(error)
+        return super()._process_errors(shaped)
 
 
 def bad_input(message: str, field: str | None = None) -> ExpectedError:

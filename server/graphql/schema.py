@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime
+from typing import Any
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.extensions import ParserCache, ValidationCache
 
 from server.audiences import types as audiences
@@ -19,12 +21,15 @@ from server.catalog.types import (
     TitleInputError,
     UpsertTitlesPayload,
 )
+from server.graphql.auth import ADMIN, VIEWER
 from server.graphql.context import Info
 from server.graphql.errors import ErrorShaping, bad_input
+from server.graphql.limits import QueryLimits
 from server.graphql.pagination import PageInfo, after_key, page_size
 from server.graphql.transaction import RequestTransaction
 from server.kit.pagination import encode_cursor
 from server.models.catalog import TagKind
+from server.observability.metrics import REGISTRY
 from server.scenes import types as scenes
 from server.scenes.service import SceneMetric
 from server.similarity import microgenre_types as micro
@@ -47,17 +52,25 @@ def _parse_id(value: strawberry.ID, field: str = "id") -> int:
 
 @strawberry.type
 class Query:
-    @strawberry.field(description="A title by its id; null when there is none.")
+    @strawberry.field(
+        permission_classes=VIEWER, description="A title by its id; null when there is none."
+    )
     async def title(self, info: Info, id: strawberry.ID) -> Title | None:
         row = await info.context.loaders.title.load(_parse_id(id))
         return Title.from_model(row) if row else None
 
-    @strawberry.field(description="A title by the source system's id (e.g. `s1`); null if none.")
+    @strawberry.field(
+        permission_classes=VIEWER,
+        description="A title by the source system's id (e.g. `s1`); null if none.",
+    )
     async def title_by_external_id(self, info: Info, external_id: str) -> Title | None:
         row = await info.context.db(lambda s: catalog.title_by_external_id(s, external_id))
         return Title.from_model(row) if row else None
 
-    @strawberry.field(description="Titles ordered by id, filtered, as a Relay connection.")
+    @strawberry.field(
+        permission_classes=VIEWER,
+        description="Titles ordered by id, filtered, as a Relay connection.",
+    )
     async def titles(
         self,
         info: Info,
@@ -81,7 +94,10 @@ class Query:
             total_count=page.total,
         )
 
-    @strawberry.field(description="Tags with the number of titles carrying each, most used first.")
+    @strawberry.field(
+        permission_classes=VIEWER,
+        description="Tags with the number of titles carrying each, most used first.",
+    )
     async def tags(
         self,
         info: Info,
@@ -93,13 +109,14 @@ class Query:
         return [TagCount(kind=r.kind, name=r.name, title_count=r.titles) for r in rows]
 
     @strawberry.field(
+        permission_classes=VIEWER,
         description=(
             "Titles most similar to `titleId` (never itself), best first, scored by the "
             "weighted mean of facet cosines. Filters apply inside the nearest-neighbour scan, "
             "so a selective filter still returns `first` (1..500) titles when that many match. "
             "Errors: NOT_FOUND for an unknown title or one without an embedding (run "
             "`contentintel embed`); BAD_USER_INPUT for a bad id, `first` or weights."
-        )
+        ),
     )
     async def similar_titles(
         self,
@@ -113,11 +130,12 @@ class Query:
         return await similarity.similar_titles(info, title, first, filter, weights)
 
     @strawberry.field(
+        permission_classes=VIEWER,
         description=(
             "Search titles by keyword (full text + typo-tolerant names), meaning (embeddings) "
             "or both (HYBRID, reciprocal-rank fusion); `first` in 1..500. BAD_USER_INPUT for "
             "an empty query."
-        )
+        ),
     )
     async def search_titles(
         self,
@@ -130,11 +148,12 @@ class Query:
         return await similarity.search_titles(info, query, mode, first, filter)
 
     @strawberry.field(
+        permission_classes=VIEWER,
         description=(
             "Micro-genres, largest first (then by id), as a Relay connection; `minSize` keeps "
             "those with at least that many titles. BAD_USER_INPUT for a cursor whose "
             "micro-genre was rebuilt by `contentintel cluster`."
-        )
+        ),
     )
     async def micro_genres(
         self,
@@ -145,16 +164,19 @@ class Query:
     ) -> micro.MicroGenreConnection:
         return await micro.micro_genres(info, first, after, min_size)
 
-    @strawberry.field(description="A micro-genre by its id; null when there is none.")
+    @strawberry.field(
+        permission_classes=VIEWER, description="A micro-genre by its id; null when there is none."
+    )
     async def micro_genre(self, info: Info, id: strawberry.ID) -> micro.MicroGenre | None:
         return await micro.micro_genre(info, id)
 
     @strawberry.field(
+        permission_classes=VIEWER,
         description=(
             "Titles on the 2-D similarity map (positions from `contentintel cluster`), by id, "
             "`first` in 1..2000, with each node's `k` (0..20) nearest neighbours among the "
             "returned nodes as edges (`source` -> `target`, best first)."
-        )
+        ),
     )
     async def similarity_map(
         self,
@@ -166,11 +188,12 @@ class Query:
         return await micro.similarity_map(info, filter, first, k)
 
     @strawberry.field(
+        permission_classes=VIEWER,
         description=(
             "Scenes ranked by `metric` (highest first), within `titleId` or across the catalog "
             "when omitted; metrics of `region` (ISO 3166-1 alpha-2) or of all regions. `first` "
             "in 1..500."
-        )
+        ),
     )
     async def top_scenes(
         self,
@@ -184,12 +207,13 @@ class Query:
         return await scenes.top_scenes(info, title, metric, first, region)
 
     @strawberry.field(
+        permission_classes=VIEWER,
         description=(
             "Which kinds of scenes drive engagement across the catalog: each scene tag's lift "
             "(mean engagement score of its scenes) with a 95% interval, ranked by the interval's "
             "lower bound so that rare tags need a larger lift to rank high. Tags in fewer than "
             "`minScenes` scenes, or in one title only, are left out."
-        )
+        ),
     )
     async def scene_tag_lift(
         self,
@@ -201,10 +225,11 @@ class Query:
         return await scenes.scene_tag_lift(info, first, min_scenes, region)
 
     @strawberry.field(
+        permission_classes=VIEWER,
         description=(
             "Semantic search over scene descriptions (the configured embedder), best first; "
             "`first` in 1..500. NOT_FOUND when no scene is embedded with that embedder."
-        )
+        ),
     )
     async def search_scenes(
         self, info: Info, query: str, first: int | None = 10
@@ -212,54 +237,68 @@ class Query:
         return await scenes.search_scenes(info, query, first)
 
     @strawberry.field(
+        permission_classes=VIEWER,
         description=(
             "Scenes whose descriptions are most similar to `sceneId`'s (never itself). "
             "NOT_FOUND for an unknown scene or one without an embedding."
-        )
+        ),
     )
     async def similar_scenes(
         self, info: Info, scene_id: strawberry.ID, first: int | None = 10
     ) -> list[scenes.SceneHit]:
         return await scenes.similar_scenes(info, scene_id, first)
 
-    @strawberry.field(description="A scene by its id; null when there is none.")
+    @strawberry.field(
+        permission_classes=VIEWER, description="A scene by its id; null when there is none."
+    )
     async def scene(self, info: Info, id: strawberry.ID) -> scenes.Scene | None:
         return await scenes.scene_by_id(info, id)
 
-    @strawberry.field(description="Every region (country) audiences are measured in, by code.")
+    @strawberry.field(
+        permission_classes=VIEWER,
+        description="Every region (country) audiences are measured in, by code.",
+    )
     async def regions(self, info: Info) -> list[audiences.Region]:
         return await audiences.regions(info)
 
     @strawberry.field(
+        permission_classes=VIEWER,
         description="A region by ISO 3166-1 alpha-2 code; null when unknown (BAD_USER_INPUT "
-        "for a malformed code)."
+        "for a malformed code).",
     )
     async def region(self, info: Info, code: str) -> audiences.Region | None:
         return await audiences.region(info, code)
 
     @strawberry.field(
+        permission_classes=VIEWER,
         description=(
             "Two audiences side by side: similarity, shared chart entries, genres distinctive "
             "for each, titles that charted in both. NOT_FOUND for an unknown region."
-        )
+        ),
     )
     async def compare_audiences(self, info: Info, a: str, b: str) -> audiences.AudienceComparison:
         return await audiences.compare_audiences(info, a, b)
 
-    @strawberry.field(description="Audience cohorts (`contentintel cohorts`), largest first.")
+    @strawberry.field(
+        permission_classes=VIEWER,
+        description="Audience cohorts (`contentintel cohorts`), largest first.",
+    )
     async def cohorts(self, info: Info) -> list[audiences.Cohort]:
         return await audiences.cohorts(info)
 
-    @strawberry.field(description="An audience cohort by id; null when there is none.")
+    @strawberry.field(
+        permission_classes=VIEWER, description="An audience cohort by id; null when there is none."
+    )
     async def cohort(self, info: Info, id: strawberry.ID) -> audiences.Cohort | None:
         return await audiences.cohort(info, id)
 
     @strawberry.field(
+        permission_classes=VIEWER,
         description=(
             "Genres and micro-genres gaining share of a region's chart points since `since` "
             "(default: the last four chart weeks) against the weeks before, biggest rise "
             "first (`first` 0..200). NOT_FOUND for an unknown region."
-        )
+        ),
     )
     async def region_trends(
         self,
@@ -274,11 +313,14 @@ class Query:
 @strawberry.type
 class Mutation:
     @strawberry.mutation(
-        description="Create or update titles by externalId: every item is written, or none."
+        permission_classes=ADMIN,
+        description="Create or update titles by externalId: every item is written, or none.",
     )
     async def upsert_titles(self, info: Info, input: list[TitleInput]) -> UpsertTitlesPayload:
         records = [item.to_record() for item in input]
         result = await info.context.db(lambda s: catalog.upsert_titles(s, records))
+        REGISTRY.jobs.inc("upsert_titles", "rejected" if result.errors else "ok")
+        REGISTRY.job_items.inc("upsert_titles", amount=result.inserted + result.updated)
         return UpsertTitlesPayload(
             inserted=result.inserted,
             updated=result.updated,
@@ -293,13 +335,21 @@ class Mutation:
         )
 
 
-schema = strawberry.Schema(
+class Schema(strawberry.Schema):
+    def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
+        """Silent: ``ErrorShaping`` logs unexpected errors (with the request id) and only
+        those; expected ones (bad input, not found, forbidden) are the client's business."""
+
+
+schema = Schema(
     query=Query,
     mutation=Mutation,
     extensions=[
         # Factories: the caches themselves live at module level, shared by every request.
         lambda: ParserCache(maxsize=256),
         lambda: ValidationCache(maxsize=256),
+        # Limit rules are built once (not per request), so the validation cache keeps hitting.
+        QueryLimits,
         RequestTransaction,
         ErrorShaping,
     ],

@@ -15,6 +15,7 @@ from server.models.audiences import (
     Top10GlobalWeek,
     ViewingMetric,
 )
+from server.models.auth import ApiKey
 from server.models.catalog import (
     Country,
     Credit,
@@ -41,6 +42,7 @@ from server.models.scenes import (
 from server.models.similarity import MicroGenre, TitleMicroGenre, TitlePosition
 
 __all__ = [
+    "ApiKey",
     "Base",
     "ChartName",
     "Cohort",

@@ -1,0 +1,488 @@
+"""Load benchmark: concurrent clients over loopback against the API served by uvicorn.
+
+    python bench/load.py [--url DATABASE_URL] [--seconds 8] [--clients 32] [--rate 100]
+                         [--workers 2] [--rounds 3]
+
+A throwaway embedded Postgres gets the real catalog (``../shared/data/netflix_titles.csv``,
+hashing embedder; the synthetic demo catalog when the file is absent) unless ``--url`` names
+a database that already holds an embedded catalog. The server runs in a subprocess as
+`contentintel serve --workers N` (default 2, one per core; auth ON with an API key, logs at
+WARNING); the client is one asyncio process speaking HTTP/1.1 keep-alive on raw sockets
+(cheap enough that the server, not the client, is measured; both share the 2 cores with
+Postgres).
+
+Prints, per mix: req/s, p50/p99 latency, errors (non-200 or a GraphQL error), and the ratio
+to the same work done as raw SQL through psycopg with as many connections:
+
+1. closed loop, ``--clients`` connections: ``__typename`` (no database), ``title(id)``
+   (one indexed row) and ``similarTitles(first: 10)``;
+2. open loop at ``--rate`` req/s (latency from the scheduled send time, so queueing counts):
+   ``similarTitles``, and ``forecast`` when the schema has it;
+3. limits on vs off: the trivial query against the product schema, the same schema without
+   the limits extension, and strawberry's own per-request limiter extensions (which defeat
+   the validation cache); ``--rounds`` runs of each, alternating, the median reported (the
+   machine is shared, so single runs are noisy).
+
+Figures are printed; nothing is asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+for path in (ROOT, ROOT / "bench"):
+    if str(path) not in sys.path:
+        sys.path.insert(0, str(path))
+
+DATA_FILE = ROOT.parent / "shared" / "data" / "netflix_titles.csv"
+
+TRIVIAL = "query Trivial { __typename }"
+TITLE = "query Title($id: ID!) { title(id: $id) { id name releaseYear } }"
+SIMILAR = """query Similar($id: ID!) { similarTitles(titleId: $id, first: 10) {
+  score title { id name } } }"""
+FORECAST_PROBE = '{ __type(name: "Query") { fields { name } } }'
+
+SERVER = """
+import os, sys, uvicorn
+from server.app import create_app
+from server.config import load_settings
+from server.observability.logs import configure
+
+settings = load_settings(auth="on", log_level="WARNING", log_format="json")
+configure("WARNING", "json")
+schema = None
+variant = os.environ.get("BENCH_LIMITS", "on")
+if variant != "on":
+    import strawberry
+    from strawberry.extensions import (
+        MaxAliasesLimiter, MaxTokensLimiter, ParserCache, QueryDepthLimiter, ValidationCache,
+    )
+    from server.graphql import schema as product
+    from server.graphql.errors import ErrorShaping
+    from server.graphql.transaction import RequestTransaction
+    extra = []
+    if variant == "per-request":
+        extra = [
+            lambda: QueryDepthLimiter(max_depth=10),
+            lambda: MaxAliasesLimiter(max_alias_count=15),
+            lambda: MaxTokensLimiter(max_token_count=2000),
+        ]
+    schema = product.Schema(
+        query=product.Query,
+        mutation=product.Mutation,
+        extensions=[
+            lambda: ParserCache(maxsize=256),
+            lambda: ValidationCache(maxsize=256),
+            *extra,
+            RequestTransaction,
+            ErrorShaping,
+        ],
+    )
+app = create_app(settings, database_url=sys.argv[1], graphql_schema=schema)
+uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[2]), log_config=None, access_log=False,
+            log_level="warning")
+"""
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:.1f} ms"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Result:
+    name: str
+    seconds: float
+    latencies: list[float] = field(default_factory=list)
+    errors: int = 0
+    first_error: str = ""
+
+    @property
+    def rate(self) -> float:
+        return len(self.latencies) / self.seconds
+
+    def line(self, raw: Result | None = None) -> str:
+        text = (
+            f"{self.name:<34} {self.rate:8,.0f} req/s  p50 {ms(percentile(self.latencies, 0.5)):>9}"
+            f"  p99 {ms(percentile(self.latencies, 0.99)):>9}  errors {self.errors}"
+        )
+        if raw is not None and raw.rate > 0:
+            text += f"  ({self.rate / raw.rate:.2f}x raw SQL's {raw.rate:,.0f} req/s)"
+        if self.first_error:
+            text += f"\n    first error: {self.first_error[:200]}"
+        return text
+
+
+class Connection:
+    """One keep-alive HTTP/1.1 connection to the server."""
+
+    def __init__(self, port: int, key: str) -> None:
+        self.port = port
+        self.head = (
+            "POST /graphql HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            f"Accept: application/graphql-response+json\r\nAuthorization: Bearer {key}\r\n"
+        )
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def post(self, body: bytes) -> tuple[int, bytes]:
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
+        assert self.reader is not None
+        self.writer.write(f"{self.head}Content-Length: {len(body)}\r\n\r\n".encode() + body)
+        await self.writer.drain()
+        status = int((await self.reader.readline()).split()[1])
+        length = 0
+        while (line := await self.reader.readline()) not in (b"\r\n", b""):
+            name, _, value = line.partition(b":")
+            if name.lower() == b"content-length":
+                length = int(value)
+        return status, await self.reader.readexactly(length)
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+
+
+def payload(query: str, variables: dict[str, Any] | None = None) -> bytes:
+    return json.dumps({"query": query, "variables": variables or {}}).encode()
+
+
+def check(result: Result, status: int, body: bytes) -> None:
+    if status != 200 or b'"errors"' in body:
+        result.errors += 1
+        result.first_error = result.first_error or f"{status} {body.decode()[:300]}"
+
+
+async def closed_loop(
+    name: str,
+    port: int,
+    key: str,
+    make: Callable[[random.Random], bytes],
+    clients: int,
+    secs: float,
+) -> Result:
+    result = Result(name, secs)
+    stop = time.perf_counter() + secs
+
+    async def client(slot: int) -> None:
+        rng = random.Random(slot)
+        conn = Connection(port, key)
+        try:
+            while time.perf_counter() < stop:
+                body = make(rng)
+                started = time.perf_counter()
+                status, data = await conn.post(body)
+                result.latencies.append(time.perf_counter() - started)
+                check(result, status, data)
+        finally:
+            conn.close()
+
+    started = time.perf_counter()
+    await asyncio.gather(*(client(i) for i in range(clients)))
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+async def open_loop(
+    name: str, port: int, key: str, make: Callable[[random.Random], bytes], rate: float, secs: float
+) -> Result:
+    """Requests sent on a fixed schedule; latency counted from the scheduled time."""
+    result = Result(name, secs)
+    pool: asyncio.Queue[Connection] = asyncio.Queue()
+    for _ in range(64):
+        pool.put_nowait(Connection(port, key))
+    rng = random.Random(7)
+    total = int(rate * secs)
+    t0 = time.perf_counter()
+
+    async def one(scheduled: float, body: bytes) -> None:
+        conn = await pool.get()
+        try:
+            status, data = await conn.post(body)
+            result.latencies.append(time.perf_counter() - scheduled)
+            check(result, status, data)
+        finally:
+            pool.put_nowait(conn)
+
+    tasks = []
+    for i in range(total):
+        scheduled = t0 + i / rate
+        delay = scheduled - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(one(scheduled, make(rng))))
+    await asyncio.gather(*tasks)
+    result.seconds = secs
+    while not pool.empty():
+        pool.get_nowait().close()
+    return result
+
+
+async def raw_sql(
+    name: str,
+    libpq: str,
+    work: Callable[[Any, random.Random], Awaitable[None]],
+    clients: int,
+    secs: float,
+) -> Result:
+    import psycopg
+
+    from server.db.tuning import CONNECTION_SETTINGS
+
+    result = Result(name, secs)
+    stop = time.perf_counter() + secs
+
+    async def client(slot: int) -> None:
+        rng = random.Random(slot)
+        async with await psycopg.AsyncConnection.connect(libpq, autocommit=True) as conn:
+            # The session settings the app's engines give every connection (server.db.tuning).
+            for setting, value in CONNECTION_SETTINGS.items():
+                await conn.execute("SELECT set_config(%s, %s, false)", (setting, value))
+            while time.perf_counter() < stop:
+                started = time.perf_counter()
+                await work(conn, rng)
+                result.latencies.append(time.perf_counter() - started)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(client(i) for i in range(clients)))
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def prepare(url: str) -> None:
+    from server.catalog.ingest import ingest_catalog_file
+    from server.db import migrations
+    from server.db.engine import make_engine
+    from server.embeddings.embedders import get_embedder
+    from server.embeddings.pipeline import embed_catalog
+
+    migrations.upgrade(url)
+    engine = make_engine(url)
+    try:
+        started = time.perf_counter()
+        with engine.begin() as conn:
+            if DATA_FILE.is_file():
+                ingest_catalog_file(conn, DATA_FILE, fmt="netflix-csv")
+                what = "the real catalog"
+            else:
+                from server.demo.seed import seed_demo_catalog
+
+                seed_demo_catalog(conn, n_titles=2400, seed=1)
+                what = "the synthetic demo catalog (real data absent)"
+        with engine.begin() as conn:
+            embed_catalog(conn, get_embedder("hashing"))
+        print(f"loaded and embedded {what} in {time.perf_counter() - started:.1f} s")
+    finally:
+        engine.dispose()
+
+
+def make_key(url: str) -> str:
+    from server.auth.roles import Role
+    from server.auth.service import create_key
+    from server.db.engine import make_engine
+
+    engine = make_engine(url)
+    try:
+        with engine.begin() as conn:
+            _, key = create_key(conn, f"bench-{os.getpid()}-{time.time_ns()}", Role.ANALYST)
+    finally:
+        engine.dispose()
+    return key
+
+
+def start_server(url: str, limits: str, workers: int = 1) -> tuple[subprocess.Popen[bytes], int]:
+    """``limits="serve"``: `contentintel serve --workers N` itself; otherwise a one-worker
+    uvicorn over the product schema or a variant of it (see SERVER)."""
+    import httpx
+
+    port = free_port()
+    env = {**os.environ, "BENCH_LIMITS": limits}
+    if limits == "serve":
+        env.update(
+            CONTENTINTEL_DATABASE_URL=url,
+            CONTENTINTEL_PORT=str(port),
+            CONTENTINTEL_AUTH="on",
+            CONTENTINTEL_LOG_LEVEL="WARNING",
+        )
+        command = [sys.executable, "-m", "server", "serve", "--workers", str(workers)]
+    else:
+        command = [sys.executable, "-c", SERVER, url, str(port)]
+    proc = subprocess.Popen(command, cwd=ROOT, env=env)
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
+                return proc, port
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    proc.terminate()
+    raise RuntimeError("the server did not start")
+
+
+def stop_server(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    proc.wait(timeout=30)
+
+
+async def run(url: str, libpq: str, args: argparse.Namespace) -> None:
+    import psycopg
+    from similarity import RawSimilar
+
+    with psycopg.connect(libpq) as conn:
+        ids = [r[0] for r in conn.execute("SELECT title_id FROM title_embeddings ORDER BY 1")]
+        titles = conn.execute("SELECT count(*) FROM titles").fetchone()
+    print(f"catalog: {titles[0] if titles else 0:,} titles, {len(ids):,} embedded")
+    key = make_key(url)
+    raw_similar = RawSimilar()
+
+    async def raw_title(conn: Any, rng: random.Random) -> None:
+        cur = await conn.execute(
+            "SELECT id, name, release_year FROM titles WHERE id = %s", (rng.choice(ids),)
+        )
+        await cur.fetchall()
+
+    async def raw_trivial(conn: Any, rng: random.Random) -> None:
+        await (await conn.execute("SELECT 1")).fetchall()
+
+    async def raw_sim(conn: Any, rng: random.Random) -> None:
+        async with conn.transaction(force_rollback=True), conn.cursor() as cur:
+            await cur.execute(raw_similar.sql, {**raw_similar.params, "ids": [rng.choice(ids)]})
+            await cur.fetchall()
+
+    def trivial(rng: random.Random) -> bytes:
+        return payload(TRIVIAL)
+
+    def title(rng: random.Random) -> bytes:
+        return payload(TITLE, {"id": rng.choice(ids)})
+
+    def similar(rng: random.Random) -> bytes:
+        return payload(SIMILAR, {"id": rng.choice(ids)})
+
+    c, secs = args.clients, args.seconds
+    proc, port = start_server(url, "serve", args.workers)
+    try:
+        probe = Connection(port, key)
+        _, body = await probe.post(payload(FORECAST_PROBE))
+        probe.close()
+        has_forecast = b'"forecast"' in body
+        for make in (trivial, title, similar):  # warm the caches and the pool
+            await closed_loop("warm-up", port, key, make, 4, 1.0)
+        print(
+            f"\n-- `contentintel serve --workers {args.workers}`, closed loop, {c} connections, "
+            f"{secs:.0f} s each (auth on, limits on)"
+        )
+        pairs = [
+            ("__typename", trivial, raw_trivial, "SELECT 1"),
+            ("title(id)", title, raw_title, "SELECT by id"),
+            ("similarTitles(first: 10)", similar, raw_sim, "its SQL"),
+        ]
+        for name, make, raw_work, raw_name in pairs:
+            api = await closed_loop(name, port, key, make, c, secs)
+            raw = await raw_sql(f"raw SQL: {raw_name}", libpq, raw_work, c, secs)
+            print(api.line(raw))
+        print(f"\n-- open loop at {args.rate:.0f} req/s for {secs:.0f} s")
+        print(
+            (
+                await open_loop("similarTitles(first: 10)", port, key, similar, args.rate, secs)
+            ).line()
+        )
+        if has_forecast:
+            print("forecast: present in the schema, but no mix is defined for it yet")
+        else:
+            print("forecast: not in this schema (arrives with the forecasting issue): skipped")
+    finally:
+        stop_server(proc)
+
+    print(
+        f"\n-- limits: {TRIVIAL!r}, closed loop, {c} connections, {secs:.0f} s per run, "
+        f"{args.rounds} rounds alternating the variants (median)"
+    )
+    variants = (
+        ("on", "limits on (rules built once)"),
+        ("off", "limits off"),
+        ("per-request", "strawberry limiters per request"),
+    )
+    runs: dict[str, list[Result]] = {v: [] for v, _ in variants}
+    for _ in range(args.rounds):
+        for variant, label in variants:
+            proc, port = start_server(url, variant)
+            try:
+                await closed_loop("warm-up", port, key, trivial, 4, 1.0)
+                runs[variant].append(await closed_loop(label, port, key, trivial, c, secs))
+            finally:
+                stop_server(proc)
+    rates: dict[str, float] = {}
+    for variant, _ in variants:
+        ordered = sorted(runs[variant], key=lambda r: r.rate)
+        median = ordered[len(ordered) // 2]
+        rates[variant] = median.rate
+        spread = ", ".join(f"{r.rate:,.0f}" for r in runs[variant])
+        print(f"{median.line()}  [runs: {spread}]")
+    print(
+        f"limits on / off: {rates['on'] / rates['off']:.2f}; "
+        f"per-request limiters / off: {rates['per-request'] / rates['off']:.2f}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--url", help="a database already holding an embedded catalog")
+    parser.add_argument("--seconds", type=float, default=8.0)
+    parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--rate", type=float, default=100.0)
+    parser.add_argument(
+        "--workers", type=int, default=2, help="`serve --workers` for mixes 1 and 2"
+    )
+    parser.add_argument("--rounds", type=int, default=3, help="runs per limits variant")
+    args = parser.parse_args()
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    try:
+        import uvloop
+
+        uvloop.install()
+    except ImportError:
+        pass
+
+    from server.db.embedded import EmbeddedPostgres, to_sqlalchemy_url
+
+    if args.url:
+        url = to_sqlalchemy_url(args.url)
+        asyncio.run(run(url, "postgresql://" + url.split("://", 1)[1], args))
+        return
+    with tempfile.TemporaryDirectory(prefix="contentintel-load-") as tmp:
+        with EmbeddedPostgres(Path(tmp), cleanup_mode="delete") as pg:
+            pg.ensure_database("contentintel_load")
+            url = pg.sqlalchemy_url("contentintel_load")
+            prepare(url)
+            asyncio.run(run(url, pg.libpq_url("contentintel_load"), args))
+
+
+if __name__ == "__main__":
+    main()

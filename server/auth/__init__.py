@@ -1,0 +1,1 @@
+"""API keys, roles and the principal a request runs as."""

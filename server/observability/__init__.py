@@ -1,0 +1,1 @@
+"""Metrics (Prometheus text format), JSON logs and the request id they share."""

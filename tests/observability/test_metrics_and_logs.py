@@ -1,0 +1,94 @@
+"""/metrics in the Prometheus text format, JSON logs with the request id, the API engine."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from pathlib import Path
+
+import httpx
+from sqlalchemy import text
+from starlette.testclient import TestClient
+
+from server.app import create_app, make_api_engine
+from server.config import load_settings
+from server.observability.logs import REQUEST_ID, JsonFormatter
+from tests.helpers import gql
+
+SAMPLE = re.compile(r"^[a-z_]+(\{[^}]*\})? -?[0-9.e+]+$")
+
+
+def _value(metrics: str, line_start: str) -> float:
+    for line in metrics.splitlines():
+        if line.startswith(line_start):
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
+
+
+async def test_metrics_count_requests_latency_and_errors(client: httpx.AsyncClient) -> None:
+    before = (await client.get("/metrics")).text
+    await gql(client, "query MetricsProbe { tags(first: 1) { name } }")
+    await gql(client, 'query MetricsProbe { title(id: "bad") { id } }')
+    response = await client.get("/metrics")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/plain; version=0.0.4")
+    after = response.text
+    for line in after.splitlines():
+        assert line.startswith("#") or SAMPLE.match(line), line
+    key = 'contentintel_graphql_requests_total{operation="MetricsProbe",type="query",status="200"}'
+    assert _value(after, key) - _value(before, key) == 2
+    count = 'contentintel_graphql_request_duration_seconds_count{operation="MetricsProbe"}'
+    assert _value(after, count) - _value(before, count) == 2
+    errors = 'contentintel_graphql_errors_total{code="BAD_USER_INPUT"}'
+    assert _value(after, errors) - _value(before, errors) >= 1
+    assert "contentintel_database_up 1" in after
+    await gql(client, "{ tags(first: 1) { name } }")
+    anonymous = 'contentintel_graphql_requests_total{operation="anonymous",type="query"'
+    assert anonymous in (await client.get("/metrics")).text
+    assert "contentintel_catalog_titles " in after
+
+
+def test_pool_gauge_and_statement_timeout(database_url: str, tmp_path: Path) -> None:
+    settings = load_settings(data_dir=tmp_path, auth="off", statement_timeout_ms=1234)
+    with TestClient(create_app(settings, database_url=database_url)) as http:
+        assert http.get("/readyz").json()["ready"] is True
+        assert http.post("/graphql", json={"query": "{ __typename }"}).status_code == 200
+        metrics = http.get("/metrics").text
+    assert 'contentintel_db_pool_connections{state="size"} 20' in metrics
+    assert 'contentintel_db_pool_connections{state="checked_out"} 0' in metrics
+
+    import asyncio
+
+    async def timeout_setting() -> str:
+        engine = make_api_engine(database_url, settings)
+        try:
+            async with engine.connect() as conn:
+                return str(await conn.scalar(text("SHOW statement_timeout")))
+        finally:
+            await engine.dispose()
+
+    assert asyncio.run(timeout_setting()) == "1234ms"
+
+
+def test_json_log_lines_carry_the_request_id() -> None:
+    record = logging.LogRecord(
+        "contentintel.test", logging.INFO, __file__, 1, "hi %s", ("x",), None
+    )
+    record.operation = "Op"
+    token = REQUEST_ID.set("rid-7")
+    try:
+        line = json.loads(JsonFormatter().format(record))
+    finally:
+        REQUEST_ID.reset(token)
+    assert line["msg"] == "hi x"
+    assert line["request_id"] == "rid-7"
+    assert line["level"] == "INFO"
+    assert line["operation"] == "Op"
+    try:
+        raise ValueError("boom")
+    except ValueError:
+        import sys
+
+        record.exc_info = sys.exc_info()
+    assert "ValueError: boom" in json.loads(JsonFormatter().format(record))["exc"]
