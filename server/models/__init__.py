@@ -29,9 +29,11 @@ from server.models.catalog import (
     TitleTag,
 )
 from server.models.embeddings import EmbeddingProjection, TitleEmbedding
+from server.models.forecast import Backtest, ForecastModel
 from server.models.similarity import MicroGenre, TitleMicroGenre, TitlePosition
 
 __all__ = [
+    "Backtest",
     "Base",
     "ChartName",
     "Cohort",
@@ -40,6 +42,7 @@ __all__ = [
     "Credit",
     "CreditRole",
     "EmbeddingProjection",
+    "ForecastModel",
     "GlobalScore",
     "MicroGenre",
     "Person",
