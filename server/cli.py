@@ -511,6 +511,7 @@ def _print_summary(summary: IngestSummary, elapsed: float) -> None:
 
 # Feature modules register their commands on `app` / `ingest_app` (imported last on purpose).
 from server.audiences import commands as _audience_commands  # noqa: E402, F401
+from server.forecast import commands as _forecast_commands  # noqa: E402, F401
 
 
 def main() -> None:  # pragma: no cover
