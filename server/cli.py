@@ -145,6 +145,7 @@ def demo(
     """Embedded Postgres, migrations, a synthetic catalog when empty, embeddings and
     micro-genres brought up to date, then serve."""
     from server.demo.seed import seed_demo_catalog
+    from server.forecast.demo import prepare_demo_forecasts
     from server.embeddings.embedders import EmbedderUnavailable, get_embedder
     from server.embeddings.pipeline import embed_catalog
     from server.similarity.microgenres import cluster_catalog, has_micro_genres
@@ -176,6 +177,8 @@ def demo(
                 out.print(
                     f"micro-genres: {clustered.micro_genres:,} over {clustered.titles:,} titles"
                 )
+            for line in prepare_demo_forecasts(engine, seed=seed, embedder=model.name):
+                out.print(line)
         finally:
             engine.dispose()
         if settings.auth.value == "on":

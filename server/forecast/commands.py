@@ -17,7 +17,7 @@ from server.cli import (
     console,
     migrated_or_exit,
     out,
-    progress_bar,
+    rate_progress_bar,
     settings_or_exit,
 )
 from server.db.engine import make_engine
@@ -50,7 +50,7 @@ def train(embedder: EmbedderOption = None) -> None:
     with migrated_or_exit(settings) as target:  # type: ignore[arg-type]
         engine = make_engine(target.url)
         try:
-            with progress_bar() as progress, engine.begin() as conn:
+            with rate_progress_bar("steps") as progress, engine.begin() as conn:
                 summary = train_model(conn, name, progress=PhaseBar(progress))
         except (ValueError, NotEmbedded) as exc:
             console.print(f"[red]error:[/red] {exc}")
@@ -96,7 +96,7 @@ def backtest(
     with migrated_or_exit(settings) as target:  # type: ignore[arg-type]
         engine = make_engine(target.url)
         try:
-            with progress_bar() as progress, engine.begin() as conn:
+            with rate_progress_bar("steps") as progress, engine.begin() as conn:
                 result = run_backtest(conn, name, day, progress=PhaseBar(progress))
         except (ValueError, NotEmbedded) as exc:
             console.print(f"[red]error:[/red] {exc}")

@@ -47,7 +47,8 @@ class LoadedModel:
         return self.forecaster.data.regions
 
 
-_cache: dict[int, LoadedModel] = {}
+_cache: dict[tuple[int, datetime], LoadedModel] = {}
+"""Keyed by (id, trained_at): a rolled-back or other database never serves a stale state."""
 _cache_lock = threading.Lock()
 
 
@@ -62,7 +63,7 @@ def current_model(conn: Connection) -> LoadedModel:
     if row is None:
         raise NotFound("no forecast model yet: run `contentintel train`")
     with _cache_lock:
-        found = _cache.get(int(row.id))
+        found = _cache.get((int(row.id), row.trained_at))
     if found is not None:
         return found
     blob = conn.execute(
@@ -76,7 +77,7 @@ def current_model(conn: Connection) -> LoadedModel:
     )
     with _cache_lock:
         _cache.clear()  # only the current model is kept
-        _cache[loaded.id] = loaded
+        _cache[(loaded.id, loaded.trained_at)] = loaded
     return loaded
 
 

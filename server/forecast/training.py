@@ -144,7 +144,7 @@ def tune(
         if score.ndcg10 > best + 1e-12:
             best, result.params = score.ndcg10, params
         if progress:
-            progress("tune", n + 1, len(grid))
+            progress("tuning on an inner split", n + 1, len(grid))
     return result
 
 
@@ -178,10 +178,10 @@ def train_model(
     started = time.perf_counter()
     regions = load_regions(conn)
     if progress:
-        progress("load", 0, 1)
+        progress("loading chart data", 0, 1)
     data, info = load_training(conn, embedder, before, regions)
     if progress:
-        progress("load", 1, 1)
+        progress("loading chart data", 1, 1)
     if len(data.titles) < 2:
         raise ValueError(
             "no chart data to learn from: run `contentintel ingest top10-countries` (and "
@@ -193,7 +193,7 @@ def train_model(
         params = tuned.params
     model = Forecaster(data, params).fit()
     if progress:
-        progress("fit", 1, 1)
+        progress("fitting the model", 1, 1)
     probs, _ = model.predict(data.titles)
     y = data.charted
     metrics: dict[str, Any] = {
@@ -312,7 +312,7 @@ def run_backtest(
     queries = [facts[t].facts for t in test_ids]
     methods = score_methods(train, params, queries, relevance)
     if progress:
-        progress("score", 1, 1)
+        progress("scoring model and baselines", 1, 1)
     result = BacktestResult(
         None,
         cutoff,
