@@ -145,9 +145,9 @@ def demo(
     """Embedded Postgres, migrations, a synthetic catalog when empty, embeddings and
     micro-genres brought up to date, then serve."""
     from server.demo.seed import seed_demo_catalog
-    from server.forecast.demo import prepare_demo_forecasts
     from server.embeddings.embedders import EmbedderUnavailable, get_embedder
     from server.embeddings.pipeline import embed_catalog
+    from server.forecast.demo import prepare_demo_forecasts
     from server.similarity.microgenres import cluster_catalog, has_micro_genres
 
     settings = settings_or_exit(**_overrides(host, port))

@@ -72,7 +72,9 @@ def train(embedder: EmbedderOption = None) -> None:
                 f"train / {t['inner_test_titles']} held-out titles): NDCG@10 {best['ndcg10']:.3f}"
             )
     if m.get("skipped_unembedded"):
-        out.print(f"[yellow]{m['skipped_unembedded']} charted titles skipped: not embedded[/yellow]")
+        out.print(
+            f"[yellow]{m['skipped_unembedded']} charted titles skipped: not embedded[/yellow]"
+        )
 
 
 def _fmt(value: float) -> str:

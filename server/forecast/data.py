@@ -128,9 +128,7 @@ def load_facts(conn: Connection, ids: Sequence[int]) -> dict[int, CatalogFacts]:
     an embedding get a zero text vector and ``embedder=None``."""
     out: dict[int, CatalogFacts] = {}
     for r in conn.execute(text(_FACTS), {"ids": list(ids)}):
-        vector = (
-            np.asarray(r.text, dtype=np.float32) if r.text is not None else np.zeros(1, "f4")
-        )
+        vector = np.asarray(r.text, dtype=np.float32) if r.text is not None else np.zeros(1, "f4")
         tags = [(str(k), str(n), float(w)) for k, n, w in r.tags]
         out[int(r.id)] = CatalogFacts(
             facts_of(str(r.kind), list(r.origins), r.original_language, tags, vector, int(r.id)),

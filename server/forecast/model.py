@@ -197,7 +197,9 @@ def _stats(data: TrainingData) -> _Stats:
     )
 
 
-def title_languages(t: TitleFacts, regions: Sequence[RegionInfo], index: dict[str, int]) -> set[str]:
+def title_languages(
+    t: TitleFacts, regions: Sequence[RegionInfo], index: dict[str, int]
+) -> set[str]:
     """The title's original language, or the main languages of its origin regions."""
     if t.original_language:
         return {t.original_language}
@@ -280,11 +282,11 @@ def build_features(
                 x[i, j, 4] = 1.0
         lifts = []
         for g in dict.fromkeys(q.genres):
-            rows = stats.genre_rows.get(g)
-            if not rows:
+            carriers = stats.genre_rows.get(g)
+            if not carriers:
                 continue
-            hits, count = stats.genre_hits[g], len(rows)
-            if row is not None and row in rows:
+            hits, count = stats.genre_hits[g], len(carriers)
+            if row is not None and row in carriers:
                 hits, count = hits - b[row], count - 1
             rate = (hits + SMOOTH * prior) / (count + SMOOTH)
             lifts.append(np.log(rate + EPS) - log_prior)
@@ -424,7 +426,9 @@ class Forecaster:
                     bounds.append(0.0)
                 else:
                     cq = (q - (1 - p[r])) / p[r]
-                    bounds.append(float(np.interp(cq, grid, s.region_weeks_quantiles[r])) * scale[r])
+                    bounds.append(
+                        float(np.interp(cq, grid, s.region_weeks_quantiles[r])) * scale[r]
+                    )
             out.append((float(p[r] * when_charted[r]), bounds[0], bounds[1]))
         return out
 

@@ -230,9 +230,7 @@ def forecast_facts(model: LoadedModel, facts: Sequence[TitleFacts]) -> list[Fore
     forecasts: list[TitleForecast] = model.forecaster.forecast(facts)
     for f, tf in zip(facts, forecasts, strict=True):
         regions = [
-            RegionOutlook(
-                by_code[r.code], r.probability, r.expected_weeks, r.low, r.high, rank
-            )
+            RegionOutlook(by_code[r.code], r.probability, r.expected_weeks, r.low, r.high, rank)
             for rank, r in enumerate(tf.regions, start=1)
         ]
         out.append(ForecastResult(model.version, now, f.title_id, f, regions, tf.comparables))
@@ -265,9 +263,7 @@ def what_if(base: ForecastResult, variants: Sequence[ForecastResult]) -> list[Va
     base_p = base.probability()
     out = []
     for i, v in enumerate(variants):
-        changes = [
-            RegionChange(r.region, base_p[r.region.code], r.probability) for r in v.regions
-        ]
+        changes = [RegionChange(r.region, base_p[r.region.code], r.probability) for r in v.regions]
         changes.sort(key=lambda c: (-abs(c.delta), c.region.code))
         out.append(VariantOutcome(i, v, changes))
     return out
@@ -426,11 +422,7 @@ def _reason(
         why = f"weak outlook (< {SUBTITLE_AT:.2f}): no localization"
     if languages:
         why += f" ({', '.join(languages)})"
-    money = (
-        f"campaign {tier.value}: {share:.1%} of the budget"
-        if share > 0
-        else "not funded"
-    )
+    money = f"campaign {tier.value}: {share:.1%} of the budget" if share > 0 else "not funded"
     return f"{head}; {why}; {money}"
 
 

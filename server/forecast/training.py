@@ -57,9 +57,7 @@ TARGET_LIFT = 0.15
 Progress = Callable[[str, int, int], None]
 
 
-def baseline_scores(
-    train: TrainingData, queries: Sequence[TitleFacts]
-) -> dict[str, Matrix]:
+def baseline_scores(train: TrainingData, queries: Sequence[TitleFacts]) -> dict[str, Matrix]:
     """(a) popularity prior, (b) prior + origin-country boost, (c) kNN over text comparables."""
     forecaster = Forecaster(train, Params())
     prior = forecaster.stats.prior
@@ -101,9 +99,7 @@ class TuneResult:
     grid: list[dict[str, Any]] = field(default_factory=list)
 
 
-def _test_split(
-    window: Window, facts_ok: Callable[[int], bool], cutoff: date
-) -> list[int]:
+def _test_split(window: Window, facts_ok: Callable[[int], bool], cutoff: date) -> list[int]:
     return sorted(t for t, w in window.first_week.items() if w >= cutoff and facts_ok(t))
 
 

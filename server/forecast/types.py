@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import datetime
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import numpy as np
 import strawberry
@@ -53,7 +53,9 @@ class RegionRef:
         return cls(code=r.code, name=r.name, group=r.group, languages=list(r.languages))
 
 
-@strawberry.input(description="A title that is not in the catalog (e.g. an original in development).")
+@strawberry.input(
+    description="A title that is not in the catalog (e.g. an original in development)."
+)
 class DraftTitleInput:
     name: str
     kind: TitleKind
@@ -380,8 +382,8 @@ async def forecast_models(info: Info, first: int | None) -> list[ForecastModelIn
             embedder=m.embedder,
             training_titles=m.training_titles,
             regions=m.regions,
-            parameters=m.parameters,
-            metrics=m.metrics,
+            parameters=cast(JSON, m.parameters),
+            metrics=cast(JSON, m.metrics),
             is_current=m.is_current,
         )
         for m in rows
@@ -396,7 +398,7 @@ async def backtests(info: Info, first: int | None) -> list[Backtest]:
             id=strawberry.ID(str(b.id)),
             cutoff=b.cutoff,
             embedder=b.embedder,
-            parameters=b.parameters,
+            parameters=cast(JSON, b.parameters),
             methods=[
                 MethodMetrics(
                     method=str(m["method"]),

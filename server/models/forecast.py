@@ -35,7 +35,12 @@ class ForecastModel(Base):
     __table_args__ = (
         CheckConstraint("version >= 1", name="version_positive"),
         CheckConstraint("training_titles >= 0", name="training_titles_nonnegative"),
-        Index("forecast_models_current_idx", "is_current", unique=True, postgresql_where=text("is_current")),
+        Index(
+            "forecast_models_current_idx",
+            "is_current",
+            unique=True,
+            postgresql_where=text("is_current"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)

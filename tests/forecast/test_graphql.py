@@ -104,7 +104,8 @@ async def test_forecast_of_a_catalog_title(wclient: httpx.AsyncClient, wconn: Co
     assert all(0 < p < 1 for p in probabilities)
     assert all(0 <= r["low"] <= r["high"] for r in f["regions"])
     assert all(r["expectedWeeks"] >= 0 for r in f["regions"])
-    assert f["titleId"] == str(charted) and f["modelVersion"] >= 1
+    assert f["titleId"] == str(charted)
+    assert f["modelVersion"] >= 1
     comparables = f["comparables"]
     assert len(comparables) == 3
     # A charted catalog title is forecast without its own charts: never its own comparable.
@@ -119,7 +120,8 @@ async def test_draft_and_catalog_forecasts_agree_for_the_same_content(
     title = _uncharted_title(wconn)
     catalog = await gql(wclient, FORECAST, {"titleId": title["id"]})
     draft = await gql(wclient, FORECAST, {"draft": title["draft"]})
-    assert "errors" not in catalog and "errors" not in draft, (catalog, draft)
+    assert "errors" not in catalog, catalog
+    assert "errors" not in draft, draft
     a = {r["region"]["code"]: r for r in catalog["data"]["forecast"]["regions"]}
     b = {r["region"]["code"]: r for r in draft["data"]["forecast"]["regions"]}
     assert a.keys() == b.keys()
@@ -138,9 +140,11 @@ async def test_what_if_moves_the_new_home_region_up(wclient: httpx.AsyncClient) 
     assert "errors" not in body, body
     result = body["data"]["whatIf"]
     moved, same = result["variants"]
-    assert moved["index"] == 0 and same["index"] == 1
+    assert moved["index"] == 0
+    assert same["index"] == 1
     deltas = {c["region"]["code"]: c["delta"] for c in moved["changes"]}
-    assert deltas["ES"] > 0 and deltas["ES"] > deltas["GB"]
+    assert deltas["ES"] > 0
+    assert deltas["ES"] > deltas["GB"]
     assert len(moved["changes"]) == len(result["base"]["regions"])
     magnitudes = [abs(c["delta"]) for c in moved["changes"]]
     assert magnitudes == sorted(magnitudes, reverse=True)
@@ -165,7 +169,8 @@ async def test_localization_plan_invariants(wclient: httpx.AsyncClient, language
         if r["action"] == "NONE":
             assert r["languages"] == []
         else:
-            assert r["languages"] and set(r["languages"]) <= set(r["region"]["languages"])
+            assert r["languages"]
+            assert set(r["languages"]) <= set(r["region"]["languages"])
         if r["region"]["languages"][0] == language:
             assert r["action"] == "NONE"
         if r["action"] == "DUB":
@@ -262,7 +267,8 @@ async def test_models_and_backtests(wclient: httpx.AsyncClient) -> None:
     )
     assert "errors" not in body, body
     models = body["data"]["forecastModels"]
-    assert models[0]["isCurrent"] and models[0]["embedder"] == "hashing-v2"
+    assert models[0]["isCurrent"]
+    assert models[0]["embedder"] == "hashing-v2"
     assert models[0]["parameters"]["k"] == 20
     assert models[0]["windowStart"] <= models[0]["windowEnd"]
     backtest = body["data"]["backtests"][0]
@@ -273,7 +279,8 @@ async def test_models_and_backtests(wclient: httpx.AsyncClient) -> None:
         "knn comparables",
     ]
     assert [m["baseline"] for m in backtest["methods"]] == [False, True, True, True]
-    assert backtest["testTitles"] > 0 and backtest["bestBaseline"] in {
+    assert backtest["testTitles"] > 0
+    assert backtest["bestBaseline"] in {
         "prior",
         "prior+origin",
         "knn comparables",

@@ -32,14 +32,17 @@ def test_backtest_scores_model_and_baselines_on_the_same_titles(wconn: Connectio
     result = run_backtest(wconn, EMBEDDER, CUTOFF, params=Params())
     names = [m.method for m in result.methods]
     assert names == ["model", "prior", "prior+origin", "knn comparables"]
-    assert result.test_titles > 20 and result.train_titles > 50
+    assert result.test_titles > 20
+    assert result.train_titles > 50
     # The synthetic world has learnable structure: the model beats every baseline.
     best = result.best_baseline
-    assert best is not None and result.model.ndcg10 > best.ndcg10
+    assert best is not None
+    assert result.model.ndcg10 > best.ndcg10
     assert result.model.auc > 0.6
     stored = list_backtests(wconn, 5)[0]
     assert stored.id == result.backtest_id
-    assert stored.cutoff == CUTOFF and stored.test_titles == result.test_titles
+    assert stored.cutoff == CUTOFF
+    assert stored.test_titles == result.test_titles
     assert [m["method"] for m in stored.methods] == names
     assert stored.best_baseline == best.method
     assert stored.lift == pytest.approx(result.lift)
@@ -91,7 +94,8 @@ def test_backtest_cannot_see_weeks_after_the_cutoff(wconn: Connection) -> None:
 
 def test_tuning_uses_an_inner_split_of_the_training_weeks(wconn: Connection) -> None:
     result = run_backtest(wconn, EMBEDDER, CUTOFF, store=False)
-    assert result.tuning is not None and result.tuning.inner_cutoff is not None
+    assert result.tuning is not None
+    assert result.tuning.inner_cutoff is not None
     assert result.tuning.inner_cutoff < CUTOFF
     assert len(result.tuning.grid) == 12
     assert result.params in [Params.from_dict(g) for g in result.tuning.grid]
@@ -107,7 +111,8 @@ def test_train_stores_a_new_current_version(wconn: Connection) -> None:
     assert models[0].parameters == {"k": 15, "C": 1.0, "tag_weight": 0.0}
     assert models[0].metrics["training_pairs"] == summary.training_titles * summary.regions
     loaded = current_model(wconn)
-    assert loaded.version == summary.version and loaded.forecaster.params.k == 15
+    assert loaded.version == summary.version
+    assert loaded.forecaster.params.k == 15
     # The stored state round-trips: same predictions as the freshly fitted model.
     data, _ = load_training(wconn, EMBEDDER, None)
     fresh = Forecaster(data, Params(k=15)).fit()
