@@ -344,7 +344,8 @@ def localization_plan(forecast: ForecastResult, budget: float, max_regions: int)
     expected reach (expected weeks in the Top 10) and sum to 1 over funded regions. Languages
     are the region's languages other than the original: DUB into the main one of them when
     the forecast is strong, SUBTITLE in all of them when moderate, NONE when the region speaks
-    the original language (never a dub into the original language) or the outlook is weak.
+    the original language (never a dub into the original language), the outlook is weak or
+    the region is outside the ``max_regions`` most probable.
     """
     regions = forecast.regions
     language = original_language(forecast.facts, [r.region for r in regions])
@@ -372,7 +373,9 @@ def localization_plan(forecast: ForecastResult, budget: float, max_regions: int)
         share = shares.get(code, 0.0)
         foreign = [lang for lang in r.region.languages if lang != language]
         speaks_original = language is not None and r.region.languages[0] == language
-        if speaks_original or not foreign:
+        if r.rank > max_regions:
+            action, languages = Action.NONE, []
+        elif speaks_original or not foreign:
             action, languages = Action.NONE, []
         elif r.probability >= DUB_AT:
             action, languages = Action.DUB, foreign[:1]
@@ -380,7 +383,7 @@ def localization_plan(forecast: ForecastResult, budget: float, max_regions: int)
             action, languages = Action.SUBTITLE, foreign
         else:
             action, languages = Action.NONE, []
-        reason = _reason(r, n_regions, language, action, languages, tier, share)
+        reason = _reason(r, n_regions, max_regions, language, action, languages, tier, share)
         out.append(
             PlanRegion(
                 r.region,
@@ -400,6 +403,7 @@ def localization_plan(forecast: ForecastResult, budget: float, max_regions: int)
 def _reason(
     r: RegionOutlook,
     n_regions: int,
+    max_regions: int,
     language: str | None,
     action: Action,
     languages: list[str],
@@ -412,6 +416,8 @@ def _reason(
         f"{r.low:.0f}-{r.high:.0f})"
     )
     spoken = "/".join(r.region.languages)
+    if r.rank > max_regions:
+        return f"{head}; outside the {max_regions} planned regions: no localization, not funded"
     if action is Action.DUB:
         why = f"strong outlook (>= {DUB_AT:.2f}) and {spoken} differs from {language or '?'}: dub"
     elif action is Action.SUBTITLE:

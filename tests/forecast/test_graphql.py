@@ -175,6 +175,8 @@ async def test_localization_plan_invariants(wclient: httpx.AsyncClient, language
             assert r["action"] == "NONE"
         if r["action"] == "DUB":
             assert r["probability"] >= 0.5
+        if r["action"] != "NONE" or r["budgetShare"] > 0:
+            assert r["probability"] >= regions[11]["probability"]  # within maxRegions
         assert f"{r['probability']:.2f}" in r["reason"]
     assert any(r["action"] != "NONE" for r in regions) or all(
         r["probability"] < 0.1 for r in regions
