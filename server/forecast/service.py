@@ -373,9 +373,8 @@ def localization_plan(forecast: ForecastResult, budget: float, max_regions: int)
         share = shares.get(code, 0.0)
         foreign = [lang for lang in r.region.languages if lang != language]
         speaks_original = language is not None and r.region.languages[0] == language
-        if r.rank > max_regions:
-            action, languages = Action.NONE, []
-        elif speaks_original or not foreign:
+        languages: list[str]
+        if r.rank > max_regions or speaks_original or not foreign:
             action, languages = Action.NONE, []
         elif r.probability >= DUB_AT:
             action, languages = Action.DUB, foreign[:1]
