@@ -18,7 +18,8 @@ def test_demo_charts_fill_weekly_top10_lists_once(wconn: Connection) -> None:
     assert seed_demo_charts(wconn, seed=1) is None
     weeks = wconn.execute(text("SELECT min(week), count(DISTINCT week) FROM top10_country_weeks"))
     first, count = weeks.one()
-    assert first == FIRST_WEEK and count == 30
+    assert first == FIRST_WEEK
+    assert count == 30
     full = wconn.execute(
         text(
             "SELECT count(*) FILTER (WHERE n = 10), count(*) FROM (SELECT region_code, week, "
