@@ -10,7 +10,7 @@ import time
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -49,6 +49,9 @@ db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
 ingest_app = typer.Typer(help="Load data files.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(ingest_app, name="ingest")
+
+if TYPE_CHECKING:
+    from server.embeddings.embedders import Embedder
 
 console = Console(stderr=True, soft_wrap=True)
 out = Console(soft_wrap=True)
@@ -167,8 +170,8 @@ def demo(
     micro-genres brought up to date, then serve."""
     from server.demo.audiences import refresh_demo_audiences
     from server.demo.seed import seed_demo_catalog
-    from server.embeddings.embedders import EmbedderUnavailable, get_embedder
     from server.embeddings.pipeline import embed_catalog
+    from server.forecast.demo import prepare_demo_forecasts
     from server.scenes.demo import seed_demo_scenes
     from server.similarity.microgenres import cluster_catalog, has_micro_genres
 
@@ -180,11 +183,7 @@ def demo(
         f"{settings.host}:{settings.port} can read and write the catalog "
         "(`contentintel serve` requires API keys)[/bold red]"
     )
-    try:
-        model = get_embedder(settings.embedder)
-    except EmbedderUnavailable as exc:
-        console.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from None
+    model = embedder_or_exit(settings)
     with database(settings, migrate=True) as target:
         engine = make_engine(target.url)
         try:
@@ -208,6 +207,8 @@ def demo(
                     f"micro-genres: {clustered.micro_genres:,} over {clustered.titles:,} titles"
                 )
             out.print(refresh_demo_audiences(engine))  # profiles, cohorts (server/demo/audiences)
+            for line in prepare_demo_forecasts(engine, seed=seed, embedder=model.name):
+                out.print(line)
         finally:
             engine.dispose()
         console.print("[bold red]demo: serving WITHOUT authentication (auth off)[/bold red]")
@@ -227,16 +228,11 @@ def embed(
     ] = False,
 ) -> None:
     """Embed new or changed titles (synopsis, tags, metadata facets) into pgvector."""
-    from server.embeddings.embedders import EmbedderUnavailable, get_embedder
     from server.embeddings.pipeline import embed_catalog
 
     settings = settings_or_exit(**({"embedder": embedder} if embedder else {}))
     configure_logging(settings)
-    try:
-        model = get_embedder(settings.embedder)
-    except EmbedderUnavailable as exc:
-        console.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from None
+    model = embedder_or_exit(settings)
     with migrated_or_exit(settings) as target:
         engine = make_engine(target.url)
         try:
@@ -437,7 +433,7 @@ def ingest_catalog(
         engine = make_engine(target.url)
         started = time.perf_counter()
         try:
-            with progress_bar() as progress, engine.begin() as conn:
+            with ingest_errors(path), progress_bar() as progress, engine.begin() as conn:
                 summary = ingest_catalog_file(
                     conn,
                     path,
@@ -446,22 +442,42 @@ def ingest_catalog(
                     rejects_path=rejects_path,
                     progress=PhaseBar(progress),
                 )
-        except InputFileError as exc:
-            console.print(f"[red]error:[/red] {path.name}: {exc}\nnothing written")
-            raise typer.Exit(1) from None
-        except StrictModeError as exc:
-            _print_rejections(exc.summary.rejected)
-            console.print(f"[red]strict mode:[/red] {exc}")
-            if exc.summary.rejects_file:
-                console.print(f"rejected rows written to {exc.summary.rejects_file}")
-            raise typer.Exit(1) from None
-        except KeyboardInterrupt:
-            console.print("[yellow]interrupted: rolled back, the database is as before[/yellow]")
-            raise typer.Exit(130) from None
         finally:
             engine.dispose()
         elapsed = time.perf_counter() - started
     _print_summary(summary, elapsed)
+
+
+def embedder_or_exit(settings: Settings) -> Embedder:
+    """The configured embedder, or exit 2 with the install command when it is unavailable."""
+    from server.embeddings.embedders import EmbedderUnavailable, get_embedder
+
+    try:
+        return get_embedder(settings.embedder)
+    except EmbedderUnavailable as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+
+
+@contextlib.contextmanager
+def ingest_errors(path: Path) -> Iterator[None]:
+    """An ingest's expected failures as a message and an exit code. Put it outside the
+    transaction (``with ingest_errors(path), engine.begin() as conn``): the rollback happens
+    first, so "nothing written" is true when it is printed."""
+    try:
+        yield
+    except InputFileError as exc:
+        console.print(f"[red]error:[/red] {path.name}: {exc}\nnothing written")
+        raise typer.Exit(1) from None
+    except StrictModeError as exc:
+        _print_rejections(exc.summary.rejected)
+        console.print(f"[red]strict mode:[/red] {exc}")
+        if exc.summary.rejects_file:
+            console.print(f"rejected rows written to {exc.summary.rejects_file}")
+        raise typer.Exit(1) from None
+    except KeyboardInterrupt:
+        console.print("[yellow]interrupted: rolled back, the database is as before[/yellow]")
+        raise typer.Exit(130) from None
 
 
 @contextlib.contextmanager
@@ -542,6 +558,7 @@ from server.audiences import commands as _audience_commands  # noqa: E402, F401
 
 # --- keys, db distribute (server/cli_ops.py) ---------------------------------------------
 from server.cli_ops import db_distribute, keys_app  # noqa: E402  (they use this module's helpers)
+from server.forecast import commands as _forecast_commands  # noqa: E402, F401
 
 app.add_typer(keys_app, name="keys")
 db_app.command("distribute")(db_distribute)

@@ -1,7 +1,7 @@
 """api keys; the `bi` schema of read-only views and the contentintel_bi group role
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005
 Create Date: 2026-11-28
 
 Roles are cluster-wide: the role is created only when missing, and dropped on downgrade only
@@ -16,7 +16,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0006"
-down_revision: str | None = "0004"
+down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -11,8 +11,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from server.audiences.ingest import Format, StrictModeError, ViewingIngestSummary
-from server.catalog.readers import InputFileError
+from server.audiences.ingest import Format, ViewingIngestSummary
 from server.cli import (
     PhaseBar,
     _print_rejections,
@@ -20,6 +19,7 @@ from server.cli import (
     configure_logging,
     console,
     ingest_app,
+    ingest_errors,
     migrated_or_exit,
     out,
     progress_bar,
@@ -49,7 +49,7 @@ def _ingest(path: Path, fmt: Format, strict: bool, rejects: Path | None) -> None
         engine = make_engine(target.url)
         started = time.perf_counter()
         try:
-            with progress_bar() as progress, engine.begin() as conn:
+            with ingest_errors(path), progress_bar() as progress, engine.begin() as conn:
                 summary = ingest_viewing_file(
                     conn,
                     path,
@@ -58,18 +58,6 @@ def _ingest(path: Path, fmt: Format, strict: bool, rejects: Path | None) -> None
                     rejects_path=rejects_path,
                     progress=PhaseBar(progress),
                 )
-        except InputFileError as exc:
-            console.print(f"[red]error:[/red] {path.name}: {exc}\nnothing written")
-            raise typer.Exit(1) from None
-        except StrictModeError as exc:
-            _print_rejections(exc.summary.rejected)
-            console.print(f"[red]strict mode:[/red] {exc}")
-            if exc.summary.rejects_file:
-                console.print(f"rejected rows written to {exc.summary.rejects_file}")
-            raise typer.Exit(1) from None
-        except KeyboardInterrupt:
-            console.print("[yellow]interrupted: rolled back, the database is as before[/yellow]")
-            raise typer.Exit(130) from None
         finally:
             engine.dispose()
         elapsed = time.perf_counter() - started

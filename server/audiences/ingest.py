@@ -34,6 +34,7 @@ from server.audiences.scores import ScoresSummary, persist_scores
 from server.catalog.ingest import PhaseProgress, _copy, _insert_many, write_rejects
 from server.catalog.readers import InputFileError
 from server.catalog.records import RowError, RowWarning
+from server.kit.ingest import StrictModeError
 
 Format = Literal["top10-countries", "top10-global", "viewing"]
 FORMATS: tuple[Format, ...] = ("top10-countries", "top10-global", "viewing")
@@ -93,12 +94,6 @@ class ViewingIngestSummary:
     @property
     def changed(self) -> bool:
         return bool(self.inserted or self.updated)
-
-
-class StrictModeError(Exception):
-    def __init__(self, summary: ViewingIngestSummary) -> None:
-        super().__init__(f"{summary.rejected_rows} bad row(s); nothing written (strict mode)")
-        self.summary = summary
 
 
 def known_regions(conn: Connection) -> set[str]:

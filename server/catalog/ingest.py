@@ -21,6 +21,7 @@ from sqlalchemy import Connection, text
 from server.catalog.countries import CountryResolver
 from server.catalog.readers import NETFLIX_FIELD_NAMES, InputFileError, RawRow, read_rows
 from server.catalog.records import CanonicalTitle, RecordValidator, RowError, RowWarning
+from server.kit.ingest import StrictModeError
 from server.models.catalog import CreditRole, TagKind, TitleKind
 
 PhaseProgress = Callable[[str, int, int], None]
@@ -49,14 +50,6 @@ class IngestSummary:
     @property
     def changed(self) -> bool:
         return bool(self.inserted or self.updated)
-
-
-class StrictModeError(Exception):
-    """``--strict`` and at least one bad row: nothing was written."""
-
-    def __init__(self, summary: IngestSummary) -> None:
-        super().__init__(f"{summary.rejected_rows} bad row(s); nothing written (strict mode)")
-        self.summary = summary
 
 
 @dataclass

@@ -35,6 +35,8 @@ REFERENCE_TABLES = (
     "top10_global_weeks",
     "viewing_metrics",
     "scene_tags",
+    "forecast_models",
+    "backtests",
 )
 """Small or looked up by something other than a title: a full copy on every node. The raw
 chart and viewing rows are keyed by region/week and may have no title (unmatched names);

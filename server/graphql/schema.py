@@ -21,7 +21,8 @@ from server.catalog.types import (
     TitleInputError,
     UpsertTitlesPayload,
 )
-from server.graphql.auth import ADMIN, VIEWER
+from server.forecast import types as forecasting
+from server.graphql.auth import ADMIN, ANALYST, VIEWER
 from server.graphql.context import Info
 from server.graphql.errors import ErrorShaping, bad_input
 from server.graphql.limits import QueryLimits
@@ -308,6 +309,76 @@ class Query:
         first: int | None = 10,
     ) -> list[audiences.RegionTrend]:
         return await audiences.region_trends(info, code, since, first)
+
+    @strawberry.field(
+        permission_classes=ANALYST,
+        description=(
+            "Per-region forecast of a catalog title (`titleId`) or a draft that is not in the "
+            "catalog (`draft`, embedded on the fly): for every known region, most probable "
+            "first, the probability of reaching its Top 10, expected weeks there and an 80% "
+            "interval, with the comparables it learns from. Exactly one of `titleId` / `draft` "
+            "(BAD_USER_INPUT otherwise); NOT_FOUND without a model (`contentintel train`)."
+        ),
+    )
+    async def forecast(
+        self,
+        info: Info,
+        title_id: strawberry.ID | None = None,
+        draft: forecasting.DraftTitleInput | None = None,
+    ) -> forecasting.Forecast:
+        return await forecasting.forecast(info, title_id, draft)
+
+    @strawberry.field(
+        permission_classes=ANALYST,
+        description=(
+            "Forecast a base draft and 1..20 variants (e.g. the same show produced in Spain in "
+            "Spanish): per variant the change in probability in every region."
+        ),
+    )
+    async def what_if(
+        self,
+        info: Info,
+        base: forecasting.DraftTitleInput,
+        variants: list[forecasting.DraftTitleInput],
+    ) -> forecasting.WhatIf:
+        return await forecasting.what_if(info, base, variants)
+
+    @strawberry.field(
+        permission_classes=ANALYST,
+        description=(
+            "Localization (DUB / SUBTITLE / NONE) and campaign plan (tier, budget share) per "
+            "region for a catalog title or a draft; budget shares sum to 1 over funded regions "
+            "(at most `maxRegions`). BAD_USER_INPUT for a non-positive budget, `maxRegions` "
+            "outside 1..regions, or not exactly one of `titleId` / `draft`."
+        ),
+    )
+    async def localization_plan(
+        self,
+        info: Info,
+        budget: float,
+        title_id: strawberry.ID | None = None,
+        draft: forecasting.DraftTitleInput | None = None,
+        max_regions: int = 20,
+    ) -> forecasting.LocalizationPlan:
+        return await forecasting.localization_plan(info, title_id, draft, budget, max_regions)
+
+    @strawberry.field(
+        permission_classes=VIEWER,
+        description="Trained forecast models, newest version first (`first` 1..100).",
+    )
+    async def forecast_models(
+        self, info: Info, first: int | None = 20
+    ) -> list[forecasting.ForecastModelInfo]:
+        return await forecasting.forecast_models(info, first)
+
+    @strawberry.field(
+        permission_classes=VIEWER,
+        description=(
+            "Stored backtests, newest first (`first` 1..100), model and baselines' metrics."
+        ),
+    )
+    async def backtests(self, info: Info, first: int | None = 20) -> list[forecasting.Backtest]:
+        return await forecasting.backtests(info, first)
 
 
 @strawberry.type

@@ -30,6 +30,7 @@ from server.models.catalog import (
     TitleTag,
 )
 from server.models.embeddings import EmbeddingProjection, TitleEmbedding
+from server.models.forecast import Backtest, ForecastModel
 from server.models.scenes import (
     RetentionCurve,
     Scene,
@@ -43,6 +44,7 @@ from server.models.similarity import MicroGenre, TitleMicroGenre, TitlePosition
 
 __all__ = [
     "ApiKey",
+    "Backtest",
     "Base",
     "ChartName",
     "Cohort",
@@ -51,6 +53,7 @@ __all__ = [
     "Credit",
     "CreditRole",
     "EmbeddingProjection",
+    "ForecastModel",
     "GlobalScore",
     "MicroGenre",
     "Person",

@@ -19,7 +19,9 @@ from server.cli import (
     app,
     configure_logging,
     console,
+    embedder_or_exit,
     ingest_app,
+    ingest_errors,
     migrated_or_exit,
     out,
     progress_bar,
@@ -31,7 +33,6 @@ from server.db.engine import make_engine
 from server.scenes.ingest import (
     EngagementIngestSummary,
     SceneIngestSummary,
-    StrictModeError,
     ingest_engagement_file,
     ingest_scenes_file,
 )
@@ -63,20 +64,8 @@ def _run_ingest(path: Path, settings: Settings, work: object) -> SceneIngestSumm
     with migrated_or_exit(settings) as target:
         engine = make_engine(target.url)
         try:
-            with progress_bar() as progress, engine.begin() as conn:
+            with ingest_errors(path), progress_bar() as progress, engine.begin() as conn:
                 summary: SceneIngestSummary = work(conn, PhaseBar(progress))  # type: ignore[operator]
-        except InputFileError as exc:
-            console.print(f"[red]error:[/red] {path.name}: {exc}\nnothing written")
-            raise typer.Exit(1) from None
-        except StrictModeError as exc:
-            _print_rejections(exc.summary.rejected)
-            console.print(f"[red]strict mode:[/red] {exc}")
-            if exc.summary.rejects_file:
-                console.print(f"rejected rows written to {exc.summary.rejects_file}")
-            raise typer.Exit(1) from None
-        except KeyboardInterrupt:
-            console.print("[yellow]interrupted: rolled back, the database is as before[/yellow]")
-            raise typer.Exit(130) from None
         finally:
             engine.dispose()
     return summary
@@ -116,16 +105,11 @@ def ingest_scenes(
     ] = True,
 ) -> None:
     """Load scenes: each (title, episode) in the file gets exactly the file's scenes."""
-    from server.embeddings.embedders import EmbedderUnavailable, get_embedder
 
     settings = settings_or_exit()
     configure_logging(settings)
     chosen, rejects_path = _prepare(path, fmt, rejects, settings)
-    try:
-        model = get_embedder(settings.embedder) if embed else None
-    except EmbedderUnavailable as exc:
-        console.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from None
+    model = embedder_or_exit(settings) if embed else None
     summary = _run_ingest(
         path,
         settings,
@@ -183,16 +167,11 @@ def embed_scenes_command(
     ] = None,
 ) -> None:
     """Embed scene descriptions that are new or changed (ingest scenes does this by default)."""
-    from server.embeddings.embedders import EmbedderUnavailable, get_embedder
     from server.scenes.embed import embed_scenes
 
     settings = settings_or_exit(**({"embedder": embedder} if embedder else {}))
     configure_logging(settings)
-    try:
-        model = get_embedder(settings.embedder)
-    except EmbedderUnavailable as exc:
-        console.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from None
+    model = embedder_or_exit(settings)
     with migrated_or_exit(settings) as target:
         engine = make_engine(target.url)
         try:

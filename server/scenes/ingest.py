@@ -29,6 +29,7 @@ from sqlalchemy import Connection, text
 from server.catalog.ingest import write_rejects
 from server.catalog.readers import InputFileError, RawRow
 from server.catalog.records import RowError, RowWarning
+from server.kit.ingest import StrictModeError
 from server.scenes.readers import read_engagement_rows, read_scene_rows
 from server.scenes.records import (
     CurveRecord,
@@ -70,14 +71,6 @@ class SceneIngestSummary:
     @property
     def changed(self) -> bool:
         return bool(self.inserted or self.updated or self.deleted)
-
-
-class StrictModeError(Exception):
-    """``--strict`` and at least one bad row: nothing was written."""
-
-    def __init__(self, summary: SceneIngestSummary) -> None:
-        super().__init__(f"{summary.rejected_rows} bad row(s); nothing written (strict mode)")
-        self.summary = summary
 
 
 # --- database lookups ---------------------------------------------------------------------------

@@ -1,0 +1,204 @@
+"""What the forecaster learns from, read from the database for a cutoff: regions, charted
+titles (regional scores recomputed from chart weeks strictly before the cutoff), their facts
+and vectors, and the audience similarity of regions from the same weeks. Nothing here reads a
+chart week on or after the cutoff: the backtest's no-leak property rests on it."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from sqlalchemy import Connection, text
+
+from server.audiences.scores import RegionalScoreRow, compute_regional_scores
+from server.embeddings.facets import tags_vector
+from server.forecast.model import Matrix, RegionInfo, TitleFacts, TrainingData
+
+
+class NotEmbedded(Exception):
+    def __init__(self, embedder: str, missing: int) -> None:
+        super().__init__(
+            f"{missing} charted titles have no {embedder} embedding: run `contentintel embed` "
+            "with the configured embedder first"
+        )
+
+
+def load_regions(conn: Connection) -> list[RegionInfo]:
+    return [
+        RegionInfo(str(r.code), str(r.name), str(r.region_group), tuple(r.languages))
+        for r in conn.execute(
+            text("SELECT code, name, region_group, languages FROM regions ORDER BY code")
+        )
+    ]
+
+
+def cochart_similarity(
+    conn: Connection, regions: Sequence[RegionInfo], before: date | None
+) -> Matrix:
+    """Audience similarity of regions from chart weeks before ``before``: the co-charting
+    cosine of ``server.audiences.profiles.audience_space`` (``sqrt(points) x idf`` over every
+    chart entry, catalog title or not), restricted to those weeks. Diagonal 1."""
+    rows = conn.execute(
+        text(
+            """
+            SELECT region_code, kind::text || ':' || show_title AS entry, sum(11 - rank) AS points
+            FROM (SELECT region_code, week, kind, show_title, min(rank) AS rank
+                  FROM top10_country_weeks
+                  WHERE CAST(:before AS date) IS NULL OR week < CAST(:before AS date)
+                  GROUP BY 1, 2, 3, 4) w
+            GROUP BY 1, 2
+            """
+        ),
+        {"before": before},
+    ).all()
+    index = {r.code: i for i, r in enumerate(regions)}
+    entries = sorted({str(r.entry) for r in rows})
+    ei = {e: i for i, e in enumerate(entries)}
+    points = np.zeros((len(regions), len(entries)))
+    for r in rows:
+        if r.region_code in index:
+            points[index[r.region_code], ei[r.entry]] = float(r.points)
+    spread = (points > 0).sum(axis=0)
+    active = int((points.sum(axis=1) > 0).sum())
+    idf = np.log(max(active, 1) / np.maximum(spread, 1)) if entries else np.zeros(0)
+    if active <= 1 or not idf.any():
+        idf = np.ones(len(entries))
+    weighted = np.sqrt(points) * idf
+    norms = np.linalg.norm(weighted, axis=1, keepdims=True)
+    unit = weighted / np.where(norms > 0, norms, 1)
+    sim: Matrix = np.clip(unit @ unit.T, 0.0, 1.0)
+    np.fill_diagonal(sim, 1.0)
+    return sim
+
+
+_FACTS = """
+SELECT t.id, t.kind::text AS kind, t.original_language,
+       coalesce((SELECT array_agg(tc.country_code ORDER BY tc.position)
+                 FROM title_countries tc WHERE tc.title_id = t.id), '{}') AS origins,
+       coalesce((SELECT json_agg(json_build_array(tg.kind, tg.name, tt.weight)
+                                 ORDER BY tg.kind, tg.name)
+                 FROM title_tags tt JOIN tags tg ON tg.id = tt.tag_id
+                 WHERE tt.title_id = t.id), '[]') AS tags,
+       e.embedder, e.text::real[] AS text
+FROM titles t LEFT JOIN title_embeddings e ON e.title_id = t.id
+WHERE t.id = ANY(:ids)
+ORDER BY t.id
+"""
+
+
+@dataclass
+class CatalogFacts:
+    facts: TitleFacts
+    embedder: str | None
+    """The embedder of the stored text vector (None: not embedded)."""
+
+
+def sorted_tags(tags: Sequence[tuple[str, str, float]]) -> list[tuple[str, str, float]]:
+    return sorted(tags, key=lambda t: (t[0], t[1]))
+
+
+def facts_of(
+    kind: str,
+    origins: Sequence[str],
+    original_language: str | None,
+    tags: Sequence[tuple[str, str, float]],
+    text_vector: npt.NDArray[np.float32],
+    title_id: int | None = None,
+) -> TitleFacts:
+    """A title's facts; ``tags`` includes its genres as (GENRE, name, 1.0)."""
+    ordered = sorted_tags(tags)
+    return TitleFacts(
+        kind=kind,
+        origins=list(dict.fromkeys(origins)),
+        original_language=original_language or None,
+        genres=[n for k, n, _ in ordered if k == "GENRE"],
+        text=np.asarray(text_vector, dtype=np.float32),
+        tags=tags_vector(ordered),
+        title_id=title_id,
+    )
+
+
+def load_facts(conn: Connection, ids: Sequence[int]) -> dict[int, CatalogFacts]:
+    """Facts of catalog titles by id (absent ids are missing from the result). Titles without
+    an embedding get a zero text vector and ``embedder=None``."""
+    out: dict[int, CatalogFacts] = {}
+    for r in conn.execute(text(_FACTS), {"ids": list(ids)}):
+        vector = np.asarray(r.text, dtype=np.float32) if r.text is not None else np.zeros(1, "f4")
+        tags = [(str(k), str(n), float(w)) for k, n, w in r.tags]
+        out[int(r.id)] = CatalogFacts(
+            facts_of(str(r.kind), list(r.origins), r.original_language, tags, vector, int(r.id)),
+            str(r.embedder) if r.embedder is not None else None,
+        )
+    return out
+
+
+@dataclass
+class Window:
+    """Chart outcomes of catalog titles over the weeks before a cutoff."""
+
+    scores: list[RegionalScoreRow]
+    first_week: dict[int, date]
+
+
+def chart_window(conn: Connection, before: date | None) -> Window:
+    scores = compute_regional_scores(conn, before=before)
+    first: dict[int, date] = {}
+    for s in scores:
+        if s.title_id not in first or s.first_week < first[s.title_id]:
+            first[s.title_id] = s.first_week
+    return Window(scores, first)
+
+
+def outcome_matrices(
+    scores: Sequence[RegionalScoreRow], ids: Sequence[int], regions: Sequence[RegionInfo]
+) -> tuple[npt.NDArray[np.int16], npt.NDArray[np.float64]]:
+    """(weeks, points) matrices, ids x regions."""
+    row = {t: i for i, t in enumerate(ids)}
+    col = {r.code: j for j, r in enumerate(regions)}
+    weeks = np.zeros((len(ids), len(regions)), dtype=np.int16)
+    points = np.zeros((len(ids), len(regions)))
+    for s in scores:
+        if s.title_id in row and s.region_code in col:
+            weeks[row[s.title_id], col[s.region_code]] = s.weeks_in_top10
+            points[row[s.title_id], col[s.region_code]] = s.points
+    return weeks, points
+
+
+def load_training(
+    conn: Connection,
+    embedder: str,
+    before: date | None,
+    regions: Sequence[RegionInfo] | None = None,
+) -> tuple[TrainingData, dict[str, Any]]:
+    """Training data from chart weeks strictly before ``before`` (every week when None), and
+    facts about it: window, titles skipped for want of an embedding."""
+    regions = list(regions) if regions is not None else load_regions(conn)
+    window = chart_window(conn, before)
+    ids = sorted(window.first_week)
+    facts = load_facts(conn, ids)
+    usable = [t for t in ids if t in facts and facts[t].embedder == embedder]
+    if ids and not usable:
+        raise NotEmbedded(embedder, len(ids))
+    weeks, _ = outcome_matrices(window.scores, usable, regions)
+    data = TrainingData(
+        regions=regions,
+        titles=[facts[t].facts for t in usable],
+        charted=weeks > 0,
+        weeks=weeks,
+        region_similarity=cochart_similarity(conn, regions, before),
+        embedder=embedder,
+    )
+    last: dict[int, date] = defaultdict(lambda: date.min)
+    for s in window.scores:
+        last[s.title_id] = max(last[s.title_id], s.last_week)
+    info = {
+        "window_start": min(window.first_week.values()) if window.first_week else None,
+        "window_end": max(last.values()) if last else None,
+        "skipped_unembedded": len(ids) - len(usable),
+    }
+    return data, info

@@ -1,0 +1,52 @@
+"""The forecaster on the real shared data (skipped without ../shared/data; minilm-marked)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy import Connection, text
+
+from server.audiences.ingest import ingest_viewing_file
+from server.catalog.ingest import ingest_catalog_file
+from server.embeddings.embedders import get_embedder
+from server.embeddings.pipeline import embed_catalog
+from server.forecast.training import TARGET_LIFT, run_backtest
+from tests.conftest import NETFLIX_CSV, SHARED_DATA, requires_shared_data
+
+COUNTRIES = SHARED_DATA / "top10" / "all-weeks-countries.tsv"
+CUTOFF = date(2021, 9, 15)
+
+
+@requires_shared_data
+@pytest.mark.skipif(not COUNTRIES.is_file(), reason=f"Top 10 file not found: {COUNTRIES}")
+@pytest.mark.minilm
+def test_model_beats_the_baselines_on_the_real_data(conn: Connection) -> None:
+    ingest_catalog_file(conn, NETFLIX_CSV, fmt="netflix-csv")
+    ingest_viewing_file(conn, COUNTRIES, "top10-countries")
+    # Only charted titles enter the forecaster (its training rows, comparables and test
+    # titles): embedding just those keeps the test short and changes no figure.
+    conn.execute(
+        text(
+            "DELETE FROM titles WHERE id NOT IN "
+            "(SELECT title_id FROM top10_country_weeks WHERE title_id IS NOT NULL)"
+        )
+    )
+    embedder = get_embedder("minilm")
+    embed_catalog(conn, embedder)
+    result = run_backtest(conn, embedder.name, CUTOFF)
+    rows = "\n".join(
+        f"  {m.method:16s} NDCG@10 {m.ndcg10:.4f}  P@10 {m.precision10:.4f}  AUC {m.auc:.4f}"
+        for m in result.methods
+    )
+    print(
+        f"\nbacktest at {CUTOFF}: {result.train_titles} train / {result.test_titles} test "
+        f"titles, params {result.params.as_dict()}, lift {result.lift:+.1%}\n{rows}"
+    )
+    assert 100 <= result.test_titles <= 115
+    best = result.best_baseline
+    assert best is not None
+    assert best.method == "prior+origin"
+    assert result.lift is not None
+    assert result.lift >= TARGET_LIFT
+    assert result.model.auc > best.auc
