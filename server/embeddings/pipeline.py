@@ -19,6 +19,7 @@ import numpy as np
 from pgvector.psycopg import register_vector
 from sqlalchemy import Connection, text
 
+from server.db.bulk import drop_hnsw_for_bulk_write, recreate_indexes
 from server.embeddings.dims import PROJECTED_DIM
 from server.embeddings.embedders import Embedder, Matrix
 from server.embeddings.facets import (
@@ -278,16 +279,11 @@ def _write(
         "title_id, embedder, projection_id, text_hash, content_hash, "
         "text, synopsis, projected, tags, metadata, combined"
     )
-    # Inserting into the HNSW indexes row by row costs ~7x building them afresh (32 s vs 4.5 s
-    # for the real catalog): a bulk write drops them, replaces the rows by COPY straight into
-    # the table (no staging: nothing else can write meanwhile) and recreates the indexes from
-    # their own stored definitions (the migrations stay the only source of DDL). Readers of
-    # title_embeddings wait for the commit meanwhile, which only a bulk (re)build accepts.
-    # Smaller writes go through a staging table and an upsert, the indexes kept.
-    indexes = _hnsw_indexes(conn) if _is_bulk(conn, len(items)) else []
+    # The bulk-load rule (server.db.bulk): a bulk write drops the HNSW indexes and replaces the
+    # rows by COPY straight into the table (no staging: nothing else can write meanwhile);
+    # smaller writes go through a staging table and an upsert, the indexes kept.
+    indexes = drop_hnsw_for_bulk_write(conn, "title_embeddings", len(items))
     if indexes:
-        for name, _ in indexes:
-            conn.execute(text(f"DROP INDEX {name}"))
         conn.execute(
             text("DELETE FROM title_embeddings WHERE title_id = ANY(:ids)"),
             {"ids": [i.title_id for i in items]},
@@ -328,8 +324,7 @@ def _write(
             if progress and (n + 1) % 500 == 0:
                 progress("write", n + 1, len(items))
     if indexes:
-        for _, definition in indexes:
-            conn.execute(text(definition))
+        recreate_indexes(conn, indexes)
     else:
         conn.execute(
             text(
@@ -350,28 +345,3 @@ def _write(
     conn.execute(text("ANALYZE title_embeddings"))
     if progress:
         progress("write", len(items), len(items))
-
-
-BULK_MIN_ROWS = 2000
-"""A write of at least this many rows, and of at least half the table, rebuilds the indexes."""
-
-
-def _is_bulk(conn: Connection, rows: int) -> bool:
-    if rows < BULK_MIN_ROWS:
-        return False
-    existing: int = conn.execute(text("SELECT count(*) FROM title_embeddings")).scalar_one()
-    return rows * 2 >= existing
-
-
-def _hnsw_indexes(conn: Connection) -> list[tuple[str, str]]:
-    """(qualified name, CREATE INDEX statement) of every HNSW index on title_embeddings."""
-    rows = conn.execute(
-        text(
-            "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) "
-            "FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
-            "JOIN pg_am am ON am.oid = c.relam "
-            "WHERE i.indrelid = 'title_embeddings'::regclass AND am.amname = 'hnsw' "
-            "ORDER BY 1"
-        )
-    ).all()
-    return [(str(name), str(definition)) for name, definition in rows]

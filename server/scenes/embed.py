@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from server.db.bulk import drop_hnsw_for_bulk_write, recreate_indexes
 from server.embeddings.embedders import Embedder
 from server.scenes.ingest import PhaseProgress
 
@@ -112,13 +113,8 @@ def embed_scenes(
         done += len(part)
         if progress:
             progress("embed", done, len(todo))
-    # Bulk-load rule (as the title pipeline): inserting row by row into the HNSW index costs
-    # far more than building it afresh (~130 s vs ~15 s for 100,000 scenes), so a write of at
-    # least BULK_MIN_ROWS rows and half the table drops the index and recreates it from its own
-    # stored definition (the migration stays the only source of DDL).
-    indexes = _hnsw_indexes(conn) if todo and _is_bulk(conn, len(todo)) else []
-    for name, _ in indexes:
-        conn.execute(text(f"DROP INDEX {name}"))
+    # The bulk-load rule (server.db.bulk), as for title embeddings.
+    indexes = drop_hnsw_for_bulk_write(conn, "scene_embeddings", len(todo)) if todo else []
     if todo:
         conn.execute(
             text(
@@ -132,38 +128,10 @@ def embed_scenes(
                 """
             )
         )
-    if indexes:
-        conn.execute(text("SET LOCAL maintenance_work_mem = '512MB'"))
-        for _, definition in indexes:
-            conn.execute(text(definition))
+    recreate_indexes(conn, indexes)
     if todo:
         conn.execute(text("ANALYZE scene_embeddings"))
     return SceneEmbedSummary(embedder.name, len(rows), len(todo), time.perf_counter() - started)
-
-
-BULK_MIN_ROWS = 2000
-"""A write of at least this many rows, and of at least half the table, rebuilds the index."""
-
-
-def _is_bulk(conn: Connection, rows: int) -> bool:
-    if rows < BULK_MIN_ROWS:
-        return False
-    existing: int = conn.execute(text("SELECT count(*) FROM scene_embeddings")).scalar_one()
-    return rows * 2 >= existing
-
-
-def _hnsw_indexes(conn: Connection) -> list[tuple[str, str]]:
-    """(qualified name, CREATE INDEX statement) of every HNSW index on scene_embeddings."""
-    rows = conn.execute(
-        text(
-            "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) "
-            "FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
-            "JOIN pg_am am ON am.oid = c.relam "
-            "WHERE i.indrelid = 'scene_embeddings'::regclass AND am.amname = 'hnsw' "
-            "ORDER BY 1"
-        )
-    ).all()
-    return [(str(name), str(definition)) for name, definition in rows]
 
 
 def _is_async(raw: Any) -> bool:

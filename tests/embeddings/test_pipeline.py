@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from sqlalchemy import Connection, text
 
-from server.embeddings import pipeline
+from server.db import bulk
 from server.embeddings.embedders import HashingEmbedder
 from server.embeddings.pipeline import (
     EmbedSummary,
@@ -238,7 +238,7 @@ def test_a_bulk_write_rebuilds_the_hnsw_indexes_as_they_were(
     _embed(conn)
     definitions = _hnsw_definitions(conn)
     assert len(definitions) == 2
-    monkeypatch.setattr(pipeline, "BULK_MIN_ROWS", 1)
+    monkeypatch.setattr(bulk, "BULK_MIN_ROWS", 1)
     # Rewrite every row (bulk: drop the indexes, replace the rows by COPY, recreate them)...
     create_titles(conn, {**records[2], "synopsis": "A brand new synopsis about dragons."})
     summary = _embed(conn, rebuild=True)
