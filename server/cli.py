@@ -525,13 +525,14 @@ def _print_rejections(errors: list[RowError], limit: int = 50) -> None:
         console.print(f"… and {len(errors) - limit} more")
 
 
-def _print_summary(summary: IngestSummary, elapsed: float) -> None:
-    for warning in summary.warnings[:50]:
+def print_ingest_counts(summary: Any, elapsed: float, title: str, warnings: int = 50) -> None:
+    """Warnings (the first ``warnings``), rejected rows and the counts table of an ingest."""
+    for warning in summary.warnings[:warnings]:
         console.print(f"[yellow]warning[/yellow] {warning}")
-    if len(summary.warnings) > 50:
-        console.print(f"… and {len(summary.warnings) - 50} more warnings")
+    if len(summary.warnings) > warnings:
+        console.print(f"… and {len(summary.warnings) - warnings} more warnings")
     _print_rejections(summary.rejected)
-    table = Table(title=f"ingest {Path(summary.source).name}", show_header=True)
+    table = Table(title=title, show_header=True)
     for column in ("inserted", "updated", "unchanged", "rejected", "warnings", "seconds"):
         table.add_column(column, justify="right")
     table.add_row(
@@ -543,6 +544,10 @@ def _print_summary(summary: IngestSummary, elapsed: float) -> None:
         f"{elapsed:.2f}",
     )
     out.print(table)
+
+
+def _print_summary(summary: IngestSummary, elapsed: float) -> None:
+    print_ingest_counts(summary, elapsed, f"ingest {Path(summary.source).name}")
     titles = summary.accepted
     out.print(
         f"{titles:,} titles in the file accepted ({titles / max(elapsed, 1e-9):,.0f} titles/s)"

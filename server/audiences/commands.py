@@ -9,12 +9,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from server.audiences.ingest import Format, ViewingIngestSummary
 from server.cli import (
     PhaseBar,
-    _print_rejections,
     app,
     configure_logging,
     console,
@@ -22,6 +20,7 @@ from server.cli import (
     ingest_errors,
     migrated_or_exit,
     out,
+    print_ingest_counts,
     progress_bar,
     settings_or_exit,
 )
@@ -65,23 +64,8 @@ def _ingest(path: Path, fmt: Format, strict: bool, rejects: Path | None) -> None
 
 
 def _print_summary(summary: ViewingIngestSummary, elapsed: float) -> None:
-    for warning in summary.warnings[:20]:
-        console.print(f"[yellow]warning[/yellow] {warning}")
-    if len(summary.warnings) > 20:
-        console.print(f"… and {len(summary.warnings) - 20} more warnings")
-    _print_rejections(summary.rejected)
-    table = Table(title=f"ingest {Path(summary.source).name} ({summary.fmt})")
-    for column in ("inserted", "updated", "unchanged", "rejected", "warnings", "seconds"):
-        table.add_column(column, justify="right")
-    table.add_row(
-        f"{summary.inserted:,}",
-        f"{summary.updated:,}",
-        f"{summary.unchanged:,}",
-        f"{summary.rejected_rows:,}",
-        f"{len(summary.warnings):,}",
-        f"{elapsed:.2f}",
-    )
-    out.print(table)
+    title = f"ingest {Path(summary.source).name} ({summary.fmt})"
+    print_ingest_counts(summary, elapsed, title, warnings=20)
     m = summary.matches
     out.print(
         f"{summary.accepted:,} rows accepted ({summary.accepted / max(elapsed, 1e-9):,.0f} rows/s)"
