@@ -36,8 +36,11 @@ lint: $(VENV)/.installed-dev
 schema: $(VENV)/.installed-base
 	$(BIN)/contentintel schema --output schema.graphql
 
+# One benchmark: `make bench BENCH=similarity` (ingest, embed, similarity, audiences, forecast,
+# scenes, load); each prints its figures and ratios, nothing is asserted.
+BENCH ?= ingest
 bench: $(VENV)/.installed-dev
-	$(BIN)/python bench/ingest.py
+	HF_HUB_OFFLINE=1 $(BIN)/python bench/$(BENCH).py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info
