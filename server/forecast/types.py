@@ -15,6 +15,7 @@ from sqlalchemy import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.scalars import JSON
 
+from server.audiences.types import Region
 from server.catalog.types import TagInput, Title
 from server.forecast import service
 from server.forecast.model import RegionInfo, TitleFacts
@@ -41,16 +42,9 @@ async def _sync(info: Info, fn: Callable[[Connection], T]) -> T:
     return await info.context.db(run)
 
 
-@strawberry.type(description="A region (country) audiences are measured in.")
-class RegionRef:
-    code: str = strawberry.field(description="ISO 3166-1 alpha-2 code.")
-    name: str
-    group: str = strawberry.field(description="LATAM, EMEA, APAC or UCAN.")
-    languages: list[str] = strawberry.field(description="Main languages, ISO 639-1.")
-
-    @classmethod
-    def of(cls, r: RegionInfo) -> RegionRef:
-        return cls(code=r.code, name=r.name, group=r.group, languages=list(r.languages))
+def _region(r: RegionInfo) -> Region:
+    """The audiences' Region type (taste profile, similar regions, cohort reachable from it)."""
+    return Region(code=r.code, name=r.name, group=r.group, languages=list(r.languages))
 
 
 @strawberry.input(
@@ -83,7 +77,7 @@ class DraftTitleInput:
 
 @strawberry.type(description="The forecast for one region.")
 class RegionForecast:
-    region: RegionRef
+    region: Region
     probability: float = strawberry.field(description="Probability of reaching its Top 10.")
     expected_weeks: float = strawberry.field(
         description="Expected weeks in its Top 10 (probability x weeks when charting)."
@@ -131,7 +125,7 @@ class Forecast:
             title_id=strawberry.ID(str(f.title_id)) if f.title_id is not None else None,
             regions=[
                 RegionForecast(
-                    region=RegionRef.of(r.region),
+                    region=_region(r.region),
                     probability=r.probability,
                     expected_weeks=r.expected_weeks,
                     low=r.low,
@@ -146,7 +140,7 @@ class Forecast:
 
 @strawberry.type(description="How one region's probability moves from the base to a variant.")
 class RegionChange:
-    region: RegionRef
+    region: Region
     base_probability: float
     probability: float
     delta: float = strawberry.field(description="probability - baseProbability.")
@@ -169,7 +163,7 @@ class WhatIf:
 
 @strawberry.type(description="What to do in one region.")
 class PlanRegion:
-    region: RegionRef
+    region: Region
     action: Action  # type: ignore[valid-type]
     languages: list[str] = strawberry.field(description="Languages to dub or subtitle into.")
     campaign_tier: CampaignTier  # type: ignore[valid-type]
@@ -312,7 +306,7 @@ async def what_if(info: Info, base: DraftTitleInput, variants: list[DraftTitleIn
                 forecast=Forecast.of(o.forecast),
                 changes=[
                     RegionChange(
-                        region=RegionRef.of(c.region),
+                        region=_region(c.region),
                         base_probability=c.base_probability,
                         probability=c.probability,
                         delta=c.delta,
@@ -346,7 +340,7 @@ async def localization_plan(
         budget=plan.budget,
         regions=[
             PlanRegion(
-                region=RegionRef.of(r.region),
+                region=_region(r.region),
                 action=r.action,
                 languages=r.languages,
                 campaign_tier=r.campaign_tier,
