@@ -114,6 +114,28 @@ def test_every_root_field_declares_a_role() -> None:
     assert all(roles == {Role.ADMIN} for roles in mutations.values()), mutations
 
 
+def test_forecasts_what_ifs_and_plans_need_the_analyst_role() -> None:
+    queries = _permission_roles(Query)
+    planning = {"forecast", "what_if", "localization_plan"}
+    assert {name for name, roles in queries.items() if roles == {Role.ANALYST}} == planning
+    assert all(roles == {Role.VIEWER} for name, roles in queries.items() if name not in planning)
+
+
+async def test_a_viewer_key_cannot_forecast(
+    auth_client: httpx.AsyncClient, api_keys: dict[str, str]
+) -> None:
+    draft = '{ name: "Draft", kind: MOVIE }'
+    query = f"{{ forecast(draft: {draft}) {{ modelVersion }} }}"
+    body = (await post(auth_client, query, api_keys["viewer"])).json()
+    assert body["data"] is None
+    assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN", body
+    assert "analyst" in body["errors"][0]["message"]
+    # The analyst passes the role check (without a trained model: NOT_FOUND, not FORBIDDEN).
+    body = (await post(auth_client, query, api_keys["analyst"])).json()
+    codes = {e["extensions"]["code"] for e in body.get("errors", [])}
+    assert "FORBIDDEN" not in codes, body
+
+
 def test_role_order() -> None:
     assert Role.ADMIN.allows(Role.ANALYST)
     assert Role.ANALYST.allows(Role.VIEWER)
