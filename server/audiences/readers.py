@@ -24,7 +24,7 @@ from datetime import date
 from typing import Generic, TypeVar
 
 from server.catalog.countries import CountryResolver
-from server.catalog.readers import InputFileError, Progress, Source, _lines
+from server.catalog.readers import InputFileError, Progress, Source, text_lines
 from server.catalog.records import RowError, RowWarning
 from server.models.audiences import GLOBAL_CATEGORIES
 from server.models.catalog import TitleKind
@@ -198,7 +198,7 @@ def _table(
     progress: Progress | None,
 ) -> Iterator[tuple[int, dict[str, str]] | RowError]:
     """Lines of a delimited file as ``(line, {column: value})``, or a ``RowError`` per bad line."""
-    lines = _lines(source, progress)
+    lines = text_lines(source, progress)
     if delimiter == "\t":  # Netflix's TSVs never quote; a '"' is part of the title
         reader = csv.reader(lines, delimiter=delimiter, quoting=csv.QUOTE_NONE, strict=False)
     else:

@@ -103,7 +103,7 @@ Source = str | bytes
 _BOM = b"\xef\xbb\xbf"
 
 
-def _lines(source: Source, progress: Progress | None) -> Iterator[str]:
+def text_lines(source: Source, progress: Progress | None) -> Iterator[str]:
     """The lines of ``source``, split on ``\n``, ``\r\n`` (and ``\r`` in text) only.
 
     Bytes are decoded line by line with ``surrogateescape`` (a UTF-8 sequence never holds a
@@ -129,7 +129,7 @@ def _lines(source: Source, progress: Progress | None) -> Iterator[str]:
         progress(consumed)
 
 
-def _has_invalid_utf8(source: Source) -> bool:
+def has_invalid_utf8(source: Source) -> bool:
     if isinstance(source, bytes):
         try:
             source.decode("utf-8")
@@ -140,9 +140,9 @@ def _has_invalid_utf8(source: Source) -> bool:
 
 
 def read_netflix_csv(source: Source, progress: Progress | None = None) -> Iterator[RawRow]:
-    reader = csv.reader(_lines(source, progress), strict=False)
+    reader = csv.reader(text_lines(source, progress), strict=False)
     # One check of the whole file decides whether rows need the per-field check at all.
-    check_utf8 = _has_invalid_utf8(source)
+    check_utf8 = has_invalid_utf8(source)
     try:
         header = next(reader)
     except StopIteration:
@@ -291,7 +291,7 @@ def _netflix_row(line: int, row: dict[str, str], *, check_utf8: bool = True) -> 
 def read_jsonl(source: Source, progress: Progress | None = None) -> Iterator[RawRow]:
     """One JSON object per line; only ``\n``/``\r\n`` end a record (JSON strings may hold
     U+2028 and friends unescaped)."""
-    for number, line in enumerate(_lines(source, progress), start=1):
+    for number, line in enumerate(text_lines(source, progress), start=1):
         stripped = line.strip()
         if not stripped:
             continue

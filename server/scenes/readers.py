@@ -16,9 +16,9 @@ from server.catalog.readers import (
     Progress,
     RawRow,
     Source,
-    _has_invalid_utf8,
-    _lines,
+    has_invalid_utf8,
     read_jsonl,
+    text_lines,
 )
 from server.catalog.records import RowError
 
@@ -106,8 +106,8 @@ Layout = tuple[tuple[str, ...], tuple[str, ...]]
 def read_csv(
     source: Source, layouts: list[Layout], progress: Progress | None = None
 ) -> Iterator[RawRow]:
-    reader = csv.reader(_lines(source, progress), strict=False)
-    check_utf8 = _has_invalid_utf8(source)
+    reader = csv.reader(text_lines(source, progress), strict=False)
+    check_utf8 = has_invalid_utf8(source)
     try:
         header = [h.strip() for h in next(reader)]
     except StopIteration:
@@ -136,7 +136,7 @@ def read_csv(
                 [RowError(start, "row", f"expected {len(header)} fields, got {len(fields)}")],
             )
             continue
-        if check_utf8 and any(_has_invalid_utf8(f) for f in fields):
+        if check_utf8 and any(has_invalid_utf8(f) for f in fields):
             yield RawRow(start, None, [RowError(start, "row", "invalid UTF-8")])
             continue
         yield RawRow(start, {k: v for k, v in zip(header, fields, strict=True) if v != ""})
