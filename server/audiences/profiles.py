@@ -283,15 +283,10 @@ def _cosine(matrix: Matrix) -> Matrix:
     return sim
 
 
-def audience_space(
-    conn: Connection, cochart_weight: float = COCHART_WEIGHT, before: date | None = None
-) -> AudienceSpace:
-    """Pairwise audience similarity of every region with chart rows (see the module doc).
-
-    With ``before``, only chart weeks strictly before that date count, for co-charting and for
-    the taste vectors (recomputed from ``compute_regional_scores(conn, before)`` instead of
-    the stored ones), so a backtest sees nothing from after its cutoff. Reads only.
-    """
+def cochart_weights(conn: Connection, before: date | None = None) -> tuple[list[str], Matrix]:
+    """Regions with chart rows (sorted) and, per region, ``sqrt(points) x idf`` over every chart
+    entry (catalog title or not), from the chart weeks before ``before`` (all when None): the
+    vectors whose cosine is the co-charting similarity. Reads only."""
     rows = conn.execute(
         text(
             """
@@ -307,7 +302,7 @@ def audience_space(
     ).all()
     regions = sorted({str(r.region_code) for r in rows})
     if not regions:
-        return AudienceSpace([], np.zeros((0, 0)), np.zeros((0, 0)))
+        return [], np.zeros((0, 0))
     entries = sorted({str(r.entry) for r in rows})
     ri = {r: i for i, r in enumerate(regions)}
     ei = {e: i for i, e in enumerate(entries)}
@@ -318,7 +313,23 @@ def audience_space(
     idf = np.log(len(regions) / spread)
     if len(regions) == 1 or not idf.any():
         idf = np.ones_like(idf)
-    cochart = _cosine(np.sqrt(points) * idf)
+    weights: Matrix = np.sqrt(points) * idf
+    return regions, weights
+
+
+def audience_space(
+    conn: Connection, cochart_weight: float = COCHART_WEIGHT, before: date | None = None
+) -> AudienceSpace:
+    """Pairwise audience similarity of every region with chart rows (see the module doc).
+
+    With ``before``, only chart weeks strictly before that date count, for co-charting and for
+    the taste vectors (recomputed from ``compute_regional_scores(conn, before)`` instead of
+    the stored ones), so a backtest sees nothing from after its cutoff. Reads only.
+    """
+    regions, weights = cochart_weights(conn, before)
+    if not regions:
+        return AudienceSpace([], np.zeros((0, 0)), np.zeros((0, 0)))
+    cochart = _cosine(weights)
 
     if before is None:
         tastes = {

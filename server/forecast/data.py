@@ -15,6 +15,7 @@ import numpy as np
 import numpy.typing as npt
 from sqlalchemy import Connection, text
 
+from server.audiences.profiles import cochart_weights
 from server.audiences.scores import RegionalScoreRow, compute_regional_scores
 from server.embeddings.facets import tags_vector
 from server.forecast.model import Matrix, RegionInfo, TitleFacts, TrainingData
@@ -41,37 +42,18 @@ def cochart_similarity(
     conn: Connection, regions: Sequence[RegionInfo], before: date | None
 ) -> Matrix:
     """Audience similarity of regions from chart weeks before ``before``: the co-charting
-    cosine of ``server.audiences.profiles.audience_space`` (``sqrt(points) x idf`` over every
-    chart entry, catalog title or not), restricted to those weeks. Diagonal 1."""
-    rows = conn.execute(
-        text(
-            """
-            SELECT region_code, kind::text || ':' || show_title AS entry, sum(11 - rank) AS points
-            FROM (SELECT region_code, week, kind, show_title, min(rank) AS rank
-                  FROM top10_country_weeks
-                  WHERE CAST(:before AS date) IS NULL OR week < CAST(:before AS date)
-                  GROUP BY 1, 2, 3, 4) w
-            GROUP BY 1, 2
-            """
-        ),
-        {"before": before},
-    ).all()
-    index = {r.code: i for i, r in enumerate(regions)}
-    entries = sorted({str(r.entry) for r in rows})
-    ei = {e: i for i, e in enumerate(entries)}
-    points = np.zeros((len(regions), len(entries)))
-    for r in rows:
-        if r.region_code in index:
-            points[index[r.region_code], ei[r.entry]] = float(r.points)
-    spread = (points > 0).sum(axis=0)
-    active = int((points.sum(axis=1) > 0).sum())
-    idf = np.log(max(active, 1) / np.maximum(spread, 1)) if entries else np.zeros(0)
-    if active <= 1 or not idf.any():
-        idf = np.ones(len(entries))
-    weighted = np.sqrt(points) * idf
-    norms = np.linalg.norm(weighted, axis=1, keepdims=True)
-    unit = weighted / np.where(norms > 0, norms, 1)
-    sim: Matrix = np.clip(unit @ unit.T, 0.0, 1.0)
+    cosine of ``server.audiences.profiles.audience_space`` (``cochart_weights``), in the order
+    of ``regions``; regions without charts are 0 to every other. Diagonal 1."""
+    codes, weights = cochart_weights(conn, before)
+    sim: Matrix = np.zeros((len(regions), len(regions)))
+    if codes:
+        norms = np.linalg.norm(weights, axis=1, keepdims=True)
+        unit = weights / np.where(norms > 0, norms, 1)
+        charted = np.clip(unit @ unit.T, 0.0, 1.0)
+        at = {code: i for i, code in enumerate(codes)}
+        rows = [i for i, r in enumerate(regions) if r.code in at]
+        cols = [at[regions[i].code] for i in rows]
+        sim[np.ix_(rows, rows)] = charted[np.ix_(cols, cols)]
     np.fill_diagonal(sim, 1.0)
     return sim
 
