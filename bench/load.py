@@ -13,9 +13,9 @@ parameters instead of the tuning grid (a benchmark needs a model, not the best o
 forecast costs the same). With ``--url``, a database without a current model gets one trained
 only when it holds charts; otherwise the forecast mixes are skipped with a message. The
 server runs in a subprocess as `contentintel serve --workers N` (default 2, one per core; auth
-ON with an API key, logs at WARNING); the client is one asyncio process speaking HTTP/1.1 keep-alive on raw sockets
-(cheap enough that the server, not the client, is measured; both share the 2 cores with
-Postgres).
+ON with an API key, logs at WARNING); the client is one asyncio process speaking HTTP/1.1
+keep-alive on raw sockets (cheap enough that the server, not the client, is measured; both
+share the 2 cores with Postgres).
 
 Prints, per mix: req/s, p50/p99 latency, errors (non-200 or a GraphQL error), and the ratio
 to the same work done as raw SQL through psycopg with as many connections:
