@@ -5,23 +5,41 @@
 
 A throwaway embedded Postgres gets the real catalog (``../shared/data/netflix_titles.csv``,
 hashing embedder; the synthetic demo catalog when the file is absent) unless ``--url`` names
-a database that already holds an embedded catalog. The server runs in a subprocess as
-`contentintel serve --workers N` (default 2, one per core; auth ON with an API key, logs at
-WARNING); the client is one asyncio process speaking HTTP/1.1 keep-alive on raw sockets
-(cheap enough that the server, not the client, is measured; both share the 2 cores with
-Postgres).
+a database that already holds an embedded catalog. It also gets the regional Top 10 charts
+(``../shared/data/top10/all-weeks-countries.tsv`` through the function behind `contentintel
+ingest top10-countries`; the demo catalog brings its own charts from server/demo/audiences.py)
+and a current forecast model trained as `contentintel train` does, but with the default
+parameters instead of the tuning grid (a benchmark needs a model, not the best one; the
+forecast costs the same). With ``--url``, a database without a current model gets one trained
+only when it holds charts; otherwise the forecast mixes are skipped with a message. The
+server runs in a subprocess as `contentintel serve --workers N` (default 2, one per core; auth
+ON with an API key, logs at WARNING); the client is one asyncio process speaking HTTP/1.1
+keep-alive on raw sockets (cheap enough that the server, not the client, is measured; both
+share the 2 cores with Postgres).
 
 Prints, per mix: req/s, p50/p99 latency, errors (non-200 or a GraphQL error), and the ratio
 to the same work done as raw SQL through psycopg with as many connections:
 
 1. closed loop, ``--clients`` connections: ``__typename`` (no database), ``title(id)``
-   (one indexed row) and ``similarTitles(first: 10)``;
+   (one indexed row), ``titles(first: 20)`` (a keyset page after a random title plus the
+   total count: two statements), ``similarTitles(first: 10)`` and
+   ``forecast(titleId) { regions { region { code } probability expectedWeeks } }`` (every
+   region of a random title, half of them charted titles, which the model holds, half
+   uncharted embedded ones, whose facts are read from the database);
 2. open loop at ``--rate`` req/s (latency from the scheduled send time, so queueing counts):
-   ``similarTitles``, and ``forecast`` when the schema has it;
+   ``similarTitles``, then ``forecast``;
 3. limits on vs off: the trivial query against the product schema, the same schema without
    the limits extension, and strawberry's own per-request limiter extensions (which defeat
    the validation cache); ``--rounds`` runs of each, alternating, the median reported (the
    machine is shared, so single runs are noisy).
+
+``forecast`` has no raw-SQL counterpart: the model runs in Python (one indexed read of the
+current model's id, the title's facts for an uncharted title, then numpy). Its reference is
+the same service calls made directly (``server.forecast.service``: ``current_model``,
+``title_facts``, ``forecast_facts``, one transaction per call as the request has) in
+``--workers`` processes, one call at a time each, for as long as the API mix: the same work
+minus HTTP, GraphQL and the async session, with as many processes as the server has workers
+(a forecast is mostly Python under the GIL; more threads per process were not tried).
 
 Figures are printed; nothing is asserted.
 """
@@ -32,6 +50,7 @@ import argparse
 import asyncio
 import json
 import os
+import queue
 import random
 import socket
 import subprocess
@@ -49,11 +68,16 @@ for path in (ROOT, ROOT / "bench"):
         sys.path.insert(0, str(path))
 
 DATA_FILE = ROOT.parent / "shared" / "data" / "netflix_titles.csv"
+CHARTS_FILE = ROOT.parent / "shared" / "data" / "top10" / "all-weeks-countries.tsv"
 
 TRIVIAL = "query Trivial { __typename }"
 TITLE = "query Title($id: ID!) { title(id: $id) { id name releaseYear } }"
 SIMILAR = """query Similar($id: ID!) { similarTitles(titleId: $id, first: 10) {
   score title { id name } } }"""
+TITLES = """query Titles($after: String) { titles(first: 20, after: $after) {
+  edges { cursor node { id name releaseYear } } pageInfo { hasNextPage endCursor } totalCount } }"""
+FORECAST = """query Forecast($id: ID!) { forecast(titleId: $id) {
+  regions { region { code } probability expectedWeeks } } }"""
 FORECAST_PROBE = '{ __type(name: "Query") { fields { name } } }'
 
 SERVER = """
@@ -127,13 +151,13 @@ class Result:
     def rate(self) -> float:
         return len(self.latencies) / self.seconds
 
-    def line(self, raw: Result | None = None) -> str:
+    def line(self, raw: Result | None = None, raw_label: str = "raw SQL's") -> str:
         text = (
             f"{self.name:<34} {self.rate:8,.0f} req/s  p50 {ms(percentile(self.latencies, 0.5)):>9}"
             f"  p99 {ms(percentile(self.latencies, 0.99)):>9}  errors {self.errors}"
         )
         if raw is not None and raw.rate > 0:
-            text += f"  ({self.rate / raw.rate:.2f}x raw SQL's {raw.rate:,.0f} req/s)"
+            text += f"  ({self.rate / raw.rate:.2f}x {raw_label} {raw.rate:,.0f} req/s)"
         if self.first_error:
             text += f"\n    first error: {self.first_error[:200]}"
         return text
@@ -276,7 +300,133 @@ async def raw_sql(
     return result
 
 
-def prepare(url: str) -> None:
+def _direct_forecast_worker(
+    url: str, ids: list[int], secs: float, seed: int, barrier: Any, out: Any
+) -> None:
+    """One process calling the forecast service as the resolver does, one call at a time."""
+    from server.db.engine import make_engine
+    from server.forecast import service
+
+    engine = make_engine(url)
+    rng = random.Random(seed)
+    latencies: list[float] = []
+
+    def once() -> list[tuple[str, float, float]]:
+        with engine.begin() as conn:
+            model = service.current_model(conn)
+            facts = service.title_facts(conn, model, rng.choice(ids))
+            result = service.forecast_facts(model, [facts])[0]
+            return [(r.region.code, r.probability, r.expected_weeks) for r in result.regions]
+
+    try:
+        for _ in range(20):  # decode the model state, warm the pool (as the API's warm-up)
+            once()
+        barrier.wait()
+        stop = time.perf_counter() + secs
+        while time.perf_counter() < stop:
+            started = time.perf_counter()
+            once()
+            latencies.append(time.perf_counter() - started)
+    finally:
+        engine.dispose()
+        out.put(latencies)
+
+
+def direct_forecast(name: str, url: str, ids: list[int], processes: int, secs: float) -> Result:
+    """``forecast``'s reference: the service functions called directly in ``processes``
+    processes (spawned: the parent runs an event loop), timed together after their warm-up."""
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("spawn")
+    barrier = ctx.Barrier(processes)
+    out = ctx.Queue()
+    procs = [
+        ctx.Process(target=_direct_forecast_worker, args=(url, ids, secs, i, barrier, out))
+        for i in range(processes)
+    ]
+    for proc in procs:
+        proc.start()
+    result = Result(name, secs)
+    pending = len(procs)
+    while pending:
+        try:
+            result.latencies.extend(out.get(timeout=1.0 if any_alive(procs) else 5.0))
+            pending -= 1
+        except queue.Empty:
+            if not any_alive(procs):
+                raise RuntimeError(
+                    "a direct forecast process died (its traceback is above)"
+                ) from None
+    for proc in procs:
+        proc.join()
+    return result
+
+
+def any_alive(procs: Sequence[Any]) -> bool:
+    return any(proc.is_alive() for proc in procs)
+
+
+def forecast_model(url: str) -> tuple[str | None, str]:
+    """(the current forecast model's embedder, what to print); trains one with the default
+    parameters when there is none and the database holds Top 10 country charts."""
+    from sqlalchemy import text
+
+    from server.db.engine import make_engine
+    from server.forecast.data import NotEmbedded
+    from server.forecast.model import Params
+    from server.forecast.training import train_model
+
+    engine = make_engine(url)
+    try:
+        with engine.begin() as conn:
+            current = conn.execute(
+                text(
+                    "SELECT version, embedder, training_titles, regions FROM forecast_models "
+                    "WHERE is_current"
+                )
+            ).one_or_none()
+            charted = conn.execute(
+                text("SELECT count(DISTINCT title_id) FROM top10_country_weeks")
+            ).scalar_one()
+            embedder = conn.execute(
+                text(
+                    "SELECT embedder FROM title_embeddings GROUP BY embedder "
+                    "ORDER BY count(*) DESC LIMIT 1"
+                )
+            ).scalar_one_or_none()
+        if current is not None:
+            return str(current.embedder), (
+                f"forecast: current model v{current.version} ({current.embedder}, "
+                f"{current.training_titles:,} titles x {current.regions} regions)"
+            )
+        if not charted:
+            return None, (
+                "forecast: no current model and no Top 10 country charts to train one on "
+                "(`contentintel ingest top10-countries`, then `contentintel train`): "
+                "forecast mixes skipped"
+            )
+        if embedder is None:
+            return None, "forecast: no title embeddings to train on: forecast mixes skipped"
+        params = Params()
+        try:
+            with engine.begin() as conn:
+                summary = train_model(conn, str(embedder), params=params)
+        except (ValueError, NotEmbedded) as exc:
+            return None, f"forecast: training failed ({exc}): forecast mixes skipped"
+        return str(embedder), (
+            f"forecast: trained model v{summary.version} ({embedder}, "
+            f"{summary.training_titles:,} titles x {summary.regions} regions) in "
+            f"{summary.seconds:.1f} s with the default parameters {params.as_dict()}, not the "
+            "tuning grid of `contentintel train` (the forecast costs the same)"
+        )
+    finally:
+        engine.dispose()
+
+
+def prepare(url: str) -> tuple[str | None, str]:
+    """Catalog, hashing embeddings, Top 10 country charts and a current forecast model; returns
+    ``forecast_model``'s answer."""
+    from server.audiences.ingest import ingest_viewing_file
     from server.catalog.ingest import ingest_catalog_file
     from server.db import migrations
     from server.db.engine import make_engine
@@ -288,7 +438,8 @@ def prepare(url: str) -> None:
     try:
         started = time.perf_counter()
         with engine.begin() as conn:
-            if DATA_FILE.is_file():
+            real = DATA_FILE.is_file()
+            if real:
                 ingest_catalog_file(conn, DATA_FILE, fmt="netflix-csv")
                 what = "the real catalog"
             else:
@@ -299,8 +450,26 @@ def prepare(url: str) -> None:
         with engine.begin() as conn:
             embed_catalog(conn, get_embedder("hashing"))
         print(f"loaded and embedded {what} in {time.perf_counter() - started:.1f} s")
+        started = time.perf_counter()
+        with engine.begin() as conn:
+            if real and CHARTS_FILE.is_file():
+                s = ingest_viewing_file(conn, CHARTS_FILE, "top10-countries")
+                m = s.matches
+                print(
+                    f"loaded the Top 10 country charts ({s.accepted:,} rows, {m.matched:,} of "
+                    f"{m.names:,} names matched to the catalog) in "
+                    f"{time.perf_counter() - started:.1f} s"
+                )
+            elif not real:
+                from server.demo.audiences import seed_demo_charts
+
+                seed_demo_charts(conn, seed=1)  # a no-op when the demo seed already made them
+                print("Top 10 country charts: the demo charts (server/demo/audiences.py)")
+            else:
+                print(f"Top 10 country charts: {CHARTS_FILE} is absent")
     finally:
         engine.dispose()
+    return forecast_model(url)
 
 
 def make_key(url: str) -> str:
@@ -351,22 +520,70 @@ def stop_server(proc: subprocess.Popen[bytes]) -> None:
     proc.wait(timeout=30)
 
 
-async def run(url: str, libpq: str, args: argparse.Namespace) -> None:
+async def run(
+    url: str, libpq: str, args: argparse.Namespace, forecast: tuple[str | None, str]
+) -> None:
+    """``forecast``: ``forecast_model``'s answer (the model's embedder or None, a message)."""
     import psycopg
     from similarity import RawSimilar
 
+    from server.graphql.schema import TITLE_CURSOR
+    from server.kit.pagination import encode_cursor
+
+    model_embedder, forecast_note = forecast
+    forecast_ids: list[int] = []
+    charted: list[int] = []
+    sample: list[int] = []
     with psycopg.connect(libpq) as conn:
         ids = [r[0] for r in conn.execute("SELECT title_id FROM title_embeddings ORDER BY 1")]
-        titles = conn.execute("SELECT count(*) FROM titles").fetchone()
-    print(f"catalog: {titles[0] if titles else 0:,} titles, {len(ids):,} embedded")
+        all_ids = [r[0] for r in conn.execute("SELECT id FROM titles ORDER BY 1")]
+        if model_embedder is not None:
+            charted = [
+                r[0]
+                for r in conn.execute(
+                    "SELECT DISTINCT w.title_id FROM top10_country_weeks w JOIN title_embeddings "
+                    "e ON e.title_id = w.title_id AND e.embedder = %s ORDER BY 1",
+                    (model_embedder,),
+                )
+            ]
+            uncharted = [
+                r[0]
+                for r in conn.execute(
+                    "SELECT title_id FROM title_embeddings WHERE embedder = %s AND title_id "
+                    "NOT IN (SELECT title_id FROM top10_country_weeks WHERE title_id IS NOT "
+                    "NULL) ORDER BY 1",
+                    (model_embedder,),
+                )
+            ]
+            sample = random.Random(1).sample(uncharted, min(len(charted), len(uncharted)))
+            forecast_ids = charted + sample
+    print(f"catalog: {len(all_ids):,} titles, {len(ids):,} embedded")
+    print(forecast_note)
+    if forecast_ids:
+        print(
+            f"forecast titles: {len(charted):,} charted + {len(sample):,} uncharted embedded, "
+            "drawn at random"
+        )
     key = make_key(url)
     raw_similar = RawSimilar()
+    cursors = [None, *(encode_cursor(TITLE_CURSOR, i) for i in all_ids)]
 
     async def raw_title(conn: Any, rng: random.Random) -> None:
         cur = await conn.execute(
             "SELECT id, name, release_year FROM titles WHERE id = %s", (rng.choice(ids),)
         )
         await cur.fetchall()
+
+    async def raw_titles(conn: Any, rng: random.Random) -> None:
+        # list_titles: a keyset page of whole rows (first + 1) and the filter's total count.
+        after = rng.choice(all_ids)
+        await (
+            await conn.execute(
+                "SELECT * FROM titles WHERE id > %s ORDER BY id LIMIT 21",
+                (after,),
+            )
+        ).fetchall()
+        await (await conn.execute("SELECT count(titles.id) FROM titles")).fetchall()
 
     async def raw_trivial(conn: Any, rng: random.Random) -> None:
         await (await conn.execute("SELECT 1")).fetchall()
@@ -382,8 +599,14 @@ async def run(url: str, libpq: str, args: argparse.Namespace) -> None:
     def title(rng: random.Random) -> bytes:
         return payload(TITLE, {"id": rng.choice(ids)})
 
+    def titles(rng: random.Random) -> bytes:
+        return payload(TITLES, {"after": rng.choice(cursors)})
+
     def similar(rng: random.Random) -> bytes:
         return payload(SIMILAR, {"id": rng.choice(ids)})
+
+    def forecast_of(rng: random.Random) -> bytes:
+        return payload(FORECAST, {"id": str(rng.choice(forecast_ids))})
 
     c, secs = args.clients, args.seconds
     proc, port = start_server(url, "serve", args.workers)
@@ -392,7 +615,9 @@ async def run(url: str, libpq: str, args: argparse.Namespace) -> None:
         _, body = await probe.post(payload(FORECAST_PROBE))
         probe.close()
         has_forecast = b'"forecast"' in body
-        for make in (trivial, title, similar):  # warm the caches and the pool
+        run_forecast = has_forecast and bool(forecast_ids)
+        warm = [trivial, title, titles, similar] + ([forecast_of] if run_forecast else [])
+        for make in warm:  # warm the caches and the pool (and decode the forecast model)
             await closed_loop("warm-up", port, key, make, 4, 1.0)
         print(
             f"\n-- `contentintel serve --workers {args.workers}`, closed loop, {c} connections, "
@@ -401,22 +626,35 @@ async def run(url: str, libpq: str, args: argparse.Namespace) -> None:
         pairs = [
             ("__typename", trivial, raw_trivial, "SELECT 1"),
             ("title(id)", title, raw_title, "SELECT by id"),
+            ("titles(first: 20)", titles, raw_titles, "page + count"),
             ("similarTitles(first: 10)", similar, raw_sim, "its SQL"),
         ]
         for name, make, raw_work, raw_name in pairs:
             api = await closed_loop(name, port, key, make, c, secs)
             raw = await raw_sql(f"raw SQL: {raw_name}", libpq, raw_work, c, secs)
             print(api.line(raw))
+        if run_forecast:
+            api = await closed_loop("forecast(titleId)", port, key, forecast_of, c, secs)
+            direct = await asyncio.to_thread(
+                direct_forecast,
+                f"  direct service calls, {args.workers} procs",
+                url,
+                forecast_ids,
+                args.workers,
+                secs,
+            )
+            print(api.line(direct, "direct service calls'"))
+            print(direct.line())
         print(f"\n-- open loop at {args.rate:.0f} req/s for {secs:.0f} s")
-        print(
-            (
-                await open_loop("similarTitles(first: 10)", port, key, similar, args.rate, secs)
-            ).line()
-        )
-        if has_forecast:
-            print("forecast: present in the schema, but no mix is defined for it yet")
-        else:
-            print("forecast: not in this schema (arrives with the forecasting issue): skipped")
+        open_mixes = [("similarTitles(first: 10)", similar)]
+        if run_forecast:
+            open_mixes.append(("forecast(titleId)", forecast_of))
+        for name, make in open_mixes:
+            print((await open_loop(name, port, key, make, args.rate, secs)).line())
+        if not has_forecast:
+            print("forecast: not in this schema: skipped")
+        elif not forecast_ids:
+            print("forecast: no current model or no title to forecast: skipped (see above)")
     finally:
         stop_server(proc)
 
@@ -453,7 +691,11 @@ async def run(url: str, libpq: str, args: argparse.Namespace) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--url", help="a database already holding an embedded catalog")
+    parser.add_argument(
+        "--url",
+        help="a database already holding an embedded catalog (and a forecast model, or charts "
+        "to train one on)",
+    )
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--rate", type=float, default=100.0)
@@ -474,14 +716,15 @@ def main() -> None:
 
     if args.url:
         url = to_sqlalchemy_url(args.url)
-        asyncio.run(run(url, "postgresql://" + url.split("://", 1)[1], args))
+        forecast = forecast_model(url)
+        asyncio.run(run(url, "postgresql://" + url.split("://", 1)[1], args, forecast))
         return
     with tempfile.TemporaryDirectory(prefix="contentintel-load-") as tmp:
         with EmbeddedPostgres(Path(tmp), cleanup_mode="delete") as pg:
             pg.ensure_database("contentintel_load")
             url = pg.sqlalchemy_url("contentintel_load")
-            prepare(url)
-            asyncio.run(run(url, pg.libpq_url("contentintel_load"), args))
+            forecast = prepare(url)
+            asyncio.run(run(url, pg.libpq_url("contentintel_load"), args, forecast))
 
 
 if __name__ == "__main__":
