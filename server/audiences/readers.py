@@ -24,7 +24,7 @@ from datetime import date
 from typing import Generic, TypeVar
 
 from server.catalog.countries import CountryResolver
-from server.catalog.readers import InputFileError, Progress, Source, text_lines
+from server.catalog.readers import InputFileError, Progress, Source, csv_records
 from server.catalog.records import RowError, RowWarning
 from server.models.audiences import GLOBAL_CATEGORIES
 from server.models.catalog import TitleKind
@@ -198,17 +198,9 @@ def _table(
     progress: Progress | None,
 ) -> Iterator[tuple[int, dict[str, str]] | RowError]:
     """Lines of a delimited file as ``(line, {column: value})``, or a ``RowError`` per bad line."""
-    lines = text_lines(source, progress)
-    if delimiter == "\t":  # Netflix's TSVs never quote; a '"' is part of the title
-        reader = csv.reader(lines, delimiter=delimiter, quoting=csv.QUOTE_NONE, strict=False)
-    else:
-        reader = csv.reader(lines, delimiter=delimiter, strict=False)
-    try:
-        header = [h.strip() for h in next(reader)]
-    except StopIteration:
-        raise InputFileError("the file is empty: expected a header line") from None
-    except csv.Error as exc:
-        raise InputFileError(f"line 1: unreadable header ({exc})") from None
+    # Netflix's TSVs never quote; a '"' is part of the title.
+    options = {"quoting": csv.QUOTE_NONE} if delimiter == "\t" else {}
+    header, records = csv_records(source, progress, delimiter=delimiter, **options)
     missing = [c for c in columns if c not in header]
     unexpected = [c for c in header if c not in columns and c not in optional]
     repeated = sorted({c for c in header if header.count(c) > 1})
@@ -226,19 +218,10 @@ def _table(
             f"({sep}-separated): {', '.join(columns)}"
             + (f" (optional: {', '.join(optional)})" if optional else "")
         )
-    previous_end = reader.line_num
-    while True:
-        start = previous_end + 1
-        try:
-            fields = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            previous_end = reader.line_num
-            yield RowError(start, "row", f"malformed line ({exc})")
-            continue
-        previous_end = reader.line_num
-        if not fields or fields == [""]:
+    for record in records:
+        start, fields = record.line, record.fields
+        if record.error:
+            yield RowError(start, "row", record.error)
             continue
         if len(fields) != len(header):
             yield RowError(start, "row", f"expected {len(header)} fields, got {len(fields)}")

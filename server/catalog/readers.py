@@ -139,39 +139,65 @@ def has_invalid_utf8(source: Source) -> bool:
     return _INVALID_UTF8.search(source) is not None
 
 
-def read_netflix_csv(source: Source, progress: Progress | None = None) -> Iterator[RawRow]:
-    reader = csv.reader(text_lines(source, progress), strict=False)
-    # One check of the whole file decides whether rows need the per-field check at all.
-    check_utf8 = has_invalid_utf8(source)
+@dataclass(frozen=True)
+class CsvLine:
+    """One record of a CSV file: its first line number and its fields, or why it is unreadable."""
+
+    line: int
+    fields: list[str]
+    error: str | None = None
+
+
+def csv_records(
+    source: Source, progress: Progress | None = None, **reader_options: Any
+) -> tuple[list[str], Iterator[CsvLine]]:
+    """The stripped header and the records after it, with exact line numbers (a quoted field
+    may span lines); blank lines are skipped, a malformed record is reported and skipped.
+    ``reader_options`` go to ``csv.reader`` (delimiter, quoting)."""
+    reader = csv.reader(text_lines(source, progress), strict=False, **reader_options)
     try:
-        header = next(reader)
+        header = [h.strip() for h in next(reader)]
     except StopIteration:
         raise InputFileError("the file is empty: expected a header line") from None
     except csv.Error as exc:
         raise InputFileError(f"line 1: unreadable header ({exc})") from None
-    names = [h.strip() for h in header]
+
+    def records() -> Iterator[CsvLine]:
+        previous_end = reader.line_num
+        while True:
+            start = previous_end + 1
+            try:
+                fields = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                previous_end = reader.line_num
+                yield CsvLine(start, [], f"malformed CSV ({exc})")
+                continue
+            previous_end = reader.line_num
+            if fields and fields != [""]:
+                yield CsvLine(start, fields)
+
+    return header, records()
+
+
+def read_netflix_csv(source: Source, progress: Progress | None = None) -> Iterator[RawRow]:
+    # One check of the whole file decides whether rows need the per-field check at all.
+    check_utf8 = has_invalid_utf8(source)
+    names, records = csv_records(source, progress)
     _check_header(names)
     index = {name: i for i, name in enumerate(names)}
-    previous_end = reader.line_num
-    while True:
-        start = previous_end + 1
-        try:
-            fields = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            previous_end = reader.line_num
-            yield RawRow(start, None, [RowError(start, "row", f"malformed CSV ({exc})")])
+    for record in records:
+        start, fields = record.line, record.fields
+        if record.error:
+            yield RawRow(start, None, [RowError(start, "row", record.error)])
             continue
-        previous_end = reader.line_num
-        if not fields or fields == [""]:
-            continue
-        if len(fields) != len(header):
+        if len(fields) != len(names):
             ext = fields[index["show_id"]] if len(fields) > index["show_id"] else None
             yield RawRow(
                 start,
                 None,
-                [RowError(start, "row", f"expected {len(header)} fields, got {len(fields)}", ext)],
+                [RowError(start, "row", f"expected {len(names)} fields, got {len(fields)}", ext)],
             )
             continue
         yield _netflix_row(start, dict(zip(names, fields, strict=True)), check_utf8=check_utf8)

@@ -7,7 +7,6 @@ unknown or missing columns is a file-level ``InputFileError``. Empty CSV cells a
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,9 +15,9 @@ from server.catalog.readers import (
     Progress,
     RawRow,
     Source,
+    csv_records,
     has_invalid_utf8,
     read_jsonl,
-    text_lines,
 )
 from server.catalog.records import RowError
 
@@ -106,28 +105,13 @@ Layout = tuple[tuple[str, ...], tuple[str, ...]]
 def read_csv(
     source: Source, layouts: list[Layout], progress: Progress | None = None
 ) -> Iterator[RawRow]:
-    reader = csv.reader(text_lines(source, progress), strict=False)
     check_utf8 = has_invalid_utf8(source)
-    try:
-        header = [h.strip() for h in next(reader)]
-    except StopIteration:
-        raise InputFileError("the file is empty: expected a header line") from None
-    except csv.Error as exc:
-        raise InputFileError(f"line 1: unreadable header ({exc})") from None
+    header, records = csv_records(source, progress)
     _check_header(header, layouts)
-    previous_end = reader.line_num
-    while True:
-        start = previous_end + 1
-        try:
-            fields = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            previous_end = reader.line_num
-            yield RawRow(start, None, [RowError(start, "row", f"malformed CSV ({exc})")])
-            continue
-        previous_end = reader.line_num
-        if not fields or fields == [""]:
+    for record in records:
+        start, fields = record.line, record.fields
+        if record.error:
+            yield RawRow(start, None, [RowError(start, "row", record.error)])
             continue
         if len(fields) != len(header):
             yield RawRow(
