@@ -7,7 +7,7 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -98,6 +98,12 @@ def migrated_or_exit(settings: Settings) -> Iterator[DatabaseTarget]:
 # --- serve / demo ------------------------------------------------------------------------------
 
 HostOption = Annotated[str | None, typer.Option(help="Address to bind (CONTENTINTEL_HOST).")]
+StrictOption = Annotated[
+    bool, typer.Option(help="Any bad row aborts the file; nothing is written.")
+]
+RejectsOption = Annotated[
+    Path | None, typer.Option(help="Where to write rejected rows (default: DATA_DIR/rejects/…).")
+]
 PortOption = Annotated[int | None, typer.Option(help="Port to listen on (CONTENTINTEL_PORT).")]
 
 
@@ -408,27 +414,14 @@ def ingest_catalog(
     fmt: Annotated[
         str, typer.Option("--format", help="auto (by extension), netflix-csv or jsonl.")
     ] = "auto",
-    strict: Annotated[
-        bool, typer.Option(help="Any bad row aborts the file; nothing is written.")
-    ] = False,
-    rejects: Annotated[
-        Path | None,
-        typer.Option(help="Where to write rejected rows (default: DATA_DIR/rejects/…)."),
-    ] = None,
+    strict: StrictOption = False,
+    rejects: RejectsOption = None,
 ) -> None:
     """Load titles from PATH: upsert by external id; bad rows are listed, never half-written."""
     settings = settings_or_exit()
     configure_logging(settings)
-    if not path.is_file():
-        console.print(f"[red]error:[/red] {path}: no such file")
-        raise typer.Exit(2)
-    try:
-        chosen = detect_format(path) if fmt == "auto" else fmt
-    except InputFileError as exc:
-        console.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from None
-    stamp = datetime.now().strftime("%Y%m%dT%H%M%S")
-    rejects_path = rejects or settings.data_dir / "rejects" / f"{path.stem}-{stamp}.rejects.csv"
+    rejects_path = rejects_path_or_exit(path, rejects, settings)
+    chosen = format_or_exit(path, fmt)
     with migrated_or_exit(settings) as target:
         engine = make_engine(target.url)
         started = time.perf_counter()
@@ -446,6 +439,26 @@ def ingest_catalog(
             engine.dispose()
         elapsed = time.perf_counter() - started
     _print_summary(summary, elapsed)
+
+
+def rejects_path_or_exit(path: Path, rejects: Path | None, settings: Settings) -> Path:
+    """Exit 2 unless ``path`` is a file; where its rejected rows go (given, or a stamped file
+    under DATA_DIR/rejects)."""
+    if not path.is_file():
+        console.print(f"[red]error:[/red] {path}: no such file")
+        raise typer.Exit(2)
+    stamp = datetime.now().strftime("%Y%m%dT%H%M%S")
+    return rejects or settings.data_dir / "rejects" / f"{path.stem}-{stamp}.rejects.csv"
+
+
+def format_or_exit(path: Path, fmt: str, detect: Callable[[Path], str] = detect_format) -> str:
+    """``fmt``, or with ``auto`` the format ``detect`` reads from the file's extension (exit 2
+    when it cannot tell)."""
+    try:
+        return detect(path) if fmt == "auto" else fmt
+    except InputFileError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
 
 
 def embedder_or_exit(settings: Settings) -> Embedder:

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -13,6 +12,8 @@ import typer
 from server.audiences.ingest import Format, ViewingIngestSummary
 from server.cli import (
     PhaseBar,
+    RejectsOption,
+    StrictOption,
     app,
     configure_logging,
     console,
@@ -22,16 +23,10 @@ from server.cli import (
     out,
     print_ingest_counts,
     progress_bar,
+    rejects_path_or_exit,
     settings_or_exit,
 )
 from server.db.engine import make_engine
-
-StrictOption = Annotated[
-    bool, typer.Option(help="Any bad row aborts the file; nothing is written.")
-]
-RejectsOption = Annotated[
-    Path | None, typer.Option(help="Where to write rejected rows (default: DATA_DIR/rejects/…).")
-]
 
 
 def _ingest(path: Path, fmt: Format, strict: bool, rejects: Path | None) -> None:
@@ -39,11 +34,7 @@ def _ingest(path: Path, fmt: Format, strict: bool, rejects: Path | None) -> None
 
     settings = settings_or_exit()
     configure_logging(settings)
-    if not path.is_file():
-        console.print(f"[red]error:[/red] {path}: no such file")
-        raise typer.Exit(2)
-    stamp = datetime.now().strftime("%Y%m%dT%H%M%S")
-    rejects_path = rejects or settings.data_dir / "rejects" / f"{path.stem}-{stamp}.rejects.csv"
+    rejects_path = rejects_path_or_exit(path, rejects, settings)
     with migrated_or_exit(settings) as target:
         engine = make_engine(target.url)
         started = time.perf_counter()

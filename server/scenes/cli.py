@@ -5,27 +5,29 @@ Registered on the app of ``server.cli`` (which imports this module at its end)."
 from __future__ import annotations
 
 import time
-from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
-from server.catalog.readers import InputFileError
 from server.cli import (
     PhaseBar,
+    RejectsOption,
+    StrictOption,
     _print_rejections,
     app,
     configure_logging,
     console,
     embedder_or_exit,
+    format_or_exit,
     ingest_app,
     ingest_errors,
     migrated_or_exit,
     out,
     progress_bar,
     rate_progress_bar,
+    rejects_path_or_exit,
     settings_or_exit,
 )
 from server.config import Settings
@@ -39,25 +41,11 @@ from server.scenes.ingest import (
 from server.scenes.readers import detect_format
 
 FormatOption = Annotated[str, typer.Option("--format", help="auto (by extension), csv or jsonl.")]
-StrictOption = Annotated[
-    bool, typer.Option(help="Any bad row aborts the file; nothing is written.")
-]
-RejectsOption = Annotated[
-    Path | None, typer.Option(help="Where to write rejected rows (default: DATA_DIR/rejects/…).")
-]
 
 
 def _prepare(path: Path, fmt: str, rejects: Path | None, settings: Settings) -> tuple[str, Path]:
-    if not path.is_file():
-        console.print(f"[red]error:[/red] {path}: no such file")
-        raise typer.Exit(2)
-    try:
-        chosen = detect_format(path) if fmt == "auto" else fmt
-    except InputFileError as exc:
-        console.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from None
-    stamp = datetime.now().strftime("%Y%m%dT%H%M%S")
-    return chosen, rejects or settings.data_dir / "rejects" / f"{path.stem}-{stamp}.rejects.csv"
+    rejects_path = rejects_path_or_exit(path, rejects, settings)
+    return format_or_exit(path, fmt, detect_format), rejects_path
 
 
 def _run_ingest(path: Path, settings: Settings, work: object) -> SceneIngestSummary:
