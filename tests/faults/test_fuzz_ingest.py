@@ -4,6 +4,7 @@ strict mode, nothing; never an unexpected exception."""
 
 from __future__ import annotations
 
+import itertools
 import json
 from typing import Any
 
@@ -50,11 +51,16 @@ FIELDS = [
 ]
 
 
+_fresh_ids = itertools.count()
+
+
 @st.composite
 def lines(draw: st.DrawFn) -> tuple[str, bool]:
     """One JSONL line and whether it must be accepted (a valid record with a fresh id)."""
     kind = draw(st.sampled_from(["good", "broken", "garbage"]))
-    record = title_record(external_id=f"fz{draw(st.integers(0, 10**9))}-{id(object())}")
+    # a process-wide counter, not id() or a drawn number: those repeat, and a repeated id is a
+    # duplicate row the ingest rightly rejects
+    record = title_record(external_id=f"fz-{next(_fresh_ids)}")
     if kind == "good":
         return json.dumps(record), True
     if kind == "broken":
