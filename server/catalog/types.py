@@ -52,7 +52,7 @@ class Title:
     original_language: str | None = strawberry.field(description="ISO 639-1 code.")
 
     @classmethod
-    def from_model(cls, row: TitleModel) -> Title:
+    def from_model(cls, row: TitleModel | service.TitleColumns) -> Title:
         return cls(
             id=strawberry.ID(str(row.id)),
             external_id=row.external_id,

@@ -25,6 +25,7 @@ from server.forecast import types as forecasting
 from server.graphql.auth import ADMIN, ANALYST, VIEWER
 from server.graphql.context import Info
 from server.graphql.errors import ErrorShaping, bad_input
+from server.graphql.execution import FastLeafExecutionContext
 from server.graphql.limits import QueryLimits
 from server.graphql.pagination import PageInfo, after_key, page_size
 from server.graphql.transaction import RequestTransaction
@@ -415,6 +416,7 @@ class Schema(strawberry.Schema):
 schema = Schema(
     query=Query,
     mutation=Mutation,
+    execution_context_class=FastLeafExecutionContext,
     extensions=[
         # Factories: the caches themselves live at module level, shared by every request.
         lambda: ParserCache(maxsize=256),

@@ -14,6 +14,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.catalog.countries import CountryResolver
+from server.db.tuning import deeper_scan
 from server.kit.errors import BadInput, NotFound
 
 MAX_FIRST = 500
@@ -346,25 +347,14 @@ async def scene_tag_lift(
 # --- search -------------------------------------------------------------------------------------
 
 
-async def _scan_settings(session: AsyncSession, depth: int) -> None:
-    await session.execute(
-        text(
-            "SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true), "
-            "set_config('hnsw.ef_search', :ef, true)"
-        ),
-        {"ef": str(min(1000, max(100, depth)))},
-    )
-
-
 async def search_scenes(
     session: AsyncSession, embedder: str, vector: np.ndarray[Any, Any], first: int
 ) -> list[SceneHit]:
     """Scenes whose description embedding is nearest the query vector (cosine similarity)."""
     check_first(first)
-    await _scan_settings(session, first)
     literal = "[" + ",".join(f"{float(v):.7g}" for v in vector) + "]"
-    hits = (
-        await session.execute(
+    async with deeper_scan(session, first):
+        result = await session.execute(
             text(
                 """
                 SELECT scene_id, 1 - (embedding <=> CAST(:q AS vector)) AS score
@@ -376,7 +366,7 @@ async def search_scenes(
             ),
             {"q": literal, "embedder": embedder, "first": first},
         )
-    ).all()
+        hits = result.all()
     if not hits:
         await _check_embedded(session, embedder)
     return await _hits(session, [(int(i), float(s)) for i, s in hits])
@@ -400,9 +390,8 @@ async def similar_scenes(session: AsyncSession, scene_id: int, first: int) -> li
             f"scene {scene_id} has no embedding yet: run `contentintel embed-scenes`",
             field="sceneId",
         )
-    await _scan_settings(session, first + 1)
-    hits = (
-        await session.execute(
+    async with deeper_scan(session, first + 1):
+        result = await session.execute(
             text(
                 """
                 SELECT n.scene_id, 1 - (n.embedding <=> q.embedding) AS score
@@ -419,7 +408,7 @@ async def similar_scenes(session: AsyncSession, scene_id: int, first: int) -> li
             ),
             {"id": scene_id, "first": first},
         )
-    ).all()
+        hits = result.all()
     return await _hits(session, [(int(i), float(s)) for i, s in hits])
 
 

@@ -48,15 +48,14 @@ from sqlalchemy import (
     select,
     true,
 )
-from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.dialects.postgresql import ARRAY, REAL, aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from server.catalog.service import TitleFilter
+from server.catalog.service import TITLE_COLUMNS, TitleColumns, TitleFilter
 from server.catalog.service import filter_titles as filtered
 from server.config import EmbedderName
-from server.db.tuning import EF_SEARCH
+from server.db.tuning import deeper_scan
 from server.embeddings.dims import COMBINED_DIM, METADATA_DIM, SYNOPSIS_DIM, TAGS_DIM, TEXT_DIM
 from server.embeddings.embedders import Embedder, get_embedder
 from server.embeddings.facets import DEFAULT_WEIGHTS, FacetWeights
@@ -95,7 +94,7 @@ class SharedTag:
 
 @dataclass(frozen=True)
 class Neighbour:
-    title: Title
+    title: TitleColumns
     score: float
     facets: FacetScores
     shared_tags: list[SharedTag]
@@ -158,19 +157,6 @@ def _scale_vector() -> Any:
     return cast(func.array_cat(blocks, block("w_metadata", METADATA_DIM)), Vector(COMBINED_DIM))
 
 
-_DEEPER_SCAN = select(func.set_config("hnsw.ef_search", bindparam("ef_search", type_=Text), True))
-
-
-async def scan_settings(session: AsyncSession, depth: int) -> None:
-    """Widen the HNSW candidate list for this transaction when ``depth`` exceeds the default.
-
-    Everything else the scans need (iterative scans, the trigram threshold, ``EF_SEARCH``) is
-    set once per connection (``server.db.tuning``), so the common case costs no round trip.
-    """
-    if depth > EF_SEARCH:
-        await session.execute(_DEEPER_SCAN, {"ef_search": str(min(1000, depth))})
-
-
 def similar_params(ids: Sequence[int], first: int, weights: FacetWeights) -> dict[str, Any]:
     """Execution parameters of ``similar_statement``."""
     synopsis, tags, metadata = facet_factors(weights)
@@ -183,16 +169,11 @@ def similar_params(ids: Sequence[int], first: int, weights: FacetWeights) -> dic
     }
 
 
-_TITLE_COLUMNS = tuple(a.key for a in sa_inspect(Title).column_attrs if not a.deferred)
-"""The neighbour's columns, selected as plain columns: executing the statement on the
-connection (Core) rather than through the ORM session saves ~0.4 ms a call (measured with
-bench/similarity.py's catalog), and ``_title`` builds the (detached) ``Title`` from them."""
-
-
-def _title(row: Any) -> Title | None:
+def _title(row: Any) -> TitleColumns | None:
+    """The neighbour's columns (read as plain columns through Core: no ORM instance)."""
     if row.id is None:  # an embedded source with no neighbour (LEFT JOIN LATERAL)
         return None
-    return Title(**{key: getattr(row, key) for key in _TITLE_COLUMNS})
+    return TitleColumns(*(getattr(row, key) for key in TITLE_COLUMNS))
 
 
 @lru_cache(maxsize=256)
@@ -255,7 +236,7 @@ def similar_statement(flt: TitleFilter | None) -> Select[Any]:
     return (
         select(
             src.c.source_id,
-            *(getattr(neighbour, key).label(key) for key in _TITLE_COLUMNS),
+            *(getattr(neighbour, key).label(key) for key in TITLE_COLUMNS),
             nearest_lateral.c.score,
             nearest_lateral.c.synopsis_score,
             nearest_lateral.c.tags_score,
@@ -290,11 +271,11 @@ async def similar_for_titles(
     check_first(first)
     if not ids:
         return {}
-    await scan_settings(session, first)
     connection = await session.connection()
-    rows = await connection.execute(
-        similar_statement(_hashable(flt)), similar_params(ids, first, weights)
-    )
+    async with deeper_scan(session, first):
+        rows = await connection.execute(
+            similar_statement(_hashable(flt)), similar_params(ids, first, weights)
+        )
     found: dict[int, list[Neighbour]] = defaultdict(list)
     for row in rows:
         bucket = found[row.source_id]
@@ -484,8 +465,8 @@ async def search_titles(
         if query_vector is None:
             raise ValueError(f"{mode} search needs the query vector")
         params["embedder"], params["query_vector"] = query_vector
-    await scan_settings(session, depth)
-    rows = (await session.execute(search_statement(mode, _hashable(flt)), params)).all()
+    async with deeper_scan(session, depth):
+        rows = (await session.execute(search_statement(mode, _hashable(flt)), params)).all()
     if mode is not SearchMode.KEYWORD and not rows:
         await _check_embedded(session, params["embedder"])
     return [

@@ -7,8 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.db import engine as db_engine
 from server.db.engine import make_async_engine, make_engine
-from server.db.tuning import CONNECTION_SETTINGS
-from server.similarity.service import scan_settings
+from server.db.tuning import CONNECTION_SETTINGS, EF_SEARCH, MAX_EF_SEARCH, deeper_scan
 
 
 def _shown(values: dict[str, str]) -> dict[str, str]:
@@ -36,19 +35,44 @@ async def test_async_connections_start_with_the_search_settings(database_url: st
     assert values == CONNECTION_SETTINGS
 
 
-async def test_a_deep_scan_widens_the_candidate_list_for_its_transaction_only(
-    database_url: str,
-) -> None:
+async def _ef_search(session: AsyncSession) -> str:
+    return str((await session.execute(text("SHOW hnsw.ef_search"))).scalar_one())
 
-    eng = make_async_engine(database_url, pool_size=1, max_overflow=0)
+
+@pytest.mark.parametrize("isolation", ["AUTOCOMMIT", "READ COMMITTED"])
+async def test_a_deep_scan_widens_the_candidate_list_inside_its_block_only(
+    database_url: str, isolation: str
+) -> None:
+    eng = make_async_engine(database_url, pool_size=1, max_overflow=0, isolation_level=isolation)
     try:
         async with AsyncSession(eng) as session:
-            await scan_settings(session, 50)  # within the default: nothing sent
-            assert (await session.execute(text("SHOW hnsw.ef_search"))).scalar_one() == "100"
-            await scan_settings(session, 300)
-            assert (await session.execute(text("SHOW hnsw.ef_search"))).scalar_one() == "300"
-            await session.rollback()
-            assert (await session.execute(text("SHOW hnsw.ef_search"))).scalar_one() == "100"
+            async with deeper_scan(session, 50):  # within the default: nothing sent
+                assert await _ef_search(session) == str(EF_SEARCH)
+            async with deeper_scan(session, 300):
+                assert await _ef_search(session) == "300"
+            assert await _ef_search(session) == str(EF_SEARCH)
+            async with deeper_scan(session, 5000):
+                assert await _ef_search(session) == str(MAX_EF_SEARCH)
+    finally:
+        await eng.dispose()
+
+
+async def test_a_deep_scan_that_fails_never_leaks_into_the_next_checkout(
+    database_url: str,
+) -> None:
+    # autocommit: nothing rolls the raised value back, the pool must restore it
+    eng = make_async_engine(database_url, pool_size=1, max_overflow=0, isolation_level="AUTOCOMMIT")
+    try:
+        async with AsyncSession(eng) as session:
+            pid = (await session.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+            with pytest.raises(ZeroDivisionError):
+                async with deeper_scan(session, 400):
+                    1 / 0  # noqa: B018
+            assert await _ef_search(session) == "400"  # same checkout: still raised
+        async with AsyncSession(eng) as session:
+            again = (await session.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+            assert again == pid  # the very same connection ...
+            assert await _ef_search(session) == str(EF_SEARCH)  # ... restored on checkout
     finally:
         await eng.dispose()
 
