@@ -22,8 +22,9 @@
      http.client connection, and httpx is timed too to show what a heavier client adds)
      against the same SQL (compiled from
      ``similar_statement``, on a connection with the same ``server.db.tuning`` settings)
-     through plain psycopg, the two
-     interleaved request by request so that both see the same machine load;
+     through plain psycopg, both in autocommit as the API's queries are (the statement alone,
+     no BEGIN / ROLLBACK), the two taking turns in blocks of requests so that both see the
+     same machine load;
    - requests/s with 8 concurrent clients, GraphQL and raw SQL.
 
 Figures are printed; nothing here asserts on them. Everything runs on one machine: client,
