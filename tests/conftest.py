@@ -9,6 +9,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import Connection, Engine, pool
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
@@ -18,6 +19,12 @@ from server.config import Settings, load_settings
 from server.db import migrations
 from server.db.embedded import EmbeddedPostgres
 from server.db.engine import make_async_engine, make_engine
+
+# `make test` (and CI) replays the same examples every run, so a red build always means a
+# change broke something; HYPOTHESIS_PROFILE=explore draws new examples each run to hunt bugs.
+hypothesis_settings.register_profile("repeatable", derandomize=True, database=None)
+hypothesis_settings.register_profile("explore")
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 NETFLIX_CSV = SHARED_DATA / "netflix_titles.csv"
