@@ -36,7 +36,7 @@ to the same work done as raw SQL through psycopg with as many connections:
 ``forecast`` has no raw-SQL counterpart: the model runs in Python (one indexed read of the
 current model's id, the title's facts for an uncharted title, then numpy). Its reference is
 the same service calls made directly (``server.forecast.service``: ``current_model``,
-``title_facts``, ``forecast_facts``, one transaction per call as the request has) in
+``title_facts``, ``forecast_facts``, in autocommit as the API's queries are) in
 ``--workers`` processes, one call at a time each, for as long as the API mix: the same work
 minus HTTP, GraphQL and the async session, with as many processes as the server has workers
 (a forecast is mostly Python under the GIL; more threads per process were not tried).
@@ -108,6 +108,7 @@ if variant != "on":
     schema = product.Schema(
         query=product.Query,
         mutation=product.Mutation,
+        execution_context_class=product.schema.execution_context_class,
         extensions=[
             lambda: ParserCache(maxsize=256),
             lambda: ValidationCache(maxsize=256),
@@ -307,12 +308,12 @@ def _direct_forecast_worker(
     from server.db.engine import make_engine
     from server.forecast import service
 
-    engine = make_engine(url)
+    engine = make_engine(url, isolation_level="AUTOCOMMIT")
     rng = random.Random(seed)
     latencies: list[float] = []
 
     def once() -> list[tuple[str, float, float]]:
-        with engine.begin() as conn:
+        with engine.connect() as conn:
             model = service.current_model(conn)
             facts = service.title_facts(conn, model, rng.choice(ids))
             result = service.forecast_facts(model, [facts])[0]
@@ -469,7 +470,26 @@ def prepare(url: str) -> tuple[str | None, str]:
                 print(f"Top 10 country charts: {CHARTS_FILE} is absent")
     finally:
         engine.dispose()
-    return forecast_model(url)
+    answer = forecast_model(url)
+    settle(url)
+    return answer
+
+
+def settle(url: str) -> None:
+    """VACUUM ANALYZE and a CHECKPOINT after the bulk load: autovacuum and the checkpointer
+    would otherwise start on the fresh tables in the middle of a measurement, and on a 2-core
+    machine they compete with the server for a CPU."""
+    from sqlalchemy import text
+
+    from server.db.engine import make_engine
+
+    engine = make_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("VACUUM ANALYZE"))
+            conn.execute(text("CHECKPOINT"))
+    finally:
+        engine.dispose()
 
 
 def make_key(url: str) -> str:
@@ -589,7 +609,7 @@ async def run(
         await (await conn.execute("SELECT 1")).fetchall()
 
     async def raw_sim(conn: Any, rng: random.Random) -> None:
-        async with conn.transaction(force_rollback=True), conn.cursor() as cur:
+        async with conn.cursor() as cur:  # autocommit, like the API's queries
             await cur.execute(raw_similar.sql, {**raw_similar.params, "ids": [rng.choice(ids)]})
             await cur.fetchall()
 
