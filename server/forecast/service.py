@@ -69,6 +69,10 @@ def current_model(conn: Connection) -> LoadedModel:
     blob = conn.execute(
         text("SELECT state FROM forecast_models WHERE id = :id"), {"id": row.id}
     ).scalar_one()
+    with _cache_lock:  # requests that missed together: the first one's decoding serves all
+        found = _cache.get((int(row.id), row.trained_at))
+    if found is not None:
+        return found
     forecaster = Forecaster.from_bytes(
         bytes(blob), Params.from_dict(dict(row.parameters)), str(row.embedder)
     )
