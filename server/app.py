@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
@@ -16,9 +17,11 @@ from starlette.routing import Route
 from server.config import Settings
 from server.db.engine import make_async_engine, make_async_sessionmaker
 from server.db.migrations import head_revision
+from server.embeddings.embedders import EmbedderUnavailable
 from server.graphql.http import GraphQLHTTP
 from server.graphql.schema import Schema, schema
 from server.observability.metrics import CONTENT_TYPE, REGISTRY, Gauge
+from server.similarity.service import query_embedder
 
 log = logging.getLogger("contentintel.app")
 
@@ -106,6 +109,16 @@ def autocommit(engine: AsyncEngine | None) -> AsyncEngine:
     return engine.execution_options(isolation_level="AUTOCOMMIT")
 
 
+async def preload_query_embedder(settings: Settings) -> None:
+    """Load the search embedder before serving: loading MiniLM takes ~6 s, which the first
+    semantic search would otherwise wait (measured on the real catalog). A missing model is
+    logged and left to the searches, which explain it; the rest of the API serves."""
+    try:
+        await asyncio.to_thread(query_embedder, settings.embedder)
+    except EmbedderUnavailable as exc:
+        log.warning("search embedder %s unavailable: %s", settings.embedder.value, exc)
+
+
 def create_app(
     settings: Settings,
     *,
@@ -131,6 +144,7 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await state.open()
+        await preload_query_embedder(settings)
         log.info(
             "serving (auth %s, introspection %s, graphiql %s)",
             settings.auth.value,

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from server.config import Settings
 from server.db.embedded import EmbeddedPostgres, to_sqlalchemy_url
-from server.db.tuning import OVERRIDDEN, apply_connection_settings
+from server.db.tuning import apply_connection_settings
 
 
 @dataclass(frozen=True)
@@ -70,13 +70,6 @@ def _listen(engine: Engine) -> None:
     dialect = engine.dialect
 
     def checkout(dbapi_connection: Any, connection_record: Any, proxy: Any) -> None:
-        if connection_record.info.pop(OVERRIDDEN, False):
-            # a request changed a setting and failed before putting it back (tuning.deeper_scan)
-            try:
-                apply_connection_settings(dbapi_connection)
-            except Exception as exc:  # cannot restore: do not use it
-                raise DisconnectionError(str(exc)) from exc
-            return
         checked_in = connection_record.info.get(_CHECKED_IN_AT)
         if checked_in is not None and time.monotonic() - checked_in < PING_AFTER_IDLE_SECONDS:
             return

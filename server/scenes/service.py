@@ -14,7 +14,6 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.catalog.countries import CountryResolver
-from server.db.tuning import deeper_scan
 from server.kit.errors import BadInput, NotFound
 
 MAX_FIRST = 500
@@ -353,8 +352,8 @@ async def search_scenes(
     """Scenes whose description embedding is nearest the query vector (cosine similarity)."""
     check_first(first)
     literal = "[" + ",".join(f"{float(v):.7g}" for v in vector) + "]"
-    async with deeper_scan(session, first):
-        result = await session.execute(
+    hits = (
+        await session.execute(
             text(
                 """
                 SELECT scene_id, 1 - (embedding <=> CAST(:q AS vector)) AS score
@@ -366,7 +365,7 @@ async def search_scenes(
             ),
             {"q": literal, "embedder": embedder, "first": first},
         )
-        hits = result.all()
+    ).all()
     if not hits:
         await _check_embedded(session, embedder)
     return await _hits(session, [(int(i), float(s)) for i, s in hits])
@@ -390,8 +389,8 @@ async def similar_scenes(session: AsyncSession, scene_id: int, first: int) -> li
             f"scene {scene_id} has no embedding yet: run `contentintel embed-scenes`",
             field="sceneId",
         )
-    async with deeper_scan(session, first + 1):
-        result = await session.execute(
+    hits = (
+        await session.execute(
             text(
                 """
                 SELECT n.scene_id, 1 - (n.embedding <=> q.embedding) AS score
@@ -408,7 +407,7 @@ async def similar_scenes(session: AsyncSession, scene_id: int, first: int) -> li
             ),
             {"id": scene_id, "first": first},
         )
-        hits = result.all()
+    ).all()
     return await _hits(session, [(int(i), float(s)) for i, s in hits])
 
 

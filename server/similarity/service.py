@@ -55,7 +55,6 @@ from sqlalchemy.orm import aliased
 from server.catalog.service import TITLE_COLUMNS, TitleColumns, TitleFilter
 from server.catalog.service import filter_titles as filtered
 from server.config import EmbedderName
-from server.db.tuning import deeper_scan
 from server.embeddings.dims import COMBINED_DIM, METADATA_DIM, SYNOPSIS_DIM, TAGS_DIM, TEXT_DIM
 from server.embeddings.embedders import Embedder, get_embedder
 from server.embeddings.facets import DEFAULT_WEIGHTS, FacetWeights
@@ -272,10 +271,9 @@ async def similar_for_titles(
     if not ids:
         return {}
     connection = await session.connection()
-    async with deeper_scan(session, first):
-        rows = await connection.execute(
-            similar_statement(_hashable(flt)), similar_params(ids, first, weights)
-        )
+    rows = await connection.execute(
+        similar_statement(_hashable(flt)), similar_params(ids, first, weights)
+    )
     found: dict[int, list[Neighbour]] = defaultdict(list)
     for row in rows:
         bucket = found[row.source_id]
@@ -465,8 +463,7 @@ async def search_titles(
         if query_vector is None:
             raise ValueError(f"{mode} search needs the query vector")
         params["embedder"], params["query_vector"] = query_vector
-    async with deeper_scan(session, depth):
-        rows = (await session.execute(search_statement(mode, _hashable(flt)), params)).all()
+    rows = (await session.execute(search_statement(mode, _hashable(flt)), params)).all()
     if mode is not SearchMode.KEYWORD and not rows:
         await _check_embedded(session, params["embedder"])
     return [

@@ -3,11 +3,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import Engine, pool, text
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.db import engine as db_engine
 from server.db.engine import make_async_engine, make_engine
-from server.db.tuning import CONNECTION_SETTINGS, EF_SEARCH, MAX_EF_SEARCH, deeper_scan
+from server.db.tuning import CONNECTION_SETTINGS
 
 
 def _shown(values: dict[str, str]) -> dict[str, str]:
@@ -33,48 +32,6 @@ async def test_async_connections_start_with_the_search_settings(database_url: st
     finally:
         await eng.dispose()
     assert values == CONNECTION_SETTINGS
-
-
-async def _ef_search(session: AsyncSession) -> str:
-    return str((await session.execute(text("SHOW hnsw.ef_search"))).scalar_one())
-
-
-@pytest.mark.parametrize("isolation", ["AUTOCOMMIT", "READ COMMITTED"])
-async def test_a_deep_scan_widens_the_candidate_list_inside_its_block_only(
-    database_url: str, isolation: str
-) -> None:
-    eng = make_async_engine(database_url, pool_size=1, max_overflow=0, isolation_level=isolation)
-    try:
-        async with AsyncSession(eng) as session:
-            async with deeper_scan(session, 50):  # within the default: nothing sent
-                assert await _ef_search(session) == str(EF_SEARCH)
-            async with deeper_scan(session, 300):
-                assert await _ef_search(session) == "300"
-            assert await _ef_search(session) == str(EF_SEARCH)
-            async with deeper_scan(session, 5000):
-                assert await _ef_search(session) == str(MAX_EF_SEARCH)
-    finally:
-        await eng.dispose()
-
-
-async def test_a_deep_scan_that_fails_never_leaks_into_the_next_checkout(
-    database_url: str,
-) -> None:
-    # autocommit: nothing rolls the raised value back, the pool must restore it
-    eng = make_async_engine(database_url, pool_size=1, max_overflow=0, isolation_level="AUTOCOMMIT")
-    try:
-        async with AsyncSession(eng) as session:
-            pid = (await session.execute(text("SELECT pg_backend_pid()"))).scalar_one()
-            with pytest.raises(ZeroDivisionError):
-                async with deeper_scan(session, 400):
-                    1 / 0  # noqa: B018
-            assert await _ef_search(session) == "400"  # same checkout: still raised
-        async with AsyncSession(eng) as session:
-            again = (await session.execute(text("SELECT pg_backend_pid()"))).scalar_one()
-            assert again == pid  # the very same connection ...
-            assert await _ef_search(session) == str(EF_SEARCH)  # ... restored on checkout
-    finally:
-        await eng.dispose()
 
 
 def _backend_pid(engine: Engine) -> int:

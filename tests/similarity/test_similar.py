@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import event, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from server.db.tuning import EF_SEARCH
 from server.embeddings.dims import METADATA_DIM, SYNOPSIS_DIM, TAGS_DIM
 from server.embeddings.facets import DEFAULT_WEIGHTS, FacetWeights, combined_vector, weighted_query
 from server.models.catalog import Title
@@ -257,11 +258,15 @@ async def test_filters_fill_the_page_through_iterative_index_scans(
 
     await aconn.execute(text("SET LOCAL enable_sort = off"))  # force the HNSW index path
     await fills_the_page()
-    # The connection-level defaults (server.db.tuning) are what makes the page fill.
+    # a page deeper than the candidate list (ef_search) fills too: the scan keeps walking
+    deep = EF_SEARCH + 50
+    assert len(await _similar(client, source, first=deep)) == deep
+    # The connection-level defaults (server.db.tuning) are what makes the pages fill.
     await aconn.execute(text("SET LOCAL hnsw.iterative_scan = off"))
     await aconn.execute(text("SET LOCAL hnsw.ef_search = 40"))
     rows = await _similar(client, source, first=10, filter=iceland)
     assert len(rows) < 10, "without iterative scans the index path loses filtered rows"
+    assert len(await _similar(client, source, first=deep)) < deep
 
 
 async def test_validation_and_not_found_errors(
