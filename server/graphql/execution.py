@@ -3,8 +3,9 @@
 Most of a typical response is scalars and enums read straight off an object (``name``,
 ``score``, ``kind``): strawberry gives such fields a resolver that ignores its ``info``, yet
 graphql-core still builds a path, a ``GraphQLResolveInfo``, argument values and two levels of
-value completion for each one, about 5 µs a field. A ``similarTitles(first: 10)`` response
-with titles and explanations has ~190 of them, so that is ~1 ms of a ~5 ms request.
+value completion for each one. A ``similarTitles(first: 10)`` response with titles and
+explanations has ~190 of them; reading them here cut its execution from 1.34 to 0.92 ms
+(measured in-process, service results given).
 
 Here such a field is resolved and coerced directly. Anything unusual (a null, a coercion
 failure, an awaitable, an exception) goes back through graphql-core's own path, which
