@@ -51,6 +51,8 @@ app.add_typer(db_app, name="db")
 app.add_typer(ingest_app, name="ingest")
 
 if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
     from server.embeddings.embedders import Embedder
 
 console = Console(stderr=True, soft_wrap=True)
@@ -93,6 +95,17 @@ def migrated_or_exit(settings: Settings) -> Iterator[DatabaseTarget]:
             )
             raise typer.Exit(1)
         yield target
+
+
+@contextlib.contextmanager
+def migrated_engine(settings: Settings) -> Iterator[Engine]:
+    """An engine on the database (exit 1 unless it is migrated to head), disposed after."""
+    with migrated_or_exit(settings) as target:
+        engine = make_engine(target.url)
+        try:
+            yield engine
+        finally:
+            engine.dispose()
 
 
 # --- serve / demo ------------------------------------------------------------------------------
@@ -239,15 +252,11 @@ def embed(
     settings = settings_or_exit(**({"embedder": embedder} if embedder else {}))
     configure_logging(settings)
     model = embedder_or_exit(settings)
-    with migrated_or_exit(settings) as target:
-        engine = make_engine(target.url)
-        try:
-            with rate_progress_bar("titles") as progress, engine.begin() as conn:
-                summary = embed_catalog(
-                    conn, model, rebuild=rebuild, refit=refit, progress=PhaseBar(progress)
-                )
-        finally:
-            engine.dispose()
+    with migrated_engine(settings) as engine:
+        with rate_progress_bar("titles") as progress, engine.begin() as conn:
+            summary = embed_catalog(
+                conn, model, rebuild=rebuild, refit=refit, progress=PhaseBar(progress)
+            )
     out.print(
         f"{summary.embedder}: {summary.titles:,} titles, {summary.changed:,} changed, "
         f"{summary.texts_embedded:,} texts embedded"
@@ -274,13 +283,9 @@ def cluster(
 
     settings = settings_or_exit()
     configure_logging(settings)
-    with migrated_or_exit(settings) as target:
-        engine = make_engine(target.url)
-        try:
-            with rate_progress_bar("titles") as progress, engine.begin() as conn:
-                summary = cluster_catalog(conn, seed=seed, progress=PhaseBar(progress))
-        finally:
-            engine.dispose()
+    with migrated_engine(settings) as engine:
+        with rate_progress_bar("titles") as progress, engine.begin() as conn:
+            summary = cluster_catalog(conn, seed=seed, progress=PhaseBar(progress))
     if summary.unembedded:
         console.print(
             f"[yellow]warning[/yellow] {summary.unembedded:,} titles have no embedding and were "
@@ -312,13 +317,9 @@ def draw_similarity_map(
 
     settings = settings_or_exit()
     configure_logging(settings)
-    with migrated_or_exit(settings) as target:
-        engine = make_engine(target.url)
-        try:
-            with engine.connect() as conn:
-                data = load_map(conn)
-        finally:
-            engine.dispose()
+    with migrated_engine(settings) as engine:
+        with engine.connect() as conn:
+            data = load_map(conn)
     if not data.points:
         console.print("[red]error:[/red] no map positions: run `contentintel cluster` first")
         raise typer.Exit(1)
@@ -422,21 +423,17 @@ def ingest_catalog(
     configure_logging(settings)
     rejects_path = rejects_path_or_exit(path, rejects, settings)
     chosen = format_or_exit(path, fmt)
-    with migrated_or_exit(settings) as target:
-        engine = make_engine(target.url)
+    with migrated_engine(settings) as engine:
         started = time.perf_counter()
-        try:
-            with ingest_errors(path), progress_bar() as progress, engine.begin() as conn:
-                summary = ingest_catalog_file(
-                    conn,
-                    path,
-                    fmt=chosen,
-                    strict=strict,
-                    rejects_path=rejects_path,
-                    progress=PhaseBar(progress),
-                )
-        finally:
-            engine.dispose()
+        with ingest_errors(path), progress_bar() as progress, engine.begin() as conn:
+            summary = ingest_catalog_file(
+                conn,
+                path,
+                fmt=chosen,
+                strict=strict,
+                rejects_path=rejects_path,
+                progress=PhaseBar(progress),
+            )
         elapsed = time.perf_counter() - started
     _print_summary(summary, elapsed)
 

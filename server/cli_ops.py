@@ -10,8 +10,7 @@ from rich.table import Table
 
 from server.auth import service as keys
 from server.auth.roles import Role
-from server.cli import console, migrated_or_exit, out, settings_or_exit
-from server.db.engine import make_engine
+from server.cli import console, migrated_engine, out, settings_or_exit
 from server.kit.errors import ExpectedError
 
 keys_app = typer.Typer(
@@ -26,16 +25,13 @@ def keys_create(
 ) -> None:
     """Create a key; it is printed once, alone on the last line, and never stored."""
     settings = settings_or_exit()
-    with migrated_or_exit(settings) as target:
-        engine = make_engine(target.url)
+    with migrated_engine(settings) as engine:
         try:
             with engine.begin() as conn:
                 info, key = keys.create_key(conn, name, role)
         except ExpectedError as exc:
             console.print(f"[red]error:[/red] {exc}")
             raise typer.Exit(1) from None
-        finally:
-            engine.dispose()
     console.print(
         f"created key {info.id} [bold]{info.name}[/bold] ({info.role.value}); "
         "copy it now, it is not shown again:"
@@ -49,13 +45,9 @@ def keys_list(
 ) -> None:
     """List keys (never the keys themselves: their first characters)."""
     settings = settings_or_exit()
-    with migrated_or_exit(settings) as target:
-        engine = make_engine(target.url)
-        try:
-            with engine.connect() as conn:
-                rows = keys.list_keys(conn, include_revoked=all_keys)
-        finally:
-            engine.dispose()
+    with migrated_engine(settings) as engine:
+        with engine.connect() as conn:
+            rows = keys.list_keys(conn, include_revoked=all_keys)
     table = Table(show_header=True)
     for column in ("id", "name", "role", "key starts", "created", "revoked"):
         table.add_column(column)
@@ -77,16 +69,13 @@ def keys_revoke(
 ) -> None:
     """Revoke a key: refused from then on (within CONTENTINTEL_KEY_CACHE_S seconds)."""
     settings = settings_or_exit()
-    with migrated_or_exit(settings) as target:
-        engine = make_engine(target.url)
+    with migrated_engine(settings) as engine:
         try:
             with engine.begin() as conn:
                 info = keys.revoke_key(conn, key)
         except ExpectedError as exc:
             console.print(f"[red]error:[/red] {exc}")
             raise typer.Exit(1) from None
-        finally:
-            engine.dispose()
     out.print(f"revoked key {info.id} {info.name} ({info.role.value})")
 
 
@@ -98,13 +87,9 @@ def db_distribute() -> None:
     from server.db.citus import DISTRIBUTED_TABLES, REFERENCE_TABLES, distribute
 
     settings = settings_or_exit()
-    with migrated_or_exit(settings) as target:
-        engine = make_engine(target.url)
-        try:
-            with engine.begin() as conn:
-                report = distribute(conn)
-        finally:
-            engine.dispose()
+    with migrated_engine(settings) as engine:
+        with engine.begin() as conn:
+            report = distribute(conn)
     if not report.available:
         console.print(
             "[yellow]the `citus` extension is not available on this Postgres server:[/yellow] "

@@ -19,14 +19,13 @@ from server.cli import (
     console,
     ingest_app,
     ingest_errors,
-    migrated_or_exit,
+    migrated_engine,
     out,
     print_ingest_counts,
     progress_bar,
     rejects_path_or_exit,
     settings_or_exit,
 )
-from server.db.engine import make_engine
 
 
 def _ingest(path: Path, fmt: Format, strict: bool, rejects: Path | None) -> None:
@@ -35,21 +34,17 @@ def _ingest(path: Path, fmt: Format, strict: bool, rejects: Path | None) -> None
     settings = settings_or_exit()
     configure_logging(settings)
     rejects_path = rejects_path_or_exit(path, rejects, settings)
-    with migrated_or_exit(settings) as target:
-        engine = make_engine(target.url)
+    with migrated_engine(settings) as engine:
         started = time.perf_counter()
-        try:
-            with ingest_errors(path), progress_bar() as progress, engine.begin() as conn:
-                summary = ingest_viewing_file(
-                    conn,
-                    path,
-                    fmt,
-                    strict=strict,
-                    rejects_path=rejects_path,
-                    progress=PhaseBar(progress),
-                )
-        finally:
-            engine.dispose()
+        with ingest_errors(path), progress_bar() as progress, engine.begin() as conn:
+            summary = ingest_viewing_file(
+                conn,
+                path,
+                fmt,
+                strict=strict,
+                rejects_path=rejects_path,
+                progress=PhaseBar(progress),
+            )
         elapsed = time.perf_counter() - started
     _print_summary(summary, elapsed)
 
@@ -121,13 +116,9 @@ def scores() -> None:
 
     settings = settings_or_exit()
     configure_logging(settings)
-    with migrated_or_exit(settings) as target:
-        engine = make_engine(target.url)
-        try:
-            with engine.begin() as conn:
-                s = persist_scores(conn)
-        finally:
-            engine.dispose()
+    with migrated_engine(settings) as engine:
+        with engine.begin() as conn:
+            s = persist_scores(conn)
     out.print(
         f"scores: {s.regional:,} title x region rows ({s.titles:,} titles, {s.regions} regions), "
         f"{s.global_titles:,} titles with global figures, in {s.seconds:.2f} s"
@@ -148,13 +139,9 @@ def cohorts(
     if k is not None and k < 1:
         console.print("[red]error:[/red] --k must be at least 1")
         raise typer.Exit(2)
-    with migrated_or_exit(settings) as target:
-        engine = make_engine(target.url)
-        try:
-            with engine.begin() as conn:
-                summary = compute_cohorts(conn, k)
-        finally:
-            engine.dispose()
+    with migrated_engine(settings) as engine:
+        with engine.begin() as conn:
+            summary = compute_cohorts(conn, k)
     p = summary.profiles
     out.print(
         f"taste profiles: {p.regions} regions ({p.tastes} taste vectors"

@@ -34,7 +34,7 @@ from server.audiences.scores import ScoresSummary, persist_scores
 from server.catalog.ingest import PhaseProgress, _copy, _insert_many, write_rejects
 from server.catalog.readers import InputFileError
 from server.catalog.records import RowError, RowWarning
-from server.kit.ingest import StrictModeError
+from server.kit.ingest import RowTally, StrictModeError
 
 Format = Literal["top10-countries", "top10-global", "viewing"]
 FORMATS: tuple[Format, ...] = ("top10-countries", "top10-global", "viewing")
@@ -65,7 +65,7 @@ class MatchCounts:
 
 
 @dataclass
-class ViewingIngestSummary:
+class ViewingIngestSummary(RowTally):
     source: str
     fmt: Format
     inserted: int = 0
@@ -82,18 +82,6 @@ class ViewingIngestSummary:
     """Set when the scores were recomputed (something changed; not for viewing metrics)."""
     rejects_file: Path | None = None
     seconds: float = 0.0
-
-    @property
-    def accepted(self) -> int:
-        return self.inserted + self.updated + self.unchanged
-
-    @property
-    def rejected_rows(self) -> int:
-        return len({e.line for e in self.rejected})
-
-    @property
-    def changed(self) -> bool:
-        return bool(self.inserted or self.updated)
 
 
 def known_regions(conn: Connection) -> set[str]:

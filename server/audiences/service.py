@@ -15,6 +15,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.audiences.profiles import MIN_TITLES, AudienceSpace, audience_space
+from server.kit.batching import lists_by_key
 from server.kit.errors import BadInput, NotFound
 
 _CODE = re.compile(r"^[A-Za-z]{2}$")
@@ -139,10 +140,13 @@ async def genres_of_regions(session: AsyncSession, codes: Sequence[str]) -> list
         ),
         {"c": list(codes)},
     )
-    grouped: dict[str, list[GenreLift]] = defaultdict(list)
-    for r in rows:
-        grouped[r.region_code].append(GenreLift(r.genre, float(r.lift), r.titles, float(r.share)))
-    return [grouped.get(c, []) for c in codes]
+    return lists_by_key(
+        (
+            (r.region_code, GenreLift(r.genre, float(r.lift), r.titles, float(r.share)))
+            for r in rows
+        ),
+        codes,
+    )
 
 
 async def micro_genres_of_regions(
@@ -156,12 +160,16 @@ async def micro_genres_of_regions(
         ),
         {"c": list(codes)},
     )
-    grouped: dict[str, list[MicroGenreLift]] = defaultdict(list)
-    for r in rows:
-        grouped[r.region_code].append(
-            MicroGenreLift(r.micro_genre_id, r.label, float(r.lift), r.titles, float(r.share))
-        )
-    return [grouped.get(c, []) for c in codes]
+    return lists_by_key(
+        (
+            (
+                r.region_code,
+                MicroGenreLift(r.micro_genre_id, r.label, float(r.lift), r.titles, float(r.share)),
+            )
+            for r in rows
+        ),
+        codes,
+    )
 
 
 async def load_audience_space(session: AsyncSession) -> AudienceSpace:
@@ -269,10 +277,7 @@ async def members_of_cohorts(session: AsyncSession, ids: Sequence[int]) -> list[
         ),
         {"i": list(ids)},
     )
-    grouped: dict[int, list[RegionRow]] = defaultdict(list)
-    for r in rows:
-        grouped[r.cohort_id].append(_region(r))
-    return [grouped.get(i, []) for i in ids]
+    return lists_by_key(((r.cohort_id, _region(r)) for r in rows), ids)
 
 
 async def cohort_of_regions(session: AsyncSession, codes: Sequence[str]) -> list[int | None]:
@@ -299,9 +304,9 @@ async def performance_of_titles(
         ),
         {"t": list(title_ids)},
     )
-    grouped: dict[int, list[Performance]] = defaultdict(list)
-    for r in rows:
-        grouped[r.title_id].append(
+    performances = (
+        (
+            r.title_id,
             Performance(
                 r.region_code,
                 r.weeks_in_top10,
@@ -310,9 +315,11 @@ async def performance_of_titles(
                 r.points,
                 r.first_week,
                 r.last_week,
-            )
+            ),
         )
-    return [grouped.get(t, []) for t in title_ids]
+        for r in rows
+    )
+    return lists_by_key(performances, title_ids)
 
 
 _TRAVEL = """

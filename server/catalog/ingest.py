@@ -21,7 +21,7 @@ from sqlalchemy import Connection, text
 from server.catalog.countries import CountryResolver
 from server.catalog.readers import NETFLIX_FIELD_NAMES, InputFileError, RawRow, read_rows
 from server.catalog.records import CanonicalTitle, RecordValidator, RowError, RowWarning
-from server.kit.ingest import StrictModeError
+from server.kit.ingest import RowTally, StrictModeError
 from server.models.catalog import CreditRole, TagKind, TitleKind
 
 PhaseProgress = Callable[[str, int, int], None]
@@ -29,7 +29,7 @@ PhaseProgress = Callable[[str, int, int], None]
 
 
 @dataclass
-class IngestSummary:
+class IngestSummary(RowTally):
     source: str
     inserted: int = 0
     updated: int = 0
@@ -38,18 +38,6 @@ class IngestSummary:
     warnings: list[RowWarning] = field(default_factory=list)
     written: bool = False
     rejects_file: Path | None = None
-
-    @property
-    def accepted(self) -> int:
-        return self.inserted + self.updated + self.unchanged
-
-    @property
-    def rejected_rows(self) -> int:
-        return len({e.line for e in self.rejected})
-
-    @property
-    def changed(self) -> bool:
-        return bool(self.inserted or self.updated)
 
 
 @dataclass

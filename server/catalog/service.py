@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.catalog.ingest import merge_titles
 from server.catalog.records import CanonicalTitle, RecordValidator, RowError
+from server.kit.batching import lists_by_key
 from server.kit.errors import BadInput
 from server.models.catalog import (
     Country,
@@ -161,10 +162,7 @@ async def tags_of_titles(session: AsyncSession, ids: Sequence[int]) -> list[list
         .where(TitleTag.title_id.in_(ids))
         .order_by(TitleTag.title_id, Tag.kind, TitleTag.weight.desc(), Tag.name)
     )
-    grouped: dict[int, list[TagOnTitle]] = defaultdict(list)
-    for title_id, kind, name, weight in rows:
-        grouped[title_id].append(TagOnTitle(kind, name, float(weight)))
-    return [grouped.get(i, []) for i in ids]
+    return lists_by_key(((t, TagOnTitle(k, n, float(w))) for t, k, n, w in rows), ids)
 
 
 async def credits_of_titles(session: AsyncSession, ids: Sequence[int]) -> list[CreditsOfTitle]:
@@ -188,10 +186,7 @@ async def countries_of_titles(session: AsyncSession, ids: Sequence[int]) -> list
         .where(TitleCountry.title_id.in_(ids))
         .order_by(TitleCountry.title_id, TitleCountry.position)
     )
-    grouped: dict[int, list[CountryRow]] = defaultdict(list)
-    for title_id, code, name in rows:
-        grouped[title_id].append(CountryRow(code, name))
-    return [grouped.get(i, []) for i in ids]
+    return lists_by_key(((t, CountryRow(code, name)) for t, code, name in rows), ids)
 
 
 async def tag_counts(session: AsyncSession, kind: TagKind | None, first: int) -> list[TagCount]:

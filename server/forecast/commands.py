@@ -16,12 +16,11 @@ from server.cli import (
     configure_logging,
     console,
     embedder_or_exit,
-    migrated_or_exit,
+    migrated_engine,
     out,
     rate_progress_bar,
     settings_or_exit,
 )
-from server.db.engine import make_engine
 
 EmbedderOption = Annotated[
     str | None,
@@ -43,16 +42,13 @@ def train(embedder: EmbedderOption = None) -> None:
     from server.forecast.training import train_model
 
     settings, name = _embedder_name(embedder)
-    with migrated_or_exit(settings) as target:  # type: ignore[arg-type]
-        engine = make_engine(target.url)
+    with migrated_engine(settings) as engine:  # type: ignore[arg-type]
         try:
             with rate_progress_bar("steps") as progress, engine.begin() as conn:
                 summary = train_model(conn, name, progress=PhaseBar(progress))
         except (ValueError, NotEmbedded) as exc:
             console.print(f"[red]error:[/red] {exc}")
             raise typer.Exit(1) from None
-        finally:
-            engine.dispose()
     m = summary.metrics
     out.print(
         f"forecast model v{summary.version} (current): {summary.training_titles:,} titles x "
@@ -91,16 +87,13 @@ def backtest(
 
     settings, name = _embedder_name(embedder)
     day: date = cutoff.date()
-    with migrated_or_exit(settings) as target:  # type: ignore[arg-type]
-        engine = make_engine(target.url)
+    with migrated_engine(settings) as engine:  # type: ignore[arg-type]
         try:
             with rate_progress_bar("steps") as progress, engine.begin() as conn:
                 result = run_backtest(conn, name, day, progress=PhaseBar(progress))
         except (ValueError, NotEmbedded) as exc:
             console.print(f"[red]error:[/red] {exc}")
             raise typer.Exit(1) from None
-        finally:
-            engine.dispose()
     table = Table(
         title=f"backtest {result.backtest_id} at {day} ({name}): {result.train_titles} train "
         f"titles, {result.test_titles} test titles, {result.regions} regions"

@@ -21,6 +21,28 @@ class RejectingSummary(Protocol):
 S = TypeVar("S", bound=RejectingSummary)
 
 
+class RowTally:
+    """Counts every ingest summary derives the same way (mixed into the dataclasses)."""
+
+    inserted: int
+    updated: int
+    unchanged: int
+    rejected: Sequence[Any]
+    """Row errors; one row can have several."""
+
+    @property
+    def accepted(self) -> int:
+        return self.inserted + self.updated + self.unchanged
+
+    @property
+    def rejected_rows(self) -> int:
+        return len({e.line for e in self.rejected})
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.inserted or self.updated)
+
+
 class StrictModeError(Exception, Generic[S]):
     """``--strict`` and at least one bad row: nothing was written."""
 

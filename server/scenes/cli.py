@@ -23,7 +23,7 @@ from server.cli import (
     format_or_exit,
     ingest_app,
     ingest_errors,
-    migrated_or_exit,
+    migrated_engine,
     out,
     progress_bar,
     rate_progress_bar,
@@ -31,7 +31,6 @@ from server.cli import (
     settings_or_exit,
 )
 from server.config import Settings
-from server.db.engine import make_engine
 from server.scenes.ingest import (
     EngagementIngestSummary,
     SceneIngestSummary,
@@ -49,13 +48,9 @@ def _prepare(path: Path, fmt: str, rejects: Path | None, settings: Settings) -> 
 
 
 def _run_ingest(path: Path, settings: Settings, work: object) -> SceneIngestSummary:
-    with migrated_or_exit(settings) as target:
-        engine = make_engine(target.url)
-        try:
-            with ingest_errors(path), progress_bar() as progress, engine.begin() as conn:
-                summary: SceneIngestSummary = work(conn, PhaseBar(progress))  # type: ignore[operator]
-        finally:
-            engine.dispose()
+    with migrated_engine(settings) as engine:
+        with ingest_errors(path), progress_bar() as progress, engine.begin() as conn:
+            summary: SceneIngestSummary = work(conn, PhaseBar(progress))  # type: ignore[operator]
     return summary
 
 
@@ -160,13 +155,9 @@ def embed_scenes_command(
     settings = settings_or_exit(**({"embedder": embedder} if embedder else {}))
     configure_logging(settings)
     model = embedder_or_exit(settings)
-    with migrated_or_exit(settings) as target:
-        engine = make_engine(target.url)
-        try:
-            with rate_progress_bar("scenes") as progress, engine.begin() as conn:
-                summary = embed_scenes(conn, model, progress=PhaseBar(progress))
-        finally:
-            engine.dispose()
+    with migrated_engine(settings) as engine:
+        with rate_progress_bar("scenes") as progress, engine.begin() as conn:
+            summary = embed_scenes(conn, model, progress=PhaseBar(progress))
     out.print(
         f"{summary.embedder}: {summary.scenes:,} scenes, {summary.embedded:,} embedded "
         f"in {summary.seconds:.1f} s"
@@ -194,13 +185,9 @@ def draw_curve_command(
             console.print(f"[red]error:[/red] unknown region {region!r}")
             raise typer.Exit(2)
     started = time.perf_counter()
-    with migrated_or_exit(settings) as target:
-        engine = make_engine(target.url)
-        try:
-            with engine.connect() as conn:
-                data = load_curve(conn, title_id, episode, code)
-        finally:
-            engine.dispose()
+    with migrated_engine(settings) as engine:
+        with engine.connect() as conn:
+            data = load_curve(conn, title_id, episode, code)
     if data is None:
         console.print(
             f"[red]error:[/red] title {title_id} has no scene engagement"

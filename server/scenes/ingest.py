@@ -29,7 +29,7 @@ from sqlalchemy import Connection, text
 from server.catalog.ingest import write_rejects
 from server.catalog.readers import InputFileError, RawRow
 from server.catalog.records import RowError, RowWarning
-from server.kit.ingest import StrictModeError
+from server.kit.ingest import RowTally, StrictModeError
 from server.scenes.readers import read_engagement_rows, read_scene_rows
 from server.scenes.records import (
     CurveRecord,
@@ -50,7 +50,7 @@ _INGEST_SETTINGS = "SET LOCAL synchronous_commit = off; SET LOCAL work_mem = '64
 
 
 @dataclass
-class SceneIngestSummary:
+class SceneIngestSummary(RowTally):
     source: str
     inserted: int = 0
     updated: int = 0
@@ -63,10 +63,6 @@ class SceneIngestSummary:
     seconds: float = 0.0
     rows: int = 0
     """Rows accepted from the file."""
-
-    @property
-    def rejected_rows(self) -> int:
-        return len({e.line for e in self.rejected})
 
     @property
     def changed(self) -> bool:

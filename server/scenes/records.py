@@ -19,6 +19,7 @@ from typing import Any
 
 from server.catalog.countries import CountryResolver
 from server.catalog.records import RowError
+from server.scenes.readers import CURVE_COLUMNS, ENGAGEMENT_COLUMNS, SCENE_COLUMNS
 
 MAX_DESCRIPTION = 2000
 MAX_TAGS = 20
@@ -33,33 +34,9 @@ MAX_EPISODE_SECONDS = 4 * 3600
 MAX_MOVIE_SECONDS = 1000 * 60
 """A movie without a runtime: the catalog's longest allowed runtime."""
 
-SCENE_FIELDS = frozenset(
-    {
-        "external_id",
-        "episode",
-        "ordinal",
-        "start",
-        "end",
-        "description",
-        "tags",
-        "characters",
-        "people",
-    }
-)
-ENGAGEMENT_FIELDS = frozenset(
-    {
-        "external_id",
-        "episode",
-        "ordinal",
-        "region",
-        "plays",
-        "watched_fraction",
-        "rewatch_rate",
-        "skip_rate",
-        "exit_rate",
-    }
-)
-CURVE_FIELDS = frozenset({"external_id", "episode", "region", "resolution_seconds", "shares"})
+SCENE_FIELDS = frozenset(SCENE_COLUMNS)
+ENGAGEMENT_FIELDS = frozenset(ENGAGEMENT_COLUMNS)
+CURVE_FIELDS = frozenset(CURVE_COLUMNS)
 RATES = ("watched_fraction", "rewatch_rate", "skip_rate", "exit_rate")
 _TAG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 _BAD_TEXT = re.compile("[\ud800-\udfff\x00]")

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.catalog.service import TitleFilter
 from server.catalog.service import filter_titles as filtered
+from server.kit.batching import lists_by_key
 from server.kit.errors import BadInput
 from server.models.catalog import Title
 from server.models.embeddings import TitleEmbedding
@@ -92,10 +93,7 @@ async def micro_genres_of_titles(
             MicroGenre.id,
         )
     )
-    grouped: dict[int, list[MicroGenreRow]] = defaultdict(list)
-    for title_id, mg in rows:
-        grouped[title_id].append(_row(mg))
-    return [grouped.get(i, []) for i in title_ids]
+    return lists_by_key(((t, _row(mg)) for t, mg in rows), title_ids)
 
 
 async def titles_of_micro_genres(

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from sqlalchemy import Connection, func, select
 
 from server.catalog.ingest import InputFileError, StrictModeError, ingest_catalog_file
+from server.catalog.records import CANONICAL_FIELDS
 from server.models.catalog import Credit, Title, TitleCountry, TitleTag
 from tests.helpers import title_record
 
@@ -32,23 +33,7 @@ junk = st.one_of(
     st.lists(st.text(max_size=10), max_size=3),
     st.dictionaries(st.text(max_size=6), st.integers(), max_size=2),
 )
-FIELDS = [
-    "external_id",
-    "kind",
-    "name",
-    "synopsis",
-    "release_year",
-    "date_added",
-    "maturity_rating",
-    "duration_minutes",
-    "seasons",
-    "original_language",
-    "genres",
-    "tags",
-    "cast",
-    "directors",
-    "origin_countries",
-]
+FIELDS = sorted(CANONICAL_FIELDS)
 
 
 _fresh_ids = itertools.count()
