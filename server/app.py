@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from sqlalchemy import QueuePool, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -176,8 +177,10 @@ def create_app(
             )
         return JSONResponse({"ready": True, "revision": current})
 
+    gauges = CachedText(catalog_gauges, state, ttl=METRICS_CACHE_S)
+
     async def metrics(request: Request) -> Response:
-        return Response(REGISTRY.render() + await catalog_gauges(state), media_type=CONTENT_TYPE)
+        return Response(REGISTRY.render() + await gauges.get(), media_type=CONTENT_TYPE)
 
     return Starlette(
         routes=[
@@ -209,6 +212,37 @@ def app_from_environment() -> Starlette:
         if settings.read_database_url
         else None,
     )
+
+
+METRICS_CACHE_S = 5.0
+"""Scrapes within this many seconds share one read of the catalog gauges."""
+
+
+class CachedText:
+    """The text ``produce(state)`` returned less than ``ttl`` seconds ago, or a fresh one;
+    concurrent callers share one call, so a flood of scrapes costs one query per ``ttl``."""
+
+    def __init__(
+        self,
+        produce: Callable[[AppState], Awaitable[str]],
+        state: AppState,
+        ttl: float,
+    ) -> None:
+        self.produce = produce
+        self.state = state
+        self.ttl = ttl
+        self._text = ""
+        self._at = -float("inf")
+        self._lock = asyncio.Lock()
+
+    async def get(self) -> str:
+        if time.monotonic() - self._at < self.ttl:
+            return self._text
+        async with self._lock:
+            if time.monotonic() - self._at >= self.ttl:
+                self._text = await self.produce(self.state)
+                self._at = time.monotonic()
+        return self._text
 
 
 async def catalog_gauges(state: AppState) -> str:

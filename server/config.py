@@ -73,6 +73,25 @@ class Settings(BaseSettings):
     max_cost: int = Field(
         default=20_000, ge=1, description="Maximum estimated cost (requested list sizes)."
     )
+    max_query_bytes: int = Field(
+        default=100_000,
+        ge=1000,
+        description="Longest query document, in characters (values belong in variables).",
+    )
+    max_fields: int = Field(
+        default=5_000,
+        ge=10,
+        le=1_000_000,
+        description="Most fields a document may select once its fragments are expanded.",
+    )
+    max_response_bytes: int = Field(
+        default=10_000_000, ge=1024, description="Largest response body, in bytes."
+    )
+    execution_timeout_ms: int = Field(
+        default=15_000,
+        ge=1,
+        description="Wall time a request's execution may take before it ends with TIMEOUT.",
+    )
     max_body_bytes: int = Field(
         default=1_000_000, ge=1024, description="Largest accepted request body, in bytes."
     )

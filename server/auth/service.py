@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import re
 import secrets
@@ -88,45 +89,50 @@ def revoke_key(conn: Connection, name_or_id: str) -> KeyInfo:
     return _info(row)
 
 
-async def find_principal(session: AsyncSession, key: str) -> Principal | None:
-    row = (
-        await session.execute(
-            select(ApiKey.id, ApiKey.name, ApiKey.role).where(
-                ApiKey.key_hash == hash_key(key), ApiKey.revoked_at.is_(None)
-            )
+async def live_principals(session: AsyncSession) -> dict[str, Principal]:
+    """Every live key's principal by the key's SHA-256."""
+    rows = await session.execute(
+        select(ApiKey.id, ApiKey.name, ApiKey.role, ApiKey.key_hash).where(
+            ApiKey.revoked_at.is_(None)
         )
-    ).first()
-    return Principal(name=row.name, role=Role(row.role), key_id=row.id) if row else None
+    )
+    return {r.key_hash: Principal(name=r.name, role=Role(r.role), key_id=r.id) for r in rows}
 
 
 class KeyVerifier:
-    """Verifies bearer keys against the database, trusting a verified key for ``ttl`` seconds.
+    """Verifies bearer keys against a snapshot of the live keys, read again at most every
+    ``ttl`` seconds (0 = on every request).
 
-    The cache keeps the per-request cost of auth at a dict lookup; a revoked key stops
-    working within ``ttl`` seconds (0 = check the database on every request).
+    A key that is not in the snapshot re-reads it at most once per ``miss_refresh_s``, so a
+    key created a moment ago works at once while a flood of made-up keys costs at most one
+    query per second, not one per request. A revoked key stops within ``ttl`` seconds.
     """
 
-    def __init__(self, ttl: float, max_entries: int = 10_000) -> None:
+    def __init__(self, ttl: float, miss_refresh_s: float = 1.0) -> None:
         self.ttl = ttl
-        self.max_entries = max_entries
-        self._cache: dict[str, tuple[Principal, float]] = {}
+        self.miss_refresh_s = miss_refresh_s
+        self._keys: dict[str, Principal] = {}
+        self._loaded_at = -float("inf")
+        self._reloading = asyncio.Lock()
 
     async def verify(
         self, sessions: async_sessionmaker[AsyncSession], key: str
     ) -> Principal | None:
         digest = hash_key(key)
-        now = time.monotonic()
-        hit = self._cache.get(digest)
-        if hit is not None and hit[1] > now:
-            return hit[0]
-        async with sessions() as session:
-            principal = await find_principal(session, key)
-            await session.rollback()
-        if principal is None:
-            self._cache.pop(digest, None)
-            return None
-        if self.ttl > 0:
-            if len(self._cache) >= self.max_entries:
-                self._cache.clear()
-            self._cache[digest] = (principal, now + self.ttl)
+        if time.monotonic() - self._loaded_at >= self.ttl:
+            await self._reload(sessions, self.ttl)
+        principal = self._keys.get(digest)
+        if principal is None and time.monotonic() - self._loaded_at >= self.miss_refresh_s:
+            await self._reload(sessions, self.miss_refresh_s)
+            principal = self._keys.get(digest)
         return principal
+
+    async def _reload(self, sessions: async_sessionmaker[AsyncSession], max_age: float) -> None:
+        started = time.monotonic()
+        async with self._reloading:
+            if self._loaded_at >= started or (max_age > 0 and started - self._loaded_at < max_age):
+                return  # another request reloaded while this one waited
+            async with sessions() as session:
+                keys = await live_principals(session)
+                await session.rollback()
+            self._keys, self._loaded_at = keys, started

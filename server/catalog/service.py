@@ -15,6 +15,7 @@ from server.catalog.ingest import merge_titles
 from server.catalog.records import CanonicalTitle, RecordValidator, RowError
 from server.kit.batching import lists_by_key
 from server.kit.errors import BadInput
+from server.kit.text import websearch_text
 from server.models.catalog import (
     Country,
     Credit,
@@ -125,7 +126,9 @@ def filter_titles(stmt: Select[Any], flt: TitleFilter | None) -> Select[Any]:
         )
     if flt.text:
         stmt = stmt.where(
-            Title.search_vector.op("@@")(func.websearch_to_tsquery("english", flt.text))
+            Title.search_vector.op("@@")(
+                func.websearch_to_tsquery("english", websearch_text(flt.text))
+            )
         )
     return stmt
 

@@ -19,6 +19,7 @@ log = logging.getLogger("contentintel.graphql")
 
 INTERNAL = "INTERNAL_SERVER_ERROR"
 VALIDATION = "GRAPHQL_VALIDATION_FAILED"
+PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
 QUERY_CANCELED = "57014"
 
 
@@ -68,6 +69,8 @@ class ErrorShaping(MaskErrors):
         return masked
 
     def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
+        # No document: the errors are the parser's (syntax, too many tokens).
+        request_fault = VALIDATION if self.execution_context.graphql_document else PARSE_FAILED
         shaped: list[GraphQLError] = []
         for error in errors:
             expected = as_expected(error.original_error)
@@ -88,7 +91,7 @@ class ErrorShaping(MaskErrors):
                 error.original_error is None or isinstance(error.original_error, GraphQLError)
             ) and not (error.extensions or {}).get("code"):
                 # Parse, validation and variable-coercion errors: the request is at fault.
-                error.extensions = {**(error.extensions or {}), "code": VALIDATION}
+                error.extensions = {**(error.extensions or {}), "code": request_fault}
             shaped.append(error)
         return super()._process_errors(shaped)
 

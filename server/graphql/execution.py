@@ -112,6 +112,11 @@ class FastLeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
         grouped_field_set: Any,
         position_context: Any,
     ) -> Any:
+        # Python work is not covered by statement_timeout: a response of many objects stops
+        # here, one check per object, once the request's deadline has passed.
+        check_deadline = getattr(self.context_value, "check_deadline", None)
+        if check_deadline is not None:
+            check_deadline()
         if self.middleware_manager is not None and self.middleware_manager.middlewares:
             # a field middleware (an extension with ``resolve``) must see every field
             return super().execute_fields(

@@ -15,23 +15,21 @@
 
 from __future__ import annotations
 
-import functools
+import asyncio
 import hashlib
 import json
 import logging
 import re
 import time
 import uuid
-from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Coroutine, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from graphql import GraphQLError, OperationDefinitionNode, parse
+from graphql import GraphQLError
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from strawberry.exceptions import MissingQueryError
@@ -43,9 +41,13 @@ from server.auth.ratelimit import RateLimiter
 from server.auth.roles import AUTH_OFF, Principal
 from server.auth.service import KeyVerifier
 from server.config import Settings
-from server.graphql.context import Context
-from server.graphql.errors import INTERNAL
+from server.graphql.context import Context, ExecutionTimeout
+from server.graphql.documents import parse_document
+from server.graphql.errors import INTERNAL, PARSE_FAILED
 from server.graphql.schema import Schema, schema
+from server.kit.cache import ByteLRU
+from server.kit.errors import ErrorCode
+from server.kit.text import unsafe_strings
 from server.observability.logs import REQUEST_ID
 from server.observability.metrics import REGISTRY
 
@@ -57,6 +59,7 @@ REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 OPERATION_NAME_RE = re.compile(r"^[_A-Za-z][_0-9A-Za-z]{0,63}$")
 MAX_OPERATION_LABELS = 200
 UNAVAILABLE = "SERVICE_UNAVAILABLE"
+RESPONSE_TOO_LARGE = "RESPONSE_TOO_LARGE"
 
 
 class RequestError(Exception):
@@ -68,11 +71,13 @@ class RequestError(Exception):
         message: str,
         code: str = "BAD_REQUEST",
         headers: Mapping[str, str] | None = None,
+        field: str | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.headers = dict(headers or {})
+        self.field = field
 
 
 @dataclass
@@ -123,6 +128,8 @@ def _json_param(raw: Any, name: str) -> dict[str, Any] | None:
             raw = json.loads(raw)
         except ValueError:
             raise RequestError(400, f"`{name}` is not valid JSON") from None
+        except RecursionError:
+            raise RequestError(400, f"`{name}` is nested too deeply") from None
     if raw is None:
         return None
     if not isinstance(raw, dict):
@@ -148,10 +155,12 @@ def _params(data: Mapping[str, Any]) -> Params:
 class PersistedQueries:
     """sha256 -> query text: learned from clients (APQ) or fixed by an allow-list file."""
 
-    def __init__(self, allow_list: Mapping[str, str] | None, capacity: int = 2000) -> None:
+    def __init__(
+        self, allow_list: Mapping[str, str] | None, max_bytes: int = 8 * 1024 * 1024
+    ) -> None:
         self.allow_list = dict(allow_list) if allow_list is not None else None
-        self.capacity = capacity
-        self.learned: OrderedDict[str, str] = OrderedDict()
+        # Bounded by bytes: a client could otherwise register many megabyte-long queries.
+        self.learned: ByteLRU[str, str] = ByteLRU(max_bytes, max_entry_bytes=max_bytes // 32)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> PersistedQueries:
@@ -178,7 +187,7 @@ class PersistedQueries:
                         403, "this operation is not in the allow-list", code="FORBIDDEN"
                     )
             elif digest is not None and apq:
-                self._learn(actual, params.query)
+                self.learned.put(actual, params.query, len(params.query) + len(actual))
             return params.query
         if digest is None:
             raise RequestError(400, "no `query` in the request")
@@ -192,37 +201,7 @@ class PersistedQueries:
         if query is None:
             # Apollo's protocol: the client retries with the full query and the hash.
             raise RequestError(200, "PersistedQueryNotFound", code="PERSISTED_QUERY_NOT_FOUND")
-        self.learned.move_to_end(digest)
         return query
-
-    def _learn(self, digest: str, query: str) -> None:
-        self.learned[digest] = query
-        self.learned.move_to_end(digest)
-        while len(self.learned) > self.capacity:
-            self.learned.popitem(last=False)
-
-
-@functools.lru_cache(maxsize=1024)
-def _operation_types(query: str) -> dict[str | None, str]:
-    try:
-        document = parse(query, no_location=True)
-    except GraphQLError:
-        return {}
-    types: dict[str | None, str] = {}
-    for definition in document.definitions:
-        if isinstance(definition, OperationDefinitionNode):
-            name = definition.name.value if definition.name else None
-            types[name] = definition.operation.value
-    return types
-
-
-def is_query(query: str, operation_name: str | None) -> bool:
-    """Whether the operation to run is a query (and so may run on a read replica); anything
-    unclear (a syntax error, an unknown name) counts as not, and goes to the primary."""
-    types = _operation_types(query)
-    if operation_name is None:
-        return len(types) == 1 and next(iter(types.values())) == "query"
-    return types.get(operation_name) == "query"
 
 
 def sha256(text: str) -> str:
@@ -399,6 +378,8 @@ class GraphQLHTTP:
             data = json.loads(b"".join(chunks))
         except ValueError:
             raise RequestError(400, "the request body is not valid JSON") from None
+        except RecursionError:
+            raise RequestError(400, "the request body is nested too deeply") from None
         if not isinstance(data, dict):
             raise RequestError(400, "the request body must be a JSON object")
         return _params(data)
@@ -412,30 +393,48 @@ class GraphQLHTTP:
         media: str,
         request_id: str,
     ) -> tuple[Response, str, str]:
-        read_only = request.method == "GET" or is_query(query, params.operation_name)
-        sessions: async_sessionmaker[AsyncSession] = (
-            self.read_sessions() if read_only else self.sessions()
-        )
+        _check_variables(params.variables, media)
+        label = params.operation_name or "-"
+        limit = self.settings.max_query_bytes
+        if len(query) > limit:
+            too_long = GraphQLError(
+                f"the query document is {len(query):,} characters, more than the maximum "
+                f"{limit:,}: send large values as variables"
+            )
+            return self._parse_failed(too_long, media), self._label(label), "-"
+        try:
+            document = parse_document(query, self.settings.max_tokens)
+        except GraphQLError as syntax_error:
+            return self._parse_failed(syntax_error, media), self._label(label), "-"
+        timeout_s = self.settings.execution_timeout_ms / 1000
+        # The session is opened on the first database call, on the primary for a mutation
+        # and on the read side otherwise: the operation type is known by then, so the
+        # document is parsed only once, with the token limit.
         context = Context(
-            session=sessions(),
             settings=self.settings,
+            sessions=self.read_sessions(),
+            write_sessions=self.sessions(),
             principal=principal,
             request_id=request_id,
+            deadline=time.monotonic() + timeout_s,
+            document=document,
         )
         allowed = (
             {OperationType.QUERY}
             if request.method == "GET"
             else {OperationType.QUERY, OperationType.MUTATION}
         )
-        label = params.operation_name or "-"
         try:
-            result = await self.schema.execute(
-                query,
-                variable_values=params.variables,
-                context_value=context,
-                operation_name=params.operation_name,
-                allowed_operation_types=allowed,
-            )
+            async with asyncio.timeout(timeout_s):
+                result = await self.schema.execute(
+                    query,
+                    variable_values=params.variables,
+                    context_value=context,
+                    operation_name=params.operation_name,
+                    allowed_operation_types=allowed,
+                )
+        except TimeoutError:
+            context.timed_out = True
         except InvalidOperationTypeError as exc:
             kind = exc.operation_type.value
             raise RequestError(
@@ -448,11 +447,24 @@ class GraphQLHTTP:
         except CannotGetOperationTypeError as exc:
             raise RequestError(400, exc.as_http_error_reason()) from None
         finally:
-            await context.session.close()
+            if context.timed_out:
+                # A statement may still run (statement_timeout bounds it): answer now, and
+                # close the session once it has finished.
+                _in_background(context.close())
+            else:
+                await context.close()
         if label == "-" and context.operation is not None:
             label = context.operation[1]
         label = self._label(label)
         op_type = context.operation[0] if context.operation else "-"
+        if context.timed_out:
+            log.warning(
+                "request %s stopped after %d ms (execution timeout)",
+                request_id,
+                self.settings.execution_timeout_ms,
+            )
+            timeout = ExecutionTimeout(self.settings.execution_timeout_ms)
+            return self._failed(str(timeout), ErrorCode.TIMEOUT, media), label, op_type
         body: dict[str, Any] = {}
         status = 200
         errors = result.errors or []
@@ -469,7 +481,31 @@ class GraphQLHTTP:
                 REGISTRY.errors.inc(str(code))
         if result.extensions:
             body["extensions"] = result.extensions
-        return _json_response(body, status, media), label, op_type
+        encoded = _encode(body)
+        if len(encoded) > self.settings.max_response_bytes:
+            message = (
+                f"the response would be {len(encoded):,} bytes, more than the maximum "
+                f"{self.settings.max_response_bytes:,}: ask for fewer items or fields"
+            )
+            return self._failed(message, RESPONSE_TOO_LARGE, media), label, op_type
+        return _json_bytes(encoded, status, media), label, op_type
+
+    def _parse_failed(self, error: GraphQLError, media: str) -> Response:
+        """A document that does not parse (syntax, too many tokens): nothing ran."""
+        REGISTRY.errors.inc(PARSE_FAILED)
+        formatted = {**error.formatted, "extensions": {"code": PARSE_FAILED}}
+        return _json_response(
+            {"errors": [formatted]}, 400 if media == GRAPHQL_RESPONSE else 200, media
+        )
+
+    def _failed(self, message: str, code: str, media: str) -> Response:
+        """An operation that ran and was stopped: no data, one coded error."""
+        REGISTRY.errors.inc(code)
+        return _json_response(
+            {"data": None, "errors": [{"message": message, "extensions": {"code": code}}]},
+            200,
+            media,
+        )
 
     def _label(self, name: str | None) -> str:
         """The metrics label for an operation name (bounded: unknown names past a cap are
@@ -486,15 +522,43 @@ class GraphQLHTTP:
 
     def _error_response(self, exc: RequestError, media: str) -> Response:
         REGISTRY.errors.inc(exc.code)
-        body = {"errors": [{"message": str(exc), "extensions": {"code": exc.code}}]}
+        extensions = {"code": exc.code}
+        if exc.field:
+            extensions["field"] = exc.field
+        body = {"errors": [{"message": str(exc), "extensions": extensions}]}
         response = _json_response(body, exc.status, media)
         response.headers.update(exc.headers)
         return response
 
 
+_BACKGROUND: set[asyncio.Task[None]] = set()
+
+
+def _in_background(work: Coroutine[Any, Any, None]) -> None:
+    task = asyncio.ensure_future(work)
+    _BACKGROUND.add(task)
+    task.add_done_callback(_BACKGROUND.discard)
+
+
+def _encode(body: dict[str, Any]) -> bytes:
+    return json.dumps(body, separators=(",", ":")).encode()
+
+
+def _json_bytes(encoded: bytes, status: int, media: str) -> Response:
+    return Response(encoded, status_code=status, media_type=f"{media}; charset=utf-8")
+
+
 def _json_response(body: dict[str, Any], status: int, media: str) -> Response:
-    return Response(
-        json.dumps(body, separators=(",", ":")).encode(),
-        status_code=status,
-        media_type=f"{media}; charset=utf-8",
-    )
+    return _json_bytes(_encode(body), status, media)
+
+
+def _check_variables(variables: Mapping[str, Any] | None, media: str) -> None:
+    """Strings Postgres cannot take are refused before anything runs, naming the variable."""
+    for where, reason in unsafe_strings(variables or {}, "$"):
+        name = where[1:].lstrip(".")
+        raise RequestError(
+            400 if media == GRAPHQL_RESPONSE else 200,
+            f"variable `${name}` {reason}",
+            code=ErrorCode.BAD_USER_INPUT.value,
+            field=name.split(".")[0].split("[")[0],
+        )

@@ -7,7 +7,6 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import ParserCache, ValidationCache
 
 from server.audiences import types as audiences
 from server.catalog import service as catalog
@@ -24,6 +23,7 @@ from server.catalog.types import (
 from server.forecast import types as forecasting
 from server.graphql.auth import ADMIN, ANALYST, VIEWER
 from server.graphql.context import Info
+from server.graphql.documents import DocumentCache
 from server.graphql.errors import ErrorShaping, bad_input
 from server.graphql.execution import FastLeafExecutionContext
 from server.graphql.limits import QueryLimits
@@ -418,9 +418,8 @@ schema = Schema(
     mutation=Mutation,
     execution_context_class=FastLeafExecutionContext,
     extensions=[
-        # Factories: the caches themselves live at module level, shared by every request.
-        lambda: ParserCache(maxsize=256),
-        lambda: ValidationCache(maxsize=256),
+        # One cache, at module level, of parsed and validated documents within a byte budget.
+        DocumentCache,
         # Limit rules are built once (not per request), so the validation cache keeps hitting.
         QueryLimits,
         RequestTransaction,

@@ -9,20 +9,15 @@ from strawberry.types.graphql import OperationType
 
 
 class RequestTransaction(SchemaExtension):
-    """Mutations commit when they finished without errors; everything else rolls back."""
+    """Mutations commit when they finished without errors; everything else rolls back. The
+    context closes its session only after every statement of the request has finished."""
 
     async def on_operation(self) -> AsyncIterator[None]:  # type: ignore[override]
         yield
         ctx = self.execution_context
-        session = getattr(ctx.context, "session", None)
-        if session is None:
+        close = getattr(ctx.context, "close", None)
+        if close is None:
             return
         result = ctx.result
         ok = result is not None and not getattr(result, "errors", None)
-        try:
-            if ok and ctx.operation_type is OperationType.MUTATION:
-                await session.commit()
-            else:
-                await session.rollback()
-        finally:
-            await session.close()
+        await close(commit=ok and ctx.operation_type is OperationType.MUTATION)

@@ -59,6 +59,7 @@ from server.embeddings.dims import COMBINED_DIM, METADATA_DIM, SYNOPSIS_DIM, TAG
 from server.embeddings.embedders import Embedder, get_embedder
 from server.embeddings.facets import DEFAULT_WEIGHTS, FacetWeights
 from server.kit.errors import BadInput, NotFound
+from server.kit.text import websearch_text
 from server.models.catalog import Tag, TagKind, Title, TitleTag
 from server.models.embeddings import TitleEmbedding
 
@@ -355,6 +356,7 @@ def _ranked(inner: Select[Any], name: str) -> Subquery:
 
 
 _QUERY = bindparam("query", type_=Text)
+_WEB_QUERY = bindparam("web_query", type_=Text)
 _DEPTH = bindparam("depth", type_=Integer)
 
 
@@ -369,7 +371,7 @@ def _keyword_list(flt: TitleFilter | None) -> Select[Any]:
     repeating it in its synopsis does not beat the exact name. A near-exact name ranks first,
     typos still match, and synopsis-only matches follow by full-text rank.
     """
-    tsquery = func.websearch_to_tsquery(literal_column("'english'::regconfig"), _QUERY)
+    tsquery = func.websearch_to_tsquery(literal_column("'english'::regconfig"), _WEB_QUERY)
     text_match = Title.search_vector.op("@@")(tsquery)
     name_match = _QUERY.op("<%")(Title.name)  # word_similarity >= threshold: GIN trigram index
     name_score = case(
@@ -458,7 +460,13 @@ async def search_titles(
     """
     check_first(first)
     depth = search_depth(first)
-    params: dict[str, Any] = {"query": clean_query(query), "depth": depth, "first": first}
+    cleaned = clean_query(query)
+    params: dict[str, Any] = {
+        "query": cleaned,
+        "web_query": websearch_text(cleaned),
+        "depth": depth,
+        "first": first,
+    }
     if mode is not SearchMode.KEYWORD:
         if query_vector is None:
             raise ValueError(f"{mode} search needs the query vector")

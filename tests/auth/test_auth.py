@@ -187,8 +187,40 @@ async def test_key_check_with_the_database_down_is_503(
     async def down(*args: Any) -> None:
         raise OperationalError("SELECT", {}, Exception("connection refused"))
 
-    monkeypatch.setattr(service, "find_principal", down)
+    monkeypatch.setattr(service, "live_principals", down)
     response = await post(auth_client, QUERY, "cik_whatever")
     assert response.status_code == 503
     assert response.json()["errors"][0]["extensions"]["code"] == "SERVICE_UNAVAILABLE"
     assert response.headers["retry-after"] == "5"
+
+
+async def test_a_flood_of_bad_keys_costs_no_database_work(
+    tmp_path: Any,
+    session_factory: Any,
+    api_keys: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Keys are checked against a snapshot of the live ones; an unknown key re-reads it at
+    most once a second, so made-up keys do not each cost a query."""
+    from server.app import create_app
+    from server.auth import service
+    from server.config import load_settings
+
+    reads: list[int] = []
+    real = service.live_principals
+
+    async def counted(session: Any) -> Any:
+        reads.append(1)
+        return await real(session)
+
+    monkeypatch.setattr(service, "live_principals", counted)
+    settings = load_settings(data_dir=tmp_path, auth="on", key_cache_s=10)
+    app = create_app(settings, session_factory=session_factory)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://test"
+    ) as http:
+        assert (await post(http, QUERY, api_keys["viewer"])).status_code == 200
+        for i in range(100):
+            assert (await post(http, QUERY, f"cik_made_up_{i}")).status_code == 401
+        assert (await post(http, QUERY, api_keys["viewer"])).status_code == 200
+    assert len(reads) <= 2, reads  # the first load, and at most one re-read a second

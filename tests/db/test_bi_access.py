@@ -91,12 +91,49 @@ def test_bi_member_cannot_write(bi_login: str, statement: str) -> None:
         with pytest.raises(refused):
             conn.execute(statement)
         conn.execute("SET default_transaction_read_only = off")
-        if "TEMP" not in statement:  # temp tables are PUBLIC's: read-only is what stops them
-            with pytest.raises(errors.InsufficientPrivilege):
-                conn.execute(statement)
+        with pytest.raises(errors.InsufficientPrivilege):
+            conn.execute(statement)
 
 
 def test_read_only_stops_what_privileges_allow(bi_login: str) -> None:
     with psycopg.connect(bi_login, autocommit=True) as conn:
         with pytest.raises(errors.ReadOnlySqlTransaction):
             conn.execute("CREATE TEMP TABLE mine (id int)")
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "CREATE TEMP TABLE mine (id int)",
+        "SELECT lo_from_bytea(0, 'x')",
+        "SELECT lo_create(0)",
+        "SELECT lo_put(1, 0, 'x')",
+        "SELECT pg_advisory_lock(1)",
+        "SELECT pg_try_advisory_lock(1)",
+        "SELECT pg_advisory_xact_lock(1)",
+        "SELECT pg_try_advisory_xact_lock_shared(1, 2)",
+    ],
+)
+def test_public_powers_are_revoked_even_with_read_only_off(bi_login: str, statement: str) -> None:
+    """What a session may switch off (read-only) does not bring back temp tables, large
+    objects or the advisory locks `contentintel cluster` waits on."""
+    with psycopg.connect(bi_login, autocommit=True) as conn:
+        conn.execute("SET default_transaction_read_only = off")
+        with pytest.raises(errors.InsufficientPrivilege):
+            conn.execute(statement)
+
+
+def test_the_application_role_keeps_its_powers(pg: EmbeddedPostgres, database_url: str) -> None:
+    """A non-superuser application role that ran the migrations would keep temp tables and
+    advisory locks: here, the database owner's explicit grants survive the revokes."""
+    with psycopg.connect(pg.libpq_url("contentintel_test"), autocommit=True) as admin:
+        acl = admin.execute(
+            "SELECT datacl::text FROM pg_database WHERE datname = current_database()"
+        ).fetchone()
+        assert acl is not None
+        assert "=Tc/" not in acl[0]  # PUBLIC: connect only
+        granted = admin.execute(
+            "SELECT has_function_privilege(current_user, 'pg_advisory_xact_lock(bigint)', "
+            "'EXECUTE')"
+        ).fetchone()
+        assert granted == (True,)

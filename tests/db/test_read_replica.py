@@ -153,12 +153,23 @@ def test_queries_read_the_replica_and_mutations_write_the_primary(
         assert count(http) == 2
 
 
-def test_is_query_routing_rules() -> None:
-    from server.graphql.http import is_query
+def test_the_session_follows_the_operation_type() -> None:
+    """Queries open their session on the read side, mutations on the primary; nothing is
+    opened before the first database call (so `{ __typename }` opens none)."""
+    from unittest.mock import MagicMock
 
-    assert is_query("{ a }", None)
-    assert is_query("query Q { a }", "Q")
-    assert not is_query("mutation M { a }", None)
-    assert not is_query("query Q { a } mutation M { b }", "M")
-    assert not is_query("query Q { a } mutation M { b }", None)
-    assert not is_query("{ a", None)
+    from server.graphql.context import Context
+
+    def context(operation: tuple[str, str] | None) -> tuple[Context, MagicMock, MagicMock]:
+        read, write = MagicMock(name="read"), MagicMock(name="write")
+        made = Context(settings=load_settings(), sessions=read, write_sessions=write)
+        made.operation = operation
+        return made, read, write
+
+    query, read, write = context(("query", "-"))
+    assert not query.has_session
+    assert query.session is read.return_value
+    write.assert_not_called()
+    mutation, read, write = context(("mutation", "M"))
+    assert mutation.session is write.return_value
+    read.assert_not_called()

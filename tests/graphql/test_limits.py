@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from strawberry.extensions.validation_cache import _get_validate_cache
 
 from server.app import create_app
 from server.config import load_settings
@@ -84,16 +85,23 @@ def test_rules_are_built_once() -> None:
     assert validation_rules(10, 15, True)[0] is validation_rules(10, 15, False)[0]
 
 
-async def test_validation_cache_hits_with_limits_on(client: httpx.AsyncClient) -> None:
-    cache = _get_validate_cache(256)
+async def test_validation_cache_hits_with_limits_on(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from server.graphql import documents
+
+    validations: list[object] = []
+    real = documents.validate_document
+
+    def counted(*args: Any) -> Any:
+        validations.append(args[1])
+        return real(*args)
+
+    monkeypatch.setattr(documents, "validate_document", counted)
     query = "query LimitsCacheProbe { tags(first: 3) { name titleCount } }"
-    await gql(client, query)
-    before = cache.cache_info()
-    for _ in range(5):
-        await gql(client, query)
-    after = cache.cache_info()
-    assert after.hits - before.hits == 5
-    assert after.misses == before.misses
+    for _ in range(6):
+        assert "errors" not in await gql(client, query)
+    assert len(validations) <= 1  # validated once (or not at all when already cached)
 
 
 async def test_introspection_can_be_switched_off(
@@ -125,3 +133,121 @@ async def test_body_size_limit(client: httpx.AsyncClient, size: int) -> None:
         headers={"Content-Type": "application/json"},
     )
     assert response.status_code == 413
+
+
+def _fan_out(n: int) -> str:
+    spreads = [f"fragment F{i} on Query {{ ...F{i + 1} ...F{i + 1} }}" for i in range(n)]
+    return "query { ...F0 } " + " ".join([*spreads, f"fragment F{n} on Query {{ __typename }}"])
+
+
+def test_shapes_are_measured_once_per_fragment() -> None:
+    """2^200 fields are counted exactly: only memoised arithmetic could do it in a test."""
+    from graphql import parse
+
+    from server.graphql.limits import Shape, document_shapes
+
+    shapes = document_shapes(parse(_fan_out(200)))
+    assert shapes == {"anonymous": Shape(depth=0, aliases=0, fields=2**200)}
+
+
+async def test_fragment_fan_out_is_refused_by_the_expanded_field_cap(
+    client: httpx.AsyncClient,
+) -> None:
+    body = await gql(client, _fan_out(22))
+    assert "data" not in body
+    assert body["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+    assert "4,194,304 fields" in body["errors"][0]["message"]
+    assert "errors" not in await gql(client, _fan_out(10))  # 1,024 fields
+
+
+def test_every_list_field_has_a_size_for_the_cost() -> None:
+    from server.graphql.limits import unsized_list_fields
+
+    assert unsized_list_fields(schema._schema) == []
+
+
+def test_lists_without_first_multiply_by_their_bound() -> None:
+    from graphql import parse
+
+    nested = parse(
+        "{ regions { similarRegions(first: 100) { region { similarRegions(first: 100) "
+        "{ region { code } } } } } }"
+    )
+    assert estimate_cost(schema._schema, nested, None, {}) == 94 * (1 + 100 * (1 + 100))
+    flat = parse("{ titles(first: 500) { edges { node { tags { name } cast } } } }")
+    assert estimate_cost(schema._schema, flat, None, {}) == 500 * (1 + 1 + 1)
+
+
+def test_region_bound_matches_the_database(engine: Any) -> None:
+    from sqlalchemy import text
+
+    from server.graphql.limits import REGION_COUNT
+
+    with engine.connect() as conn:
+        assert conn.scalar(text("SELECT count(*) FROM regions")) == REGION_COUNT
+
+
+async def test_parse_errors_carry_a_code(client: httpx.AsyncClient) -> None:
+    for query in ("{ tags(first: 1) { name }", "{ " + "__typename " * 2100 + "}"):
+        body = await gql(client, query)
+        assert "data" not in body
+        assert body["errors"][0]["extensions"]["code"] == "GRAPHQL_PARSE_FAILED", body
+    body = await gql(client, "#" + "c" * 100_001 + "\n{ __typename }")
+    assert body["errors"][0]["extensions"]["code"] == "GRAPHQL_PARSE_FAILED", body
+    assert "send large values as variables" in body["errors"][0]["message"]
+
+
+@pytest.mark.parametrize(
+    ("query", "variables", "field"),
+    [
+        (
+            "query($f: TitleFilter) { titles(filter: $f) { totalCount } }",
+            {"f": {"text": "\x00"}},
+            "f",
+        ),
+        ("query($q: String!) { searchTitles(query: $q) { score } }", {"q": "\udcff"}, "q"),
+        (
+            "query($f: TitleFilter) { similarTitles(titleId: 1, filter: $f) { score } }",
+            {"f": {"genres": ["ok", "a\x00"]}},
+            "f",
+        ),
+        ("query($e: String!) { titleByExternalId(externalId: $e) { name } }", {"e": "s1\x00"}, "e"),
+        (
+            "query($d: DraftTitleInput) { forecast(draft: $d) { titleId } }",
+            {"d": {"name": "x\udc00", "kind": "MOVIE"}},
+            "d",
+        ),
+    ],
+)
+async def test_strings_postgres_cannot_take_are_bad_user_input(
+    client: httpx.AsyncClient, query: str, variables: dict[str, Any], field: str
+) -> None:
+    # json.dumps escapes a lone surrogate as "\\udcff", as a client's JSON would carry it
+    payload = json.dumps({"query": query, "variables": variables}).encode()
+    response = await client.post(
+        "/graphql", content=payload, headers={"Content-Type": "application/json"}
+    )
+    body = response.json()
+    error = body["errors"][0]
+    assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": field}, body
+    assert "NUL" in error["message"] or "surrogate" in error["message"]
+
+
+async def test_string_literals_postgres_cannot_take_are_bad_user_input(
+    client: httpx.AsyncClient,
+) -> None:
+    body = await gql(client, '{ titleByExternalId(externalId: "s1\\u0000") { name } }')
+    assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT", body
+
+
+@pytest.mark.parametrize("text", ["drama " + "-" * 400 + "x", "a " + "- " * 200 + "b", "--"])
+async def test_runs_of_negations_in_full_text_are_fine(
+    client: httpx.AsyncClient, text: str
+) -> None:
+    body = await gql(
+        client,
+        "query($q: String!, $f: TitleFilter) { searchTitles(query: $q, mode: KEYWORD) { score }"
+        " titles(filter: $f) { totalCount } }",
+        {"q": text, "f": {"text": text}},
+    )
+    assert "errors" not in body, body

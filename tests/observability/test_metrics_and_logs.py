@@ -6,8 +6,10 @@ import json
 import logging
 import re
 from pathlib import Path
+from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import text
 from starlette.testclient import TestClient
 
@@ -92,3 +94,29 @@ def test_json_log_lines_carry_the_request_id() -> None:
 
         record.exc_info = sys.exc_info()
     assert "ValueError: boom" in json.loads(JsonFormatter().format(record))["exc"]
+
+
+async def test_scrapes_share_one_read_of_the_catalog_gauges(
+    tmp_path: Any, session_factory: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from server import app as app_module
+    from server.config import load_settings
+
+    reads: list[int] = []
+    real = app_module.catalog_gauges
+
+    async def counted(state: Any) -> str:
+        reads.append(1)
+        return await real(state)
+
+    monkeypatch.setattr(app_module, "catalog_gauges", counted)
+    app = app_module.create_app(
+        load_settings(data_dir=tmp_path, auth="off"), session_factory=session_factory
+    )
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://test"
+    ) as http:
+        for _ in range(20):
+            scrape = await http.get("/metrics")
+            assert "contentintel_database_up 1" in scrape.text
+    assert len(reads) == 1
