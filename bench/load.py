@@ -28,7 +28,12 @@ to the same work done as raw SQL through psycopg with as many connections:
    uncharted embedded ones, whose facts are read from the database);
 2. open loop at ``--rate`` req/s (latency from the scheduled send time, so queueing counts):
    ``similarTitles``, then ``forecast``;
-3. limits on vs off: the trivial query against the product schema, the same schema without
+3. abuse: ``--clients`` - 1 clients looping over ``title(id)``, ``titles(first: 20)`` and
+   ``similarTitles`` with and without one more client looping over the adversarial requests
+   of ``tests/faults/shapes.py`` (fragment fan-outs, megabyte documents, nested lists, a
+   failing sibling, bad strings, deep variables), ``--rounds`` alternating pairs; prints the
+   normal clients' throughput with the abuser / without it, and every 5xx;
+4. limits on vs off: the trivial query against the product schema, the same schema without
    the limits extension, and strawberry's own per-request limiter extensions (which defeat
    the validation cache); ``--rounds`` runs of each, alternating, the median reported (the
    machine is shared, so single runs are noisy).
@@ -92,10 +97,9 @@ schema = None
 variant = os.environ.get("BENCH_LIMITS", "on")
 if variant != "on":
     import strawberry
-    from strawberry.extensions import (
-        MaxAliasesLimiter, MaxTokensLimiter, ParserCache, QueryDepthLimiter, ValidationCache,
-    )
+    from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
     from server.graphql import schema as product
+    from server.graphql.documents import DocumentCache
     from server.graphql.errors import ErrorShaping
     from server.graphql.transaction import RequestTransaction
     extra = []
@@ -110,8 +114,7 @@ if variant != "on":
         mutation=product.Mutation,
         execution_context_class=product.schema.execution_context_class,
         extensions=[
-            lambda: ParserCache(maxsize=256),
-            lambda: ValidationCache(maxsize=256),
+            DocumentCache,
             *extra,
             RequestTransaction,
             ErrorShaping,
@@ -233,6 +236,26 @@ async def closed_loop(
     await asyncio.gather(*(client(i) for i in range(clients)))
     result.seconds = time.perf_counter() - started
     return result
+
+
+async def abuser(port: int, key: str, stop_at: float, result: Result) -> None:
+    """One client looping over the adversarial requests until ``stop_at``; a 5xx or an
+    answer without the expected code counts as an error."""
+    from tests.faults.shapes import SHAPES
+
+    shapes = [(json.dumps(body).encode(), code.encode()) for body, code in SHAPES.values()]
+    conn = Connection(port, key)
+    try:
+        while time.perf_counter() < stop_at:
+            for body, code in shapes:
+                started = time.perf_counter()
+                status, data = await conn.post(body)
+                result.latencies.append(time.perf_counter() - started)
+                if status >= 500 or code not in data:
+                    result.errors += 1
+                    result.first_error = result.first_error or f"{status} {data[:300]!r}"
+    finally:
+        conn.close()
 
 
 async def open_loop(
@@ -671,6 +694,7 @@ async def run(
             open_mixes.append(("forecast(titleId)", forecast_of))
         for name, make in open_mixes:
             print((await open_loop(name, port, key, make, args.rate, secs)).line())
+        await abuse_mix(port, key, [title, titles, similar], c, secs, args.rounds)
         if not has_forecast:
             print("forecast: not in this schema: skipped")
         elif not forecast_ids:
@@ -707,6 +731,39 @@ async def run(
         f"limits on / off: {rates['on'] / rates['off']:.2f}; "
         f"per-request limiters / off: {rates['per-request'] / rates['off']:.2f}"
     )
+
+
+async def abuse_mix(
+    port: int,
+    key: str,
+    makes: list[Callable[[random.Random], bytes]],
+    clients: int,
+    secs: float,
+    rounds: int,
+) -> None:
+    normal = clients - 1
+
+    def mixed(rng: random.Random) -> bytes:
+        return rng.choice(makes)(rng)
+
+    print(
+        f"\n-- abuse: {normal} normal clients (title, titles, similarTitles) with and without "
+        f"1 client looping over tests/faults/shapes.py, {secs:.0f} s each, {rounds} rounds"
+    )
+    ratios: list[float] = []
+    for _ in range(rounds):
+        alone = await closed_loop(f"{normal} normal clients alone", port, key, mixed, normal, secs)
+        shapes = Result("  the abuser's requests", secs)
+        stop_at = time.perf_counter() + secs
+        beside, _ = await asyncio.gather(
+            closed_loop(f"{normal} normal clients + abuser", port, key, mixed, normal, secs),
+            abuser(port, key, stop_at, shapes),
+        )
+        print(alone.line())
+        print(beside.line())
+        print(shapes.line())
+        ratios.append(beside.rate / alone.rate)
+    print("normal throughput with / without the abuser: " + ", ".join(f"{r:.2f}" for r in ratios))
 
 
 def main() -> None:

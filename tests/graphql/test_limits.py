@@ -14,6 +14,7 @@ from server.app import create_app
 from server.config import load_settings
 from server.graphql.limits import estimate_cost, validation_rules
 from server.graphql.schema import schema
+from tests.faults.shapes import fan_out
 from tests.helpers import gql
 
 
@@ -136,8 +137,7 @@ async def test_body_size_limit(client: httpx.AsyncClient, size: int) -> None:
 
 
 def _fan_out(n: int) -> str:
-    spreads = [f"fragment F{i} on Query {{ ...F{i + 1} ...F{i + 1} }}" for i in range(n)]
-    return "query { ...F0 } " + " ".join([*spreads, f"fragment F{n} on Query {{ __typename }}"])
+    return "query { ...F0 } " + fan_out(n)
 
 
 def test_shapes_are_measured_once_per_fragment() -> None:
