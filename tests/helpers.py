@@ -66,3 +66,17 @@ async def gql(
 
 def bearer(key: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {key}"}
+
+
+def count_awaits(monkeypatch: Any, owner: Any, name: str) -> list[tuple[Any, ...]]:
+    """Replace the coroutine function ``owner.name`` by one that records each call's
+    arguments in the returned list, then awaits the original."""
+    calls: list[tuple[Any, ...]] = []
+    original = getattr(owner, name)
+
+    async def counted(*args: Any, **kwargs: Any) -> Any:
+        calls.append(args)
+        return await original(*args, **kwargs)
+
+    monkeypatch.setattr(owner, name, counted)
+    return calls

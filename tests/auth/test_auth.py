@@ -14,7 +14,7 @@ from server.auth.service import hash_key, list_keys, revoke_key
 from server.graphql.schema import Mutation, Query
 from server.kit.errors import ExpectedError
 from server.models.auth import ApiKey
-from tests.helpers import bearer
+from tests.helpers import bearer, count_awaits
 
 QUERY = "{ titles(first: 1) { totalCount } }"
 UPSERT = """
@@ -206,14 +206,7 @@ async def test_a_flood_of_bad_keys_costs_no_database_work(
     from server.auth import service
     from server.config import load_settings
 
-    reads: list[int] = []
-    real = service.live_principals
-
-    async def counted(session: Any) -> Any:
-        reads.append(1)
-        return await real(session)
-
-    monkeypatch.setattr(service, "live_principals", counted)
+    reads = count_awaits(monkeypatch, service, "live_principals")
     settings = load_settings(data_dir=tmp_path, auth="on", key_cache_s=10)
     app = create_app(settings, session_factory=session_factory)
     async with httpx.AsyncClient(

@@ -16,7 +16,7 @@ from starlette.testclient import TestClient
 from server.app import create_app, make_api_engine
 from server.config import load_settings
 from server.observability.logs import REQUEST_ID, JsonFormatter
-from tests.helpers import gql
+from tests.helpers import count_awaits, gql
 
 SAMPLE = re.compile(r"^[a-z_]+(\{[^}]*\})? -?[0-9.e+]+$")
 
@@ -102,14 +102,7 @@ async def test_scrapes_share_one_read_of_the_catalog_gauges(
     from server import app as app_module
     from server.config import load_settings
 
-    reads: list[int] = []
-    real = app_module.catalog_gauges
-
-    async def counted(state: Any) -> str:
-        reads.append(1)
-        return await real(state)
-
-    monkeypatch.setattr(app_module, "catalog_gauges", counted)
+    reads = count_awaits(monkeypatch, app_module, "catalog_gauges")
     app = app_module.create_app(
         load_settings(data_dir=tmp_path, auth="off"), session_factory=session_factory
     )
