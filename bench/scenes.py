@@ -261,12 +261,12 @@ def main() -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
     from server.catalog.ingest import merge_titles, validate_rows
-    from server.catalog.readers import RawRow
     from server.catalog.records import RecordValidator
     from server.db import migrations
     from server.db.embedded import EmbeddedPostgres
     from server.db.engine import make_engine
     from server.demo.generator import generate_catalog
+    from server.ingest.rows import RawRow
 
     with tempfile.TemporaryDirectory(prefix="contentintel-bench-") as tmp:
         folder = Path(tmp)

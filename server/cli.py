@@ -28,17 +28,13 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
-from server.catalog.ingest import (
-    IngestSummary,
-    InputFileError,
-    StrictModeError,
-    ingest_catalog_file,
-)
+from server.catalog.ingest import IngestSummary, ingest_catalog_file
 from server.catalog.readers import detect_format
-from server.catalog.records import RowError
 from server.config import ENV_PREFIX, Settings, SettingsError, load_settings
 from server.db import migrations
 from server.db.engine import DatabaseTarget, make_engine, open_database
+from server.ingest.rows import InputFileError, RowError
+from server.ingest.summary import StrictModeError
 
 app = typer.Typer(
     help="contentintel: content-intelligence backend (GraphQL API, catalog, ingest, demo).",

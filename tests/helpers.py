@@ -9,8 +9,8 @@ from sqlalchemy import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from server.catalog.ingest import merge_titles, validate_rows
-from server.catalog.readers import RawRow
 from server.catalog.records import RecordValidator
+from server.ingest.rows import RawRow
 
 _counter = 0
 

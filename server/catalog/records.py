@@ -24,6 +24,7 @@ from datetime import date
 from typing import Any
 
 from server.catalog.countries import CountryResolver
+from server.ingest.rows import RowError, RowWarning
 from server.models.catalog import TagKind, TitleKind
 
 MAX_EXTERNAL_ID = 64
@@ -68,34 +69,6 @@ _TAG_KINDS: dict[str, TagKind] = {kind.value: kind for kind in TagKind}
 # Plain ``str`` values of the enum members (``member.value`` goes through a descriptor).
 _TITLE_KIND_VALUES: dict[TitleKind, str] = {kind: kind.value for kind in TitleKind}
 _TAG_KIND_VALUES: dict[TagKind, str] = {kind: kind.value for kind in TagKind}
-
-
-@dataclass(frozen=True)
-class RowError:
-    """Why one input row was rejected: its line, the field at fault and the reason."""
-
-    line: int
-    field: str
-    reason: str
-    external_id: str | None = None
-
-    def __str__(self) -> str:
-        where = f"line {self.line}" + (f" ({self.external_id})" if self.external_id else "")
-        return f"{where}: {self.field}: {self.reason}"
-
-
-@dataclass(frozen=True)
-class RowWarning:
-    """Something accepted but worth a look (an unknown country name, a repaired field)."""
-
-    line: int
-    field: str
-    message: str
-    external_id: str | None = None
-
-    def __str__(self) -> str:
-        where = f"line {self.line}" + (f" ({self.external_id})" if self.external_id else "")
-        return f"{where}: {self.field}: {self.message}"
 
 
 @dataclass(frozen=True)

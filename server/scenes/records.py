@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from server.catalog.countries import CountryResolver
-from server.catalog.records import RowError
+from server.ingest.rows import RowError
 from server.scenes.readers import CURVE_COLUMNS, ENGAGEMENT_COLUMNS, SCENE_COLUMNS
 
 MAX_DESCRIPTION = 2000
