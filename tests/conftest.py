@@ -138,8 +138,8 @@ def auth_settings(tmp_path: Path) -> Settings:
 @pytest.fixture
 async def api_keys(aconn: AsyncConnection) -> dict[str, str]:
     """One live key per role, by role name ("viewer", "analyst", "admin"), rolled back after."""
-    from server.auth.roles import Role
     from server.auth.service import create_key
+    from server.kit.roles import Role
 
     made: dict[str, str] = {}
     for role in Role:

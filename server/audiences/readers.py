@@ -23,9 +23,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Generic, TypeVar
 
-from server.catalog.countries import CountryResolver
 from server.ingest.readers import Progress, Source, header_problems, read_table
 from server.ingest.rows import InputFileError, RawRow, RowError, RowWarning
+from server.kit.countries import CountryResolver
 from server.models.audiences import GLOBAL_CATEGORIES
 from server.models.catalog import TitleKind
 

@@ -17,13 +17,13 @@ from pathlib import Path
 import psycopg
 from sqlalchemy import Connection, text
 
-from server.catalog.countries import CountryResolver
 from server.catalog.readers import NETFLIX_FIELD_NAMES, read_rows
 from server.catalog.records import CanonicalTitle, RecordValidator
 from server.ingest.copy import copy_rows
 from server.ingest.flow import read_progress, settle_rejections, tune_for_ingest, without_gc
 from server.ingest.rows import InputFileError, RawRow, RowError, RowWarning
 from server.ingest.summary import PhaseProgress, RowTally, StrictModeError
+from server.kit.countries import CountryResolver
 from server.models.catalog import CreditRole, TagKind, TitleKind
 
 

@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from server.catalog.countries import CountryResolver
 from server.ingest.rows import RowError, RowWarning
+from server.kit.countries import CountryResolver
 from server.models.catalog import TagKind, TitleKind
 
 MAX_EXTERNAL_ID = 64

@@ -19,7 +19,6 @@ import numpy as np
 from pgvector.psycopg import register_vector
 from sqlalchemy import Connection, text
 
-from server.embeddings.dims import PROJECTED_DIM
 from server.embeddings.embedders import Embedder, Matrix
 from server.embeddings.facets import (
     TitleFeatures,
@@ -31,6 +30,7 @@ from server.embeddings.facets import (
 )
 from server.embeddings.projection import MIN_TITLES, Projection, fit_and_evaluate
 from server.ingest.bulk import drop_hnsw_for_bulk_write, recreate_indexes
+from server.models.dims import PROJECTED_DIM
 
 PhaseProgress = Callable[[str, int, int], None]
 """(phase, done, total): ``embed`` (texts through the model), ``fit`` (titles the genre

@@ -35,8 +35,8 @@ from server.models.catalog import TagKind
 from server.observability.metrics import REGISTRY
 from server.scenes import types as scenes
 from server.scenes.service import SceneMetric
-from server.similarity import microgenre_types as micro
 from server.similarity import types as similarity
+from server.similarity.microgenres import types as micro
 from server.similarity.service import SearchMode
 from server.similarity.types import FacetWeightsInput, SearchHit, SimilarTitle
 

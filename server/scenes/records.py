@@ -17,8 +17,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from server.catalog.countries import CountryResolver
 from server.ingest.rows import RowError
+from server.kit.countries import CountryResolver
 from server.scenes.readers import CURVE_COLUMNS, ENGAGEMENT_COLUMNS, SCENE_COLUMNS
 
 MAX_DESCRIPTION = 2000

@@ -13,8 +13,8 @@ import numpy as np
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.catalog.countries import CountryResolver
 from server.kit import pagination
+from server.kit.countries import CountryResolver
 from server.kit.errors import BadInput, NotFound
 
 MAX_FIRST = 500

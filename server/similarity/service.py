@@ -55,12 +55,12 @@ from sqlalchemy.orm import aliased
 from server.catalog.service import TITLE_COLUMNS, TitleColumns, TitleFilter
 from server.catalog.service import filter_titles as filtered
 from server.config import EmbedderName
-from server.embeddings.dims import COMBINED_DIM, METADATA_DIM, SYNOPSIS_DIM, TAGS_DIM, TEXT_DIM
 from server.embeddings.embedders import Embedder, get_embedder
 from server.embeddings.facets import DEFAULT_WEIGHTS, FacetWeights
 from server.kit import pagination
 from server.kit.errors import BadInput, NotFound
 from server.models.catalog import Tag, TagKind, Title, TitleTag
+from server.models.dims import COMBINED_DIM, METADATA_DIM, SYNOPSIS_DIM, TAGS_DIM, TEXT_DIM
 from server.models.embeddings import TitleEmbedding
 
 MAX_FIRST = 500

@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from server.auth.roles import Role
 from server.auth.service import hash_key, list_keys, revoke_key
 from server.graphql.schema import Mutation, Query
 from server.kit.errors import ExpectedError
+from server.kit.roles import Role
 from server.models.auth import ApiKey
 from tests.helpers import api_client, bearer
 

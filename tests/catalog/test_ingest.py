@@ -16,10 +16,10 @@ from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import DBAPIError
 
 from server.catalog import ingest
-from server.catalog.countries import CountryResolver
 from server.catalog.ingest import IngestSummary, StrictModeError, ingest_catalog_file
 from server.catalog.readers import NETFLIX_COLUMNS
 from server.ingest.rows import InputFileError, RowError
+from server.kit.countries import CountryResolver
 from tests.catalog.netflix_csv import HEADER, csv_record, netflix_row, write_csv
 from tests.conftest import NETFLIX_CSV, requires_shared_data
 

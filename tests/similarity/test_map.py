@@ -16,7 +16,7 @@ from server.embeddings import pipeline
 from server.embeddings.embedders import HashingEmbedder
 from server.embeddings.pipeline import embed_catalog
 from server.similarity.mapplot import draw_map, load_map
-from server.similarity.microgenres import cluster_catalog
+from server.similarity.microgenres.clustering import cluster_catalog
 from tests.helpers import StatementLog, acreate_titles, create_titles, gql
 from tests.similarity.conftest import Embed
 

@@ -12,9 +12,9 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from server.db.tuning import EF_SEARCH
-from server.embeddings.dims import METADATA_DIM, SYNOPSIS_DIM, TAGS_DIM
 from server.embeddings.facets import DEFAULT_WEIGHTS, FacetWeights, combined_vector, weighted_query
 from server.models.catalog import Title
+from server.models.dims import METADATA_DIM, SYNOPSIS_DIM, TAGS_DIM
 from server.models.embeddings import TitleEmbedding
 from server.similarity import service
 from tests.helpers import StatementLog, acreate_titles, gql, title_record

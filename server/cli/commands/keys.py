@@ -8,10 +8,10 @@ import typer
 from rich.table import Table
 
 from server.auth import service as keys
-from server.auth.roles import Role
 from server.cli.console import console, out
 from server.cli.runtime import migrated_engine, settings_or_exit
 from server.kit.errors import ExpectedError
+from server.kit.roles import Role
 
 app = typer.Typer(help="API keys (sent as `Authorization: Bearer <key>`).", no_args_is_help=True)
 

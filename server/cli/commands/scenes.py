@@ -165,7 +165,7 @@ def draw_curve_command(
     marks: Annotated[int, typer.Option(help="How many top and worst scenes to mark.")] = 3,
 ) -> None:
     """Plot a title's retention curve with its top and worst scenes marked."""
-    from server.catalog.countries import CountryResolver
+    from server.kit.countries import CountryResolver
     from server.scenes.plot import draw_curve, load_curve
 
     settings = settings_or_exit()

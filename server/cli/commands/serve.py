@@ -89,11 +89,11 @@ def demo(
     """Embedded Postgres, migrations, a synthetic catalog when empty, embeddings and
     micro-genres brought up to date, then serve."""
     from server.demo.audiences import refresh_demo_audiences
+    from server.demo.forecast import prepare_demo_forecasts
+    from server.demo.scenes import seed_demo_scenes
     from server.demo.seed import seed_demo_catalog
     from server.embeddings.pipeline import embed_catalog
-    from server.forecast.demo import prepare_demo_forecasts
-    from server.scenes.demo import seed_demo_scenes
-    from server.similarity.microgenres import cluster_catalog, has_micro_genres
+    from server.similarity.microgenres.clustering import cluster_catalog, has_micro_genres
 
     # The demo is for a trusted machine: no API keys, readable logs.
     settings = settings_or_exit(**overrides(host, port), auth="off", log_format="text")

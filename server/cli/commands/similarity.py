@@ -19,7 +19,7 @@ def cluster(
     seed: Annotated[int, typer.Option(help="Seed of k-means and the map layout.")] = 20261128,
 ) -> None:
     """Group embedded titles into labelled micro-genres and lay out the similarity map."""
-    from server.similarity.microgenres import cluster_catalog
+    from server.similarity.microgenres.clustering import cluster_catalog
 
     settings = settings_or_exit()
     configure_logging(settings)

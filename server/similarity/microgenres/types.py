@@ -10,8 +10,8 @@ from server.graphql.errors import bad_input
 from server.graphql.pagination import PageInfo, after_key, page_size
 from server.kit.ids import parse_id
 from server.kit.pagination import check_first, encode_cursor
-from server.similarity import microgenre_service as service
-from server.similarity.microgenre_service import (
+from server.similarity.microgenres import service as service
+from server.similarity.microgenres.service import (
     MAX_GENRE_TITLES,
     MAX_MAP_NEIGHBOURS,
     MAX_MAP_NODES,
