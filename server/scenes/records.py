@@ -19,12 +19,12 @@ import hashlib
 import json
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
 
 from server.ingest.records import FieldError, checked, row_errors
 from server.ingest.rows import RowError
@@ -354,18 +354,23 @@ def _points(value: Any, field: str) -> list[Any]:
     return raw
 
 
-ExternalId = Annotated[str, checked(_external_id)]
-Episode = Annotated[int | None, checked(_optional_int)]
-Ordinal = Annotated[int, checked(_ordinal)]
-Seconds = Annotated[float, checked(_float)]
-Description = Annotated[str | None, checked(_description)]
-Tags = Annotated[tuple[str, ...], checked(lambda value, field: _tags(value))]
-Names = Annotated[tuple[str, ...], checked(_names)]
-Region = Annotated[str | None, checked(_region)]
-Plays = Annotated[int, checked(_plays)]
-Rate = Annotated[float, checked(_rate)]
-Resolution = Annotated[int, checked(_resolution)]
-Points = Annotated[list[Any], checked(_points)]
+def _field(check: Callable[[Any, str], Any]) -> BeforeValidator:
+    """A field type's validator from a check that also takes the field's name."""
+    return checked(lambda value: check(value, ""))
+
+
+ExternalId = Annotated[str, _field(_external_id)]
+Episode = Annotated[int | None, _field(_optional_int)]
+Ordinal = Annotated[int, _field(_ordinal)]
+Seconds = Annotated[float, _field(_float)]
+Description = Annotated[str | None, _field(_description)]
+Tags = Annotated[tuple[str, ...], checked(_tags)]
+Names = Annotated[tuple[str, ...], _field(_names)]
+Region = Annotated[str | None, _field(_region)]
+Plays = Annotated[int, _field(_plays)]
+Rate = Annotated[float, _field(_rate)]
+Resolution = Annotated[int, _field(_resolution)]
+Points = Annotated[list[Any], _field(_points)]
 
 
 class _Row(BaseModel):
