@@ -148,11 +148,18 @@ class _Fields:
             self.fail(column, f"expected a date YYYY-MM-DD, got {value!r}")
             return None
 
-    def integer(self, column: str, low: int, high: int | None, *, required: bool) -> int | None:
+    def present(self, column: str, *, required: bool) -> str | None:
+        """The column's text, or ``None`` when empty or N/A (an error when ``required``)."""
         value = self.values.get(column, "").strip()
         if value in _NOT_APPLICABLE:
             if required:
                 self.fail(column, "required, empty")
+            return None
+        return value
+
+    def integer(self, column: str, low: int, high: int | None, *, required: bool) -> int | None:
+        value = self.present(column, required=required)
+        if value is None:
             return None
         try:
             number = int(value)
@@ -172,10 +179,8 @@ class _Fields:
         return number
 
     def number(self, column: str, *, required: bool) -> float | None:
-        value = self.values.get(column, "").strip()
-        if value in _NOT_APPLICABLE:
-            if required:
-                self.fail(column, "required, empty")
+        value = self.present(column, required=required)
+        if value is None:
             return None
         try:
             number = float(value)

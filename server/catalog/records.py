@@ -43,25 +43,6 @@ MAX_YEAR = date.today().year + 5
 MAX_MINUTES = 1000
 MAX_SEASONS = 100
 
-CANONICAL_FIELDS = frozenset(
-    {
-        "external_id",
-        "kind",
-        "name",
-        "synopsis",
-        "release_year",
-        "date_added",
-        "maturity_rating",
-        "duration_minutes",
-        "seasons",
-        "original_language",
-        "genres",
-        "tags",
-        "cast",
-        "directors",
-        "origin_countries",
-    }
-)
 _EXTERNAL_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")
 _LANGUAGE = re.compile(r"^[a-z]{2,3}$")
 # Undecodable bytes (kept as U+DC80..U+DCFF by surrogateescape) and unpaired surrogates from
@@ -445,3 +426,7 @@ class TitleRecord(BaseModel):
     tags: Annotated[tuple[TagValue, ...], checked(_tags)] = ()
     cast: Annotated[tuple[str, ...], checked(_people)] = ()
     directors: Annotated[tuple[str, ...], checked(_people)] = ()
+
+
+CANONICAL_FIELDS = frozenset(TitleRecord.model_fields) | {"origin_countries"}
+"""Every field a canonical record may have; any other is an error."""

@@ -11,31 +11,33 @@ class InputFileError(Exception):
 
 
 @dataclass(frozen=True)
-class RowError:
+class RowNote:
+    """Something said about one input row: its line, the field concerned and the text."""
+
+    line: int
+    field: str
+    text: str
+    external_id: str | None = None
+
+    def __str__(self) -> str:
+        where = f"line {self.line}" + (f" ({self.external_id})" if self.external_id else "")
+        return f"{where}: {self.field}: {self.text}"
+
+
+class RowError(RowNote):
     """Why one input row was rejected: its line, the field at fault and the reason."""
 
-    line: int
-    field: str
-    reason: str
-    external_id: str | None = None
-
-    def __str__(self) -> str:
-        where = f"line {self.line}" + (f" ({self.external_id})" if self.external_id else "")
-        return f"{where}: {self.field}: {self.reason}"
+    @property
+    def reason(self) -> str:
+        return self.text
 
 
-@dataclass(frozen=True)
-class RowWarning:
+class RowWarning(RowNote):
     """Something accepted but worth a look (an unknown country name, a repaired field)."""
 
-    line: int
-    field: str
-    message: str
-    external_id: str | None = None
-
-    def __str__(self) -> str:
-        where = f"line {self.line}" + (f" ({self.external_id})" if self.external_id else "")
-        return f"{where}: {self.field}: {self.message}"
+    @property
+    def message(self) -> str:
+        return self.text
 
 
 @dataclass

@@ -22,7 +22,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
 
@@ -445,16 +445,28 @@ def _external_id_of(data: Mapping[str, Any]) -> str | None:
     return None if _blank(raw) else str(raw).strip()
 
 
+M = TypeVar("M", bound=BaseModel)
+
+
+def _parse(
+    model: type[M], allowed: frozenset[str], data: Mapping[str, Any], line: int
+) -> M | list[RowError]:
+    """The row as ``model``, or its errors: each unknown field, else each bad field."""
+    ext = _external_id_of(data)
+    if not data.keys() <= allowed:
+        return [RowError(line, f, "unknown field", ext) for f in _unknown_fields(data, allowed)]
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        return row_errors(exc, line, ext)
+
+
 class SceneValidator(_Base):
     def validate(self, data: Mapping[str, Any], line: int) -> SceneRecord | list[RowError]:
-        ext = _external_id_of(data)
-        unknown = _unknown_fields(data, SCENE_FIELDS)
-        if unknown:
-            return [RowError(line, f, "unknown field", ext) for f in unknown]
-        try:
-            row = SceneRow.model_validate(data)
-        except ValidationError as exc:
-            return row_errors(exc, line, ext)
+        row = _parse(SceneRow, SCENE_FIELDS, data, line)
+        if isinstance(row, list):
+            return row
+        ext = row.external_id
         errors: list[RowError] = []
         info: TitleInfo | None = None
         episode = row.episode
@@ -501,14 +513,9 @@ class EngagementValidator(_Base):
     ) -> EngagementRecord | CurveRecord | list[RowError]:
         if "shares" in data or "resolution_seconds" in data:
             return self._curve(data, line)
-        ext = _external_id_of(data)
-        if not data.keys() <= ENGAGEMENT_FIELDS:
-            unknown = _unknown_fields(data, ENGAGEMENT_FIELDS)
-            return [RowError(line, f, "unknown field", ext) for f in unknown]
-        try:
-            row = EngagementRow.model_validate(data)
-        except ValidationError as exc:
-            return row_errors(exc, line, ext)
+        row = _parse(EngagementRow, ENGAGEMENT_FIELDS, data, line)
+        if isinstance(row, list):
+            return row
         ext = row.external_id
         try:
             info = self._title(ext)
@@ -542,14 +549,9 @@ class EngagementValidator(_Base):
         )
 
     def _curve(self, data: Mapping[str, Any], line: int) -> CurveRecord | list[RowError]:
-        ext = _external_id_of(data)
-        unknown = _unknown_fields(data, CURVE_FIELDS)
-        if unknown:
-            return [RowError(line, f, "unknown field", ext) for f in unknown]
-        try:
-            row = CurveRow.model_validate(data)
-        except ValidationError as exc:
-            return row_errors(exc, line, ext)
+        row = _parse(CurveRow, CURVE_FIELDS, data, line)
+        if isinstance(row, list):
+            return row
         ext = row.external_id
         try:
             info = self._title(ext)
