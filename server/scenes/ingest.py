@@ -30,6 +30,7 @@ from server.ingest.rows import InputFileError, RawRow, RowError, RowWarning
 from server.ingest.summary import PhaseProgress, RowTally, StrictModeError
 from server.scenes.readers import read_engagement_rows, read_scene_rows
 from server.scenes.records import (
+    RATES,
     CurveRecord,
     EngagementRecord,
     EngagementValidator,
@@ -394,15 +395,7 @@ CREATE TEMP TABLE IF NOT EXISTS stage_engagement_changed (title_id bigint, inser
 CREATE TEMP TABLE IF NOT EXISTS stage_rescore (title_id bigint PRIMARY KEY) ON COMMIT DROP;
 TRUNCATE stage_engagement, stage_curves, stage_engagement_changed, stage_rescore;
 """
-_ENGAGEMENT_COLUMNS = (
-    "scene_id",
-    "region",
-    "plays",
-    "watched_fraction",
-    "rewatch_rate",
-    "skip_rate",
-    "exit_rate",
-)
+_ENGAGEMENT_COLUMNS = ("scene_id", "region", "plays", *RATES)
 _CURVE_COLUMNS = ("title_id", "episode", "region", "resolution_seconds", "shares")
 _METRICS = "plays, watched_fraction, rewatch_rate, skip_rate, exit_rate"
 _SAME_ROW = "e.scene_id = st.scene_id AND coalesce(e.region, '') = coalesce(st.region, '')"

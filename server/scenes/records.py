@@ -1,6 +1,6 @@
 """Scene, engagement and retention-curve records and their row-level validation.
 
-Each record is a pydantic model (``SceneRow``, ``EngagementRow``, ``CurveRow``) whose fields
+Each record is a pydantic model (``SceneInput``, ``EngagementInput``, ``CurveInput``) whose fields
 are ``Annotated`` types: one validator per kind of value, taking CSV text and JSON values
 alike, its message the reason a user reads; ``server.ingest.records.row_errors`` turns a
 failed ``model_validate`` into ``RowError``s naming the line, the field and the reason. Checks
@@ -377,11 +377,16 @@ class _Row(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class SceneRow(_Row):
-    """One row of a scenes file, each field checked on its own."""
+class _TitledInput(_Row):
+    """A row about a catalog title (and an episode of a show)."""
 
     external_id: ExternalId
     episode: Episode = None
+
+
+class SceneInput(_TitledInput):
+    """One row of a scenes file, each field checked on its own."""
+
     ordinal: Ordinal
     start: Seconds
     end: Seconds
@@ -391,11 +396,9 @@ class SceneRow(_Row):
     people: Names = ()
 
 
-class EngagementRow(_Row):
+class EngagementInput(_TitledInput):
     """One row of an engagement file: a scene's metrics in a region (or all regions)."""
 
-    external_id: ExternalId
-    episode: Episode = None
     ordinal: Ordinal
     region: Region = None
     plays: Plays
@@ -405,11 +408,9 @@ class EngagementRow(_Row):
     exit_rate: Rate
 
 
-class CurveRow(_Row):
+class CurveInput(_TitledInput):
     """One retention curve: the share of viewers left every ``resolution_seconds``."""
 
-    external_id: ExternalId
-    episode: Episode = None
     region: Region = None
     resolution_seconds: Resolution
     shares: Points
@@ -461,9 +462,26 @@ def _parse(
         return row_errors(exc, line, ext)
 
 
+T = TypeVar("T", bound=_TitledInput)
+
+
+def _parse_placed(
+    validator: _Base, model: type[T], allowed: frozenset[str], data: Mapping[str, Any], line: int
+) -> tuple[T, TitleInfo, int | None] | list[RowError]:
+    """``_parse``, then the row's title and episode in the catalog (the first error only)."""
+    row = _parse(model, allowed, data, line)
+    if isinstance(row, list):
+        return row
+    try:
+        info = validator._title(row.external_id)
+        return row, info, validator._episode(row.episode, info)
+    except FieldError as exc:
+        return [RowError(line, exc.field, exc.reason, row.external_id)]
+
+
 class SceneValidator(_Base):
     def validate(self, data: Mapping[str, Any], line: int) -> SceneRecord | list[RowError]:
-        row = _parse(SceneRow, SCENE_FIELDS, data, line)
+        row = _parse(SceneInput, SCENE_FIELDS, data, line)
         if isinstance(row, list):
             return row
         ext = row.external_id
@@ -513,15 +531,11 @@ class EngagementValidator(_Base):
     ) -> EngagementRecord | CurveRecord | list[RowError]:
         if "shares" in data or "resolution_seconds" in data:
             return self._curve(data, line)
-        row = _parse(EngagementRow, ENGAGEMENT_FIELDS, data, line)
-        if isinstance(row, list):
-            return row
+        placed = _parse_placed(self, EngagementInput, ENGAGEMENT_FIELDS, data, line)
+        if isinstance(placed, list):
+            return placed
+        row, info, episode = placed
         ext = row.external_id
-        try:
-            info = self._title(ext)
-            episode = self._episode(row.episode, info)
-        except FieldError as exc:
-            return [RowError(line, exc.field, exc.reason, ext)]
         scene_id = self.scenes.get((ext, episode, row.ordinal))
         if scene_id is None:
             where = f"episode {episode} " if episode is not None else ""
@@ -549,13 +563,12 @@ class EngagementValidator(_Base):
         )
 
     def _curve(self, data: Mapping[str, Any], line: int) -> CurveRecord | list[RowError]:
-        row = _parse(CurveRow, CURVE_FIELDS, data, line)
-        if isinstance(row, list):
-            return row
+        placed = _parse_placed(self, CurveInput, CURVE_FIELDS, data, line)
+        if isinstance(placed, list):
+            return placed
+        row, info, episode = placed
         ext = row.external_id
         try:
-            info = self._title(ext)
-            episode = self._episode(row.episode, info)
             resolution = row.resolution_seconds
             shares = _shares(row.shares, resolution)
             length = (len(shares) - 1) * resolution
