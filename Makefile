@@ -32,6 +32,7 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 schema: $(VENV)/.installed-base
 	$(BIN)/contentintel schema --output schema.graphql

@@ -84,7 +84,7 @@ def _ingest(engine: Any, path: Path, *, phases: bool) -> tuple[float, Any, dict[
         marks.append((time.perf_counter(), phase, done))
 
     merge_class = getattr(ingest, "_Merge", None)
-    with _timed(ingest, "_copy", inner, "COPY to staging"):
+    with _timed(ingest, "copy_rows", inner, "COPY to staging"):
         with _timed(merge_class, "_wait", inner, "waiting for the server"):
             started = time.perf_counter()
             with engine.begin() as conn:

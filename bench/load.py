@@ -516,9 +516,9 @@ def settle(url: str) -> None:
 
 
 def make_key(url: str) -> str:
-    from server.auth.roles import Role
     from server.auth.service import create_key
     from server.db.engine import make_engine
+    from server.kit.roles import Role
 
     engine = make_engine(url)
     try:

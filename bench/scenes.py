@@ -3,7 +3,7 @@
     python bench/scenes.py [--titles 2400] [--regions 9] [--requests 100] [--embedder hashing]
 
 In a throwaway embedded Postgres: the synthetic catalog (``--titles``), then synthetic scenes
-for every title (``server.scenes.generator``; ~100,000 scenes for 2,400 titles) with engagement
+for every title (``server.demo.scene_generator``; ~100,000 scenes for 2,400 titles) with engagement
 in ``--regions`` regions plus the all-regions rows (~1,000,000 rows for 9 regions), written to
 CSV files and loaded the way ``contentintel ingest`` loads them:
 
@@ -58,7 +58,7 @@ def ms(seconds: float) -> str:
 def write_files(
     records: list[dict[str, Any]], regions: Sequence[str], folder: Path
 ) -> tuple[Path, Path, Path, int, int]:
-    from server.scenes.generator import generate_scene_data
+    from server.demo.scene_generator import generate_scene_data
     from server.scenes.readers import CURVE_COLUMNS, ENGAGEMENT_COLUMNS, SCENE_COLUMNS
 
     paths = folder / "scenes.csv", folder / "engagement.csv", folder / "curves.csv"
@@ -261,12 +261,12 @@ def main() -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
     from server.catalog.ingest import merge_titles, validate_rows
-    from server.catalog.readers import RawRow
     from server.catalog.records import RecordValidator
     from server.db import migrations
     from server.db.embedded import EmbeddedPostgres
     from server.db.engine import make_engine
     from server.demo.generator import generate_catalog
+    from server.ingest.rows import RawRow
 
     with tempfile.TemporaryDirectory(prefix="contentintel-bench-") as tmp:
         folder = Path(tmp)

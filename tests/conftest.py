@@ -10,15 +10,15 @@ from pathlib import Path
 import httpx
 import pytest
 from hypothesis import settings as hypothesis_settings
-from sqlalchemy import Connection, Engine, pool
+from sqlalchemy import Connection, Engine, event, pool
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
-from server.app import create_app
 from server.config import Settings, load_settings
 from server.db import migrations
 from server.db.embedded import EmbeddedPostgres
 from server.db.engine import make_async_engine, make_engine
+from tests.helpers import StatementLog, api_client
 
 # `make test` (and CI) replays the same examples every run, so a red build always means a
 # change broke something; HYPOTHESIS_PROFILE=explore draws new examples each run to hunt bugs.
@@ -108,10 +108,19 @@ def session_factory(aconn: AsyncConnection) -> async_sessionmaker[AsyncSession]:
 async def client(
     settings: Settings, session_factory: async_sessionmaker[AsyncSession]
 ) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(settings, session_factory=session_factory)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+    async with api_client(settings, session_factory) as http:
         yield http
+
+
+@pytest.fixture
+def statements(aconn: AsyncConnection) -> Iterator[StatementLog]:
+    """Every statement of the test from here on (``clear()`` it before the part to count)."""
+    log = StatementLog()
+    event.listen(aconn.sync_engine, "before_cursor_execute", log.record)
+    try:
+        yield log
+    finally:
+        event.remove(aconn.sync_engine, "before_cursor_execute", log.record)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -129,8 +138,8 @@ def auth_settings(tmp_path: Path) -> Settings:
 @pytest.fixture
 async def api_keys(aconn: AsyncConnection) -> dict[str, str]:
     """One live key per role, by role name ("viewer", "analyst", "admin"), rolled back after."""
-    from server.auth.roles import Role
     from server.auth.service import create_key
+    from server.kit.roles import Role
 
     made: dict[str, str] = {}
     for role in Role:
@@ -144,7 +153,5 @@ async def auth_client(
     auth_settings: Settings, session_factory: async_sessionmaker[AsyncSession]
 ) -> AsyncIterator[httpx.AsyncClient]:
     """Like ``client`` with CONTENTINTEL_AUTH=on; pass ``headers=bearer(key)`` per request."""
-    app = create_app(auth_settings, session_factory=session_factory)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+    async with api_client(auth_settings, session_factory) as http:
         yield http

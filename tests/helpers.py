@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 from sqlalchemy import Connection
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
+from server.app import create_app
 from server.catalog.ingest import merge_titles, validate_rows
-from server.catalog.readers import RawRow
 from server.catalog.records import RecordValidator
+from server.config import Settings
+from server.ingest.rows import RawRow
 
 _counter = 0
 
@@ -80,3 +84,25 @@ def count_awaits(monkeypatch: Any, owner: Any, name: str) -> list[tuple[Any, ...
 
     monkeypatch.setattr(owner, name, counted)
     return calls
+
+
+@contextlib.asynccontextmanager
+async def api_client(
+    settings: Settings, session_factory: async_sessionmaker[AsyncSession]
+) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client of the app built from ``settings``, in process (httpx's ASGI transport),
+    its sessions from ``session_factory`` (the test's rolled-back transaction)."""
+    app = create_app(settings, session_factory=session_factory)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+        yield http
+
+
+class StatementLog(list[str]):
+    """The SQL statements sent on the test's connection, without the savepoint bookkeeping of
+    the rolled-back test transaction. The N+1 proofs run one query at two page sizes and
+    compare how many statements each sent."""
+
+    def record(self, conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK")):
+            self.append(statement)

@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
-import psycopg
 from sqlalchemy import Connection, text
 
 from server.audiences import matching
@@ -31,16 +30,15 @@ from server.audiences.readers import (
     read_viewing,
 )
 from server.audiences.scores import ScoresSummary, persist_scores
-from server.catalog.ingest import PhaseProgress, _copy, _insert_many, write_rejects
-from server.catalog.readers import InputFileError
-from server.catalog.records import RowError, RowWarning
-from server.kit.ingest import RowTally, StrictModeError
+from server.ingest.copy import copy_rows
+from server.ingest.files import read_file
+from server.ingest.flow import validate_then_merge
+from server.ingest.rows import InputFileError, RowError, RowWarning
+from server.ingest.summary import PhaseProgress, RowTally
 
 Format = Literal["top10-countries", "top10-global", "viewing"]
 FORMATS: tuple[Format, ...] = ("top10-countries", "top10-global", "viewing")
 R = TypeVar("R")
-
-_INGEST_SETTINGS = "SET LOCAL synchronous_commit = off; SET LOCAL work_mem = '64MB'"
 
 
 @dataclass
@@ -102,10 +100,7 @@ def ingest_viewing_file(
     for a file that cannot be read at all and ``StrictModeError`` (nothing written) for bad
     rows in strict mode."""
     started = time.perf_counter()
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputFileError(f"{path}: {exc.strerror or exc}") from None
+    data = read_file(path)
     summary = ingest_viewing_bytes(
         conn,
         data,
@@ -145,37 +140,36 @@ def ingest_viewing_bytes(
         parsed = read_viewing(data, regions, on_bytes)
     else:
         raise InputFileError(f"unknown format {fmt!r} (expected one of {', '.join(FORMATS)})")
-    records: list[Any] = _collect(parsed, summary)
-    if fmt == "viewing":
-        records = _check_external_ids(conn, records, summary)
-    if summary.rejected and rejects_path is not None:
-        write_rejects(rejects_path, summary.rejected)
-        summary.rejects_file = rejects_path
-    if strict and summary.rejected:
-        raise StrictModeError(summary)
-    if not records:
-        return summary
-    conn.execute(text(_INGEST_SETTINGS))
-    spec = _SPECS[fmt]
-    conn.execute(text(spec.stage_ddl))
-    _load(conn, spec.stage, spec.columns, [spec.row(r) for r in records])
-    if progress:
-        progress("stage", len(records), len(records))
-    inserted, updated = conn.execute(text(spec.merge)).one()
-    summary.inserted, summary.updated = int(inserted or 0), int(updated or 0)
-    summary.unchanged = len(records) - summary.inserted - summary.updated
-    if progress:
-        progress("merge", 1, 3)
-    _, relinked = rematch_source(conn, fmt)
-    if progress:
-        progress("merge", 2, 3)
-    summary.matches, summary.unmatched_examples = _file_match_counts(conn, fmt)
-    summary.relinked = relinked
-    if recompute_scores and (summary.changed or relinked) and fmt != "viewing":
-        summary.scores = persist_scores(conn)
-    if progress:
-        progress("merge", 3, 3)
-    conn.execute(text(f"TRUNCATE {spec.stage}"))
+
+    def validate() -> tuple[list[Any], list[RowError]]:
+        records: list[Any] = _collect(parsed, summary)
+        if fmt == "viewing":
+            records = _check_external_ids(conn, records, summary)
+        return records, summary.rejected
+
+    def merge(records: Sequence[Any]) -> None:
+        spec = _SPECS[fmt]
+        conn.execute(text(spec.stage_ddl))
+        copy_rows(conn, spec.stage, spec.columns, [spec.row(r) for r in records])
+        if progress:
+            progress("stage", len(records), len(records))
+        inserted, updated = conn.execute(text(spec.merge)).one()
+        summary.inserted, summary.updated = int(inserted or 0), int(updated or 0)
+        summary.unchanged = len(records) - summary.inserted - summary.updated
+        if progress:
+            progress("merge", 1, 3)
+        _, relinked = rematch_source(conn, fmt)
+        if progress:
+            progress("merge", 2, 3)
+        summary.matches, summary.unmatched_examples = _file_match_counts(conn, fmt)
+        summary.relinked = relinked
+        if recompute_scores and (summary.changed or relinked) and fmt != "viewing":
+            summary.scores = persist_scores(conn)
+        if progress:
+            progress("merge", 3, 3)
+        conn.execute(text(f"TRUNCATE {spec.stage}"))
+
+    validate_then_merge(conn, summary, validate, merge, strict=strict, rejects_path=rejects_path)
     return summary
 
 
@@ -470,7 +464,7 @@ def rematch_source(conn: Connection, fmt: Format) -> tuple[list[matching.Match],
         "chart_rows",
     )
     if matches:
-        _load(
+        copy_rows(
             conn,
             "stage_chart_names",
             columns,
@@ -521,17 +515,6 @@ def rematch_source(conn: Connection, fmt: Format) -> tuple[list[matching.Match],
         {"s": fmt},
     ).rowcount
     return matches, int(relinked or 0)
-
-
-def _load(
-    conn: Connection, table: str, columns: tuple[str, ...], rows: list[tuple[object, ...]]
-) -> None:
-    """COPY on a sync psycopg connection; executemany otherwise (an async driver under
-    ``run_sync``, as in the GraphQL tests)."""
-    if isinstance(conn.connection.driver_connection, psycopg.Connection):
-        _copy(conn, table, columns, rows)
-    else:
-        _insert_many(conn, table, columns, rows)
 
 
 def _json(value: object) -> str:

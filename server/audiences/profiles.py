@@ -37,7 +37,7 @@ from sklearn.metrics import silhouette_score
 from sqlalchemy import Connection, text
 
 from server.audiences.scores import compute_regional_scores
-from server.similarity.microgenres import load_vectors
+from server.embeddings.vectors import load_vectors
 
 Matrix = npt.NDArray[np.float64]
 

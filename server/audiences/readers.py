@@ -21,11 +21,11 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
-from server.catalog.countries import CountryResolver
-from server.catalog.readers import InputFileError, Progress, Source, csv_records
-from server.catalog.records import RowError, RowWarning
+from server.ingest.readers import Progress, Source, header_problems, read_table
+from server.ingest.rows import InputFileError, RawRow, RowError, RowWarning
+from server.kit.countries import CountryResolver
 from server.models.audiences import GLOBAL_CATEGORIES
 from server.models.catalog import TitleKind
 
@@ -64,7 +64,6 @@ VIEWING_KINDS = {
 }
 _METRIC = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 _NOT_APPLICABLE = {"", "N/A"}
-_INVALID_UTF8 = re.compile("[\udc80-\udcff]")
 MAX_TITLE = 300
 
 R = TypeVar("R")
@@ -149,11 +148,18 @@ class _Fields:
             self.fail(column, f"expected a date YYYY-MM-DD, got {value!r}")
             return None
 
-    def integer(self, column: str, low: int, high: int | None, *, required: bool) -> int | None:
+    def present(self, column: str, *, required: bool) -> str | None:
+        """The column's text, or ``None`` when empty or N/A (an error when ``required``)."""
         value = self.values.get(column, "").strip()
         if value in _NOT_APPLICABLE:
             if required:
                 self.fail(column, "required, empty")
+            return None
+        return value
+
+    def integer(self, column: str, low: int, high: int | None, *, required: bool) -> int | None:
+        value = self.present(column, required=required)
+        if value is None:
             return None
         try:
             number = int(value)
@@ -173,10 +179,8 @@ class _Fields:
         return number
 
     def number(self, column: str, *, required: bool) -> float | None:
-        value = self.values.get(column, "").strip()
-        if value in _NOT_APPLICABLE:
-            if required:
-                self.fail(column, "required, empty")
+        value = self.present(column, required=required)
+        if value is None:
             return None
         try:
             number = float(value)
@@ -196,55 +200,40 @@ def _table(
     delimiter: str,
     what: str,
     progress: Progress | None,
-) -> Iterator[tuple[int, dict[str, str]] | RowError]:
-    """Lines of a delimited file as ``(line, {column: value})``, or a ``RowError`` per bad line."""
+) -> Iterator[RawRow]:
+    """Lines of a delimited file as ``RawRow``s of ``{column: value}`` (or of the errors)."""
+
+    def check_header(header: list[str]) -> None:
+        problems = header_problems(header, (*columns, *optional), columns)
+        if problems:
+            sep = "tab" if delimiter == "\t" else "comma"
+            raise InputFileError(
+                f"line 1: wrong header ({problems}); expected the {what} columns "
+                f"({sep}-separated): {', '.join(columns)}"
+                + (f" (optional: {', '.join(optional)})" if optional else "")
+            )
+
     # Netflix's TSVs never quote; a '"' is part of the title.
-    options = {"quoting": csv.QUOTE_NONE} if delimiter == "\t" else {}
-    header, records = csv_records(source, progress, delimiter=delimiter, **options)
-    missing = [c for c in columns if c not in header]
-    unexpected = [c for c in header if c not in columns and c not in optional]
-    repeated = sorted({c for c in header if header.count(c) > 1})
-    if missing or unexpected or repeated:
-        parts = []
-        if missing:
-            parts.append("missing " + ", ".join(missing))
-        if unexpected:
-            parts.append("unexpected " + ", ".join(repr(c) for c in unexpected))
-        if repeated:
-            parts.append("repeated " + ", ".join(repeated))
-        sep = "tab" if delimiter == "\t" else "comma"
-        raise InputFileError(
-            f"line 1: wrong header ({'; '.join(parts)}); expected the {what} columns "
-            f"({sep}-separated): {', '.join(columns)}"
-            + (f" (optional: {', '.join(optional)})" if optional else "")
-        )
-    for record in records:
-        start, fields = record.line, record.fields
-        if record.error:
-            yield RowError(start, "row", record.error)
-            continue
-        if len(fields) != len(header):
-            yield RowError(start, "row", f"expected {len(header)} fields, got {len(fields)}")
-            continue
-        bad = [c for c, v in zip(header, fields, strict=True) if _INVALID_UTF8.search(v)]
-        if bad:
-            yield RowError(start, bad[0], "invalid UTF-8")
-            continue
-        yield start, dict(zip(header, fields, strict=True))
+    options: dict[str, Any] = {"quoting": csv.QUOTE_NONE} if delimiter == "\t" else {}
+    return read_table(source, check_header, _invalid_utf8, progress, delimiter=delimiter, **options)
+
+
+def _invalid_utf8(line: int, columns: list[str], row: dict[str, str]) -> list[RowError]:
+    return [RowError(line, columns[0], "invalid UTF-8")]
 
 
 def _rows(
-    table: Iterator[tuple[int, dict[str, str]] | RowError],
+    table: Iterator[RawRow],
     build: Callable[[_Fields], R | None],
     key: Callable[[R], tuple[object, ...]],
     describe: Callable[[R], str],
 ) -> Iterator[ParsedRow[R]]:
     first_line: dict[tuple[object, ...], int] = {}
     for item in table:
-        if isinstance(item, RowError):
-            yield ParsedRow(item.line, None, [item])
+        if item.data is None:
+            yield ParsedRow(item.line, None, item.errors)
             continue
-        line, values = item
+        line, values = item.line, item.data
         fields = _Fields(line, values)
         record = build(fields)
         if record is None or fields.errors:

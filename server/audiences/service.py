@@ -15,6 +15,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.audiences.profiles import MIN_TITLES, AudienceSpace, audience_space
+from server.kit import pagination
 from server.kit.batching import lists_by_key
 from server.kit.errors import BadInput, NotFound
 
@@ -106,10 +107,8 @@ def check_code(code: str, field: str = "code") -> str:
 
 
 def check_first(first: int | None, default: int, field: str = "first") -> int:
-    value = default if first is None else first
-    if not 0 <= value <= MAX_FIRST:
-        raise BadInput(f"{field} must be in 0..{MAX_FIRST}, got {value}", field=field)
-    return value
+    """``first`` of the audience lists: 0..``MAX_FIRST`` (``server.kit.pagination``)."""
+    return pagination.check_first(first, MAX_FIRST, default=default, minimum=0, field=field)
 
 
 # --- regions ---------------------------------------------------------------------------------

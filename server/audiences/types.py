@@ -12,7 +12,7 @@ from server.catalog.types import Title
 from server.graphql.context import Info
 from server.graphql.errors import bad_input
 from server.kit.errors import ExpectedError
-from server.similarity.microgenre_types import MicroGenre
+from server.similarity.microgenres.types import MicroGenre
 
 
 def _code(code: str, field: str = "code") -> str:

@@ -1,28 +1,10 @@
-"""Roles, ordered: every role may do what the roles below it may do."""
+"""Who a request runs as: a ``Principal`` (the API key's name and ``Role``)."""
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass
 
-
-class Role(enum.StrEnum):
-    VIEWER = "viewer"
-    """Read queries."""
-    ANALYST = "analyst"
-    """Plus forecasts, what-ifs and plans."""
-    ADMIN = "admin"
-    """Plus every mutation and ingest."""
-
-    @property
-    def rank(self) -> int:
-        return _RANK[self]
-
-    def allows(self, needed: Role) -> bool:
-        return self.rank >= needed.rank
-
-
-_RANK = {Role.VIEWER: 0, Role.ANALYST: 1, Role.ADMIN: 2}
+from server.kit.roles import Role
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,6 @@ row updated and its catalog-sourced tags, credits and countries replaced.
 from __future__ import annotations
 
 import contextlib
-import csv
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
@@ -18,14 +17,14 @@ from pathlib import Path
 import psycopg
 from sqlalchemy import Connection, text
 
-from server.catalog.countries import CountryResolver
-from server.catalog.readers import NETFLIX_FIELD_NAMES, InputFileError, RawRow, read_rows
-from server.catalog.records import CanonicalTitle, RecordValidator, RowError, RowWarning
-from server.kit.ingest import RowTally, StrictModeError
+from server.catalog.readers import NETFLIX_FIELD_NAMES, read_rows
+from server.catalog.records import CanonicalTitle, RecordValidator
+from server.ingest.copy import copy_rows
+from server.ingest.flow import read_progress, settle_rejections, tune_for_ingest, without_gc
+from server.ingest.rows import InputFileError, RawRow, RowError, RowWarning
+from server.ingest.summary import PhaseProgress, RowTally, StrictModeError
+from server.kit.countries import CountryResolver
 from server.models.catalog import CreditRole, TagKind, TitleKind
-
-PhaseProgress = Callable[[str, int, int], None]
-"""Called with (phase, done, total): phases are ``read`` (bytes), ``stage`` and ``merge`` (rows)."""
 
 
 @dataclass
@@ -109,7 +108,7 @@ def ingest_catalog_file(
 ) -> IngestSummary:
     """Ingest one file on ``conn``. The caller owns the transaction and commits on success.
 
-    When there is something to merge, the transaction gets ``_INGEST_SETTINGS`` (``SET LOCAL``:
+    When there is something to merge, the transaction gets the ingest kit's settings (``SET LOCAL``:
     asynchronous commit, more ``work_mem``) until it ends.
 
     Without ``strict`` the merge overlaps validation: every ``_CHUNK_TITLES`` accepted titles
@@ -120,27 +119,21 @@ def ingest_catalog_file(
     written before every row has been checked, so it validates first.
     """
     summary = IngestSummary(source=str(path))
-    total_bytes = path.stat().st_size if path.exists() else 0
-    on_bytes = (lambda done: progress("read", done, total_bytes)) if progress else None
-    rows = read_rows(path, fmt, on_bytes)
+    rows = read_rows(path, fmt, read_progress(path, progress))
     names = NETFLIX_FIELD_NAMES if fmt == "netflix-csv" else None
     batch = ValidatedBatch([], [], [])
 
     def validated() -> None:
-        summary.rejected = batch.rejected
         summary.warnings = batch.warnings
-        if summary.rejected and rejects_path is not None:
-            write_rejects(rejects_path, summary.rejected)
-            summary.rejects_file = rejects_path
-        if strict and summary.rejected:
-            raise StrictModeError(summary)
+        settle_rejections(summary, batch.rejected, strict=strict, rejects_path=rejects_path)
 
     if strict:
-        for _ in _accepted_titles(rows, RecordValidator(), batch, names):
-            pass
+        with without_gc():
+            for _ in _accepted_titles(rows, RecordValidator(), batch, names):
+                pass
         validated()
         if batch.titles:
-            conn.execute(text(_INGEST_SETTINGS))
+            tune_for_ingest(conn)
         counts = merge_titles(conn, batch.titles, use_copy=True, progress=progress)
     else:
         titles = _accepted_titles(rows, RecordValidator(), batch, names)
@@ -150,23 +143,7 @@ def ingest_catalog_file(
     return summary
 
 
-def write_rejects(path: Path, errors: Sequence[RowError]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["line", "external_id", "field", "reason"])
-        for error in errors:
-            writer.writerow([error.line, error.external_id or "", error.field, error.reason])
-
-
 # --- staging and merge -------------------------------------------------------------------------
-
-# Settings for the ingest transaction (``SET LOCAL``: they end with it).
-# ``synchronous_commit = off``: the commit returns before its WAL is flushed. The whole load is
-# one transaction, so a crash right after the commit can lose that load as a whole, never half
-# of it (re-running the ingest redoes it); other transactions are not affected.
-# ``work_mem``: the merge hashes and sorts the whole batch; keep that in memory.
-_INGEST_SETTINGS = "SET LOCAL synchronous_commit = off; SET LOCAL work_mem = '64MB'"
 
 _CHUNK_TITLES = 1000
 """Titles staged and merged per round while the rest of the file is being validated."""
@@ -351,7 +328,7 @@ def _merge_while_validating(
             chunk.append(title)
             if len(chunk) == _CHUNK_TITLES:
                 if merge is None:
-                    conn.execute(text(_INGEST_SETTINGS))
+                    tune_for_ingest(conn)
                     merge = _Merge(conn, use_copy=True, pipelined=True)
                 merge.add(chunk)
                 chunk = []
@@ -359,7 +336,7 @@ def _merge_while_validating(
         if merge is None:
             if not chunk:
                 return 0, 0, 0
-            conn.execute(text(_INGEST_SETTINGS))
+            tune_for_ingest(conn)
             merge = _Merge(conn, use_copy=True, pipelined=True)
         if chunk:
             merge.add(chunk)
@@ -396,9 +373,8 @@ class _Merge:
         codes = {code for t in titles for code in t.origin_countries} - self.countries
         _ensure_countries(self.conn, codes)
         self.countries |= codes
-        load = _copy if self.use_copy else _insert_many
         for table, table_rows in rows.items():
-            load(self.conn, table, _STAGE_COLUMNS[table], table_rows)
+            copy_rows(self.conn, table, _STAGE_COLUMNS[table], table_rows, use_copy=self.use_copy)
         self.staged += len(titles)
         if not self.pipelined:
             for step in _CHUNK_STEPS:
@@ -500,29 +476,6 @@ def _ensure_countries(conn: Connection, codes: set[str]) -> None:
         text("INSERT INTO countries (code, name) VALUES (:code, :name) ON CONFLICT DO NOTHING"),
         [{"code": c, "name": resolver.info(c).name} for c in sorted(codes)],
     )
-
-
-def _copy(
-    conn: Connection, table: str, columns: tuple[str, ...], rows: list[tuple[object, ...]]
-) -> None:
-    raw = conn.connection.driver_connection
-    if raw is None:
-        raise RuntimeError("no driver connection for COPY")
-    with raw.cursor() as cursor:
-        with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
-
-
-def _insert_many(
-    conn: Connection, table: str, columns: tuple[str, ...], rows: list[tuple[object, ...]]
-) -> None:
-    if not rows:
-        return
-    statement = text(
-        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(':' + c for c in columns)})"
-    )
-    conn.execute(statement, [dict(zip(columns, row, strict=True)) for row in rows])
 
 
 __all__ = [

@@ -1,25 +1,22 @@
 """Readers for catalog files: the public Netflix CSV and the canonical JSONL.
 
-Each reader yields ``RawRow``s: the physical line a record starts on and either a canonical
-dict (see ``records``) or the errors that make the row unusable. Files are decoded as UTF-8
-with ``surrogateescape`` so one bad byte rejects its row, not the file, and line numbers stay
-exact. A wrong or missing header is a file-level ``InputFileError``.
+Built on the ingest kit's readers (``server.ingest.readers``): each yields ``RawRow``s, the
+physical line a record starts on and either a canonical dict (see ``records``) or the errors
+that make the row unusable. A wrong or missing header is a file-level ``InputFileError``.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 import re
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator
 from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
-from server.catalog.records import RowError, RowWarning
+from server.ingest.files import detect_format as detect_file_format
+from server.ingest.files import read_file, unknown_format
+from server.ingest.readers import Progress, Source, header_problems, read_jsonl, read_table
+from server.ingest.rows import InputFileError, RawRow, RowError, RowWarning
 
 NETFLIX_COLUMNS = (
     "show_id",
@@ -54,169 +51,42 @@ NETFLIX_FIELD_NAMES = {
 """Canonical field -> Netflix CSV column, for error reports."""
 _MINUTES = re.compile(r"^(\d+)\s*min$", re.IGNORECASE)
 _SEASONS = re.compile(r"^(\d+)\s*Seasons?$", re.IGNORECASE)
-_INVALID_UTF8 = re.compile("[\udc80-\udcff]")
-
-Progress = Callable[[int], None]
-"""Called with the number of bytes consumed so far."""
-
-
-class InputFileError(Exception):
-    """The file as a whole cannot be read (wrong header, unknown format, unreadable)."""
-
-
-@dataclass
-class RawRow:
-    line: int
-    data: dict[str, Any] | None
-    errors: list[RowError] = field(default_factory=list)
-    warnings: list[RowWarning] = field(default_factory=list)
 
 
 def detect_format(path: Path) -> str:
-    suffix = path.suffix.lower()
-    if suffix in {".jsonl", ".ndjson"}:
-        return "jsonl"
-    if suffix == ".csv":
-        return "netflix-csv"
-    raise InputFileError(
-        f"{path.name}: cannot tell the format from the extension; use .csv (Netflix catalog "
-        "columns) or .jsonl (canonical records), or pass --format"
+    return detect_file_format(
+        path,
+        csv="netflix-csv",
+        advice="use .csv (Netflix catalog columns) or .jsonl (canonical records), or pass --format",
     )
 
 
 def read_rows(path: Path, fmt: str, progress: Progress | None = None) -> Iterator[RawRow]:
     """Read a file; ``progress`` receives the bytes consumed (the last call: the file size)."""
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputFileError(f"{path}: {exc.strerror or exc}") from None
+    data = read_file(path)
     if fmt == "netflix-csv":
         return read_netflix_csv(data, progress)
     if fmt == "jsonl":
         return read_jsonl(data, progress)
-    raise InputFileError(f"unknown format {fmt!r} (expected netflix-csv or jsonl)")
-
-
-Source = str | bytes
-"""File contents: bytes (progress counts bytes) or already decoded text (counts characters)."""
-
-_BOM = b"\xef\xbb\xbf"
-
-
-def text_lines(source: Source, progress: Progress | None) -> Iterator[str]:
-    """The lines of ``source``, split on ``\n``, ``\r\n`` (and ``\r`` in text) only.
-
-    Bytes are decoded line by line with ``surrogateescape`` (a UTF-8 sequence never holds a
-    newline byte), so an invalid byte marks its own row and line numbers stay exact.
-    """
-    lines: Iterator[str] | Iterator[bytes]
-    if isinstance(source, bytes):
-        bom = len(_BOM) if source.startswith(_BOM) else 0
-        lines = io.BytesIO(source[bom:])
-    else:
-        bom = 1 if source.startswith("\ufeff") else 0
-        lines = io.StringIO(source[bom:], newline="")
-    consumed = bom
-    since_report = 0
-    for line in lines:
-        consumed += len(line)
-        since_report += len(line)
-        if progress and since_report > 65536:
-            progress(consumed)
-            since_report = 0
-        yield line if isinstance(line, str) else line.decode("utf-8", errors="surrogateescape")
-    if progress:
-        progress(consumed)
-
-
-def has_invalid_utf8(source: Source) -> bool:
-    if isinstance(source, bytes):
-        try:
-            source.decode("utf-8")
-        except UnicodeDecodeError:
-            return True
-        return False
-    return _INVALID_UTF8.search(source) is not None
-
-
-@dataclass(frozen=True)
-class CsvLine:
-    """One record of a CSV file: its first line number and its fields, or why it is unreadable."""
-
-    line: int
-    fields: list[str]
-    error: str | None = None
-
-
-def csv_records(
-    source: Source, progress: Progress | None = None, **reader_options: Any
-) -> tuple[list[str], Iterator[CsvLine]]:
-    """The stripped header and the records after it, with exact line numbers (a quoted field
-    may span lines); blank lines are skipped, a malformed record is reported and skipped.
-    ``reader_options`` go to ``csv.reader`` (delimiter, quoting)."""
-    reader = csv.reader(text_lines(source, progress), strict=False, **reader_options)
-    try:
-        header = [h.strip() for h in next(reader)]
-    except StopIteration:
-        raise InputFileError("the file is empty: expected a header line") from None
-    except csv.Error as exc:
-        raise InputFileError(f"line 1: unreadable header ({exc})") from None
-
-    def records() -> Iterator[CsvLine]:
-        previous_end = reader.line_num
-        while True:
-            start = previous_end + 1
-            try:
-                fields = next(reader)
-            except StopIteration:
-                return
-            except csv.Error as exc:
-                previous_end = reader.line_num
-                yield CsvLine(start, [], f"malformed CSV ({exc})")
-                continue
-            previous_end = reader.line_num
-            if fields and fields != [""]:
-                yield CsvLine(start, fields)
-
-    return header, records()
+    raise unknown_format(fmt, "netflix-csv or jsonl")
 
 
 def read_netflix_csv(source: Source, progress: Progress | None = None) -> Iterator[RawRow]:
-    # One check of the whole file decides whether rows need the per-field check at all.
-    check_utf8 = has_invalid_utf8(source)
-    names, records = csv_records(source, progress)
-    _check_header(names)
-    index = {name: i for i, name in enumerate(names)}
-    for record in records:
-        start, fields = record.line, record.fields
-        if record.error:
-            yield RawRow(start, None, [RowError(start, "row", record.error)])
-            continue
-        if len(fields) != len(names):
-            ext = fields[index["show_id"]] if len(fields) > index["show_id"] else None
-            yield RawRow(
-                start,
-                None,
-                [RowError(start, "row", f"expected {len(names)} fields, got {len(fields)}", ext)],
-            )
-            continue
-        yield _netflix_row(start, dict(zip(names, fields, strict=True)), check_utf8=check_utf8)
+    rows = read_table(source, _check_header, _invalid_utf8, progress, id_column="show_id")
+    for row in rows:
+        yield row if row.data is None else _netflix_row(row.line, row.data)
+
+
+def _invalid_utf8(line: int, columns: list[str], row: dict[str, str]) -> list[RowError]:
+    ext = row["show_id"].strip() or None
+    return [RowError(line, column, "invalid UTF-8", ext) for column in columns]
 
 
 def _check_header(header: list[str]) -> None:
-    missing = [c for c in NETFLIX_COLUMNS if c not in header]
-    unexpected = [c for c in header if c not in NETFLIX_COLUMNS]
-    duplicated = sorted({c for c in header if header.count(c) > 1})
-    if missing or unexpected or duplicated:
-        parts = []
-        if missing:
-            parts.append("missing " + ", ".join(missing))
-        if unexpected:
-            parts.append("unexpected " + ", ".join(repr(c) for c in unexpected))
-        if duplicated:
-            parts.append("repeated " + ", ".join(duplicated))
+    problems = header_problems(header, NETFLIX_COLUMNS, NETFLIX_COLUMNS)
+    if problems:
         raise InputFileError(
-            "line 1: wrong header (" + "; ".join(parts) + "); expected the Netflix catalog "
+            f"line 1: wrong header ({problems}); expected the Netflix catalog "
             "columns: " + ",".join(NETFLIX_COLUMNS)
         )
 
@@ -236,16 +106,10 @@ def _parse_added(value: str) -> date | None:
         return None
 
 
-def _netflix_row(line: int, row: dict[str, str], *, check_utf8: bool = True) -> RawRow:
+def _netflix_row(line: int, row: dict[str, str]) -> RawRow:
     ext = row["show_id"].strip() or None
     errors: list[RowError] = []
     warnings: list[RowWarning] = []
-    if check_utf8:
-        for column, value in row.items():
-            if _INVALID_UTF8.search(value):
-                errors.append(RowError(line, column, "invalid UTF-8", ext))
-        if errors:
-            return RawRow(line, None, errors)
 
     raw_type = row["type"].strip()
     kind = NETFLIX_TYPES.get(raw_type)
@@ -312,24 +176,3 @@ def _netflix_row(line: int, row: dict[str, str], *, check_utf8: bool = True) -> 
         "origin_countries": _split(row["country"]),
     }
     return RawRow(line, data, errors, warnings)
-
-
-def read_jsonl(source: Source, progress: Progress | None = None) -> Iterator[RawRow]:
-    """One JSON object per line; only ``\n``/``\r\n`` end a record (JSON strings may hold
-    U+2028 and friends unescaped)."""
-    for number, line in enumerate(text_lines(source, progress), start=1):
-        stripped = line.strip()
-        if not stripped:
-            continue
-        if _INVALID_UTF8.search(stripped):
-            yield RawRow(number, None, [RowError(number, "row", "invalid UTF-8")])
-            continue
-        try:
-            data = json.loads(stripped)
-        except json.JSONDecodeError as exc:
-            yield RawRow(number, None, [RowError(number, "row", f"invalid JSON ({exc.msg})")])
-            continue
-        if not isinstance(data, dict):
-            yield RawRow(number, None, [RowError(number, "row", "expected a JSON object")])
-            continue
-        yield RawRow(number, data)

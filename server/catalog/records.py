@@ -10,6 +10,8 @@ generator all produce this shape; the Netflix CSV reader maps its columns onto i
      "cast": ["…"], "directors": ["…"], "origin_countries": ["US", "France"]}
 
 Only ``external_id``, ``kind`` and ``name`` are required; list fields default to empty.
+The fields are a pydantic model (``TitleRecord``) whose ``Annotated`` types are the checks
+below; a failed ``model_validate`` becomes ``RowError``s (``server.ingest.records``).
 ``origin_countries`` takes ISO 3166-1 alpha-2 codes or country names.
 """
 
@@ -18,12 +20,15 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
 
-from server.catalog.countries import CountryResolver
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from server.ingest.records import FieldError, checked, row_errors
+from server.ingest.rows import RowError, RowWarning
+from server.kit.countries import CountryResolver
 from server.models.catalog import TagKind, TitleKind
 
 MAX_EXTERNAL_ID = 64
@@ -38,25 +43,6 @@ MAX_YEAR = date.today().year + 5
 MAX_MINUTES = 1000
 MAX_SEASONS = 100
 
-CANONICAL_FIELDS = frozenset(
-    {
-        "external_id",
-        "kind",
-        "name",
-        "synopsis",
-        "release_year",
-        "date_added",
-        "maturity_rating",
-        "duration_minutes",
-        "seasons",
-        "original_language",
-        "genres",
-        "tags",
-        "cast",
-        "directors",
-        "origin_countries",
-    }
-)
 _EXTERNAL_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")
 _LANGUAGE = re.compile(r"^[a-z]{2,3}$")
 # Undecodable bytes (kept as U+DC80..U+DCFF by surrogateescape) and unpaired surrogates from
@@ -68,34 +54,6 @@ _TAG_KINDS: dict[str, TagKind] = {kind.value: kind for kind in TagKind}
 # Plain ``str`` values of the enum members (``member.value`` goes through a descriptor).
 _TITLE_KIND_VALUES: dict[TitleKind, str] = {kind: kind.value for kind in TitleKind}
 _TAG_KIND_VALUES: dict[TagKind, str] = {kind: kind.value for kind in TagKind}
-
-
-@dataclass(frozen=True)
-class RowError:
-    """Why one input row was rejected: its line, the field at fault and the reason."""
-
-    line: int
-    field: str
-    reason: str
-    external_id: str | None = None
-
-    def __str__(self) -> str:
-        where = f"line {self.line}" + (f" ({self.external_id})" if self.external_id else "")
-        return f"{where}: {self.field}: {self.reason}"
-
-
-@dataclass(frozen=True)
-class RowWarning:
-    """Something accepted but worth a look (an unknown country name, a repaired field)."""
-
-    line: int
-    field: str
-    message: str
-    external_id: str | None = None
-
-    def __str__(self) -> str:
-        where = f"line {self.line}" + (f" ({self.external_id})" if self.external_id else "")
-        return f"{where}: {self.field}: {self.message}"
 
 
 @dataclass(frozen=True)
@@ -166,11 +124,9 @@ def compute_hash(title: CanonicalTitle) -> str:
     return hashlib.sha256(encoded).hexdigest()
 
 
-class RecordError(Exception):
-    def __init__(self, field: str, reason: str) -> None:
-        super().__init__(f"{field}: {reason}")
-        self.field = field
-        self.reason = reason
+class RecordError(FieldError):
+    """A field of a title record is invalid (``field`` may be empty: the model's location
+    names it)."""
 
 
 @dataclass
@@ -207,15 +163,13 @@ class RecordValidator:
             return Validated(None, errors, warnings)
 
         values: dict[str, Any] = {}
-        get = raw.get
-        for name, check in _CHECKS:
-            try:
-                values[name] = check(get(name))
-            except RecordError as exc:
-                fail(name, exc.reason)
+        try:
+            values = dict(TitleRecord.model_validate(raw))
+        except ValidationError as exc:
+            errors.extend(row_errors(exc, line, ext_label))
         try:
             values["origin_countries"] = self._countries(
-                get("origin_countries"), line, ext_label, warnings
+                raw.get("origin_countries"), line, ext_label, warnings
             )
         except RecordError as exc:
             fail("origin_countries", exc.reason)
@@ -451,20 +405,28 @@ def _people(value: Any) -> tuple[str, ...]:
     return _names(value, MAX_PERSON)
 
 
-# Field checks in the order errors are reported (built once, not per record).
-_CHECKS: tuple[tuple[str, Callable[[Any], Any]], ...] = (
-    ("external_id", _external_id),
-    ("kind", _kind),
-    ("name", _name),
-    ("synopsis", _synopsis),
-    ("release_year", _year),
-    ("date_added", _date),
-    ("maturity_rating", _rating),
-    ("duration_minutes", _minutes),
-    ("seasons", _seasons),
-    ("original_language", _language),
-    ("genres", _genres),
-    ("tags", _tags),
-    ("cast", _people),
-    ("directors", _people),
-)
+class TitleRecord(BaseModel):
+    """The fields of a canonical title record, each checked on its own, in report order
+    (``origin_countries``, which resolves names and warns, and the rules between fields are
+    checked by ``RecordValidator``). Field types are the checks above, as validators."""
+
+    model_config = ConfigDict(extra="ignore", arbitrary_types_allowed=True)
+
+    external_id: Annotated[str, checked(_external_id)]
+    kind: Annotated[TitleKind, checked(_kind)]
+    name: Annotated[str, checked(_name)]
+    synopsis: Annotated[str | None, checked(_synopsis)] = None
+    release_year: Annotated[int | None, checked(_year)] = None
+    date_added: Annotated[date | None, checked(_date)] = None
+    maturity_rating: Annotated[str | None, checked(_rating)] = None
+    duration_minutes: Annotated[int | None, checked(_minutes)] = None
+    seasons: Annotated[int | None, checked(_seasons)] = None
+    original_language: Annotated[str | None, checked(_language)] = None
+    genres: Annotated[tuple[str, ...], checked(_genres)] = ()
+    tags: Annotated[tuple[TagValue, ...], checked(_tags)] = ()
+    cast: Annotated[tuple[str, ...], checked(_people)] = ()
+    directors: Annotated[tuple[str, ...], checked(_people)] = ()
+
+
+CANONICAL_FIELDS = frozenset(TitleRecord.model_fields) | {"origin_countries"}
+"""Every field a canonical record may have; any other is an error."""

@@ -12,7 +12,8 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.catalog.ingest import merge_titles
-from server.catalog.records import CanonicalTitle, RecordValidator, RowError
+from server.catalog.records import CanonicalTitle, RecordValidator
+from server.ingest.rows import RowError
 from server.kit.batching import lists_by_key
 from server.kit.errors import BadInput
 from server.kit.text import websearch_text

@@ -16,7 +16,7 @@ from server.models.catalog import Title as TitleModel
 if TYPE_CHECKING:
     from server.audiences.types import RegionalPerformance, Travelability
     from server.scenes.types import CurvePoint, EngagementSummary, Scene
-    from server.similarity.microgenre_types import MicroGenre
+    from server.similarity.microgenres.types import MicroGenre
     from server.similarity.types import SimilarTitle
 
 # Registers the model enums as GraphQL enums (the classes stay the same objects).
@@ -113,8 +113,8 @@ class Title:
     )
     async def micro_genres(
         self, info: Info
-    ) -> list[Annotated[MicroGenre, strawberry.lazy("server.similarity.microgenre_types")]]:
-        from server.similarity.microgenre_types import micro_genres_of_title
+    ) -> list[Annotated[MicroGenre, strawberry.lazy("server.similarity.microgenres.types")]]:
+        from server.similarity.microgenres.types import micro_genres_of_title
 
         return await micro_genres_of_title(info, int(self.id))
 

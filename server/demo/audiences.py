@@ -32,7 +32,7 @@ from sqlalchemy import Connection, Engine, text
 
 from server.audiences.ingest import ingest_viewing_bytes
 from server.audiences.readers import COUNTRY_COLUMNS, GLOBAL_COLUMNS
-from server.demo.generator import sub_rng
+from server.kit.rng import sub_rng
 
 WEEKS = 16
 LAST_WEEK = date(2026, 10, 25)  # a Sunday, like Netflix's chart weeks

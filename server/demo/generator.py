@@ -15,7 +15,8 @@ separable.
 The same seed always yields the same records in the same order, and a shorter catalog is a
 prefix of a longer one. Everything is drawn from one ``random.Random(seed)`` stream; features
 that derive more data from the catalog (regional charts, scenes, ...) should take their own
-stream from ``sub_rng(seed, "feature-name")`` so adding them never changes the catalog.
+stream from ``server.kit.rng.sub_rng(seed, "feature-name")`` so adding them never changes the
+catalog.
 
 Synopsis and name templates are ``str.format``-style strings whose ``{slot}`` fields are
 filled from the archetype's ``slots``, from per-title context (``{city}``, ``{name}``,
@@ -49,6 +50,7 @@ from server.demo.vocab import (
     Protagonist,
     TagSpec,
 )
+from server.kit.rng import sub_rng
 
 DEFAULT_TITLES: Final = 2400
 DEFAULT_SEED: Final = 20261128
@@ -90,11 +92,6 @@ def generate_catalog_with_archetypes(
         raise ValueError("n_titles must not be negative")
     generator = _CatalogGenerator(seed)
     return [generator.title(index) for index in range(n_titles)]
-
-
-def sub_rng(seed: int, stream: str) -> random.Random:
-    """An independent random stream for a feature derived from the catalog of ``seed``."""
-    return random.Random(f"{seed}:{stream}")
 
 
 def write_jsonl(records: Iterable[Mapping[str, object]], path: str | os.PathLike[str]) -> int:
@@ -557,7 +554,6 @@ __all__ = [
     "TagSpec",
     "generate_catalog",
     "generate_catalog_with_archetypes",
-    "sub_rng",
     "validate_archetypes",
     "write_jsonl",
 ]

@@ -5,10 +5,10 @@ from __future__ import annotations
 from sqlalchemy import Connection, text
 
 from server.catalog.ingest import IngestSummary, merge_titles, validate_rows
-from server.catalog.readers import RawRow
 from server.catalog.records import RecordValidator
 from server.demo.audiences import seed_demo_charts
 from server.demo.generator import generate_catalog
+from server.ingest.rows import RawRow
 
 
 def seed_demo_catalog(conn: Connection, *, n_titles: int, seed: int) -> IngestSummary | None:

@@ -21,7 +21,7 @@ import numpy as np
 import numpy.typing as npt
 
 from server.config import EmbedderName
-from server.embeddings.dims import TEXT_DIM
+from server.models.dims import TEXT_DIM
 
 Matrix = npt.NDArray[np.float32]
 BatchProgress = Callable[[int], None]

@@ -23,7 +23,7 @@ from functools import cache
 import numpy as np
 import numpy.typing as npt
 
-from server.embeddings.dims import METADATA_DIM, SYNOPSIS_DIM, TAGS_DIM, TEXT_DIM
+from server.models.dims import METADATA_DIM, SYNOPSIS_DIM, TAGS_DIM, TEXT_DIM
 
 Vector = npt.NDArray[np.float32]
 Matrix = npt.NDArray[np.float32]

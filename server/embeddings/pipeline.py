@@ -19,8 +19,6 @@ import numpy as np
 from pgvector.psycopg import register_vector
 from sqlalchemy import Connection, text
 
-from server.db.bulk import drop_hnsw_for_bulk_write, recreate_indexes
-from server.embeddings.dims import PROJECTED_DIM
 from server.embeddings.embedders import Embedder, Matrix
 from server.embeddings.facets import (
     TitleFeatures,
@@ -31,6 +29,8 @@ from server.embeddings.facets import (
     tags_vector,
 )
 from server.embeddings.projection import MIN_TITLES, Projection, fit_and_evaluate
+from server.ingest.bulk import drop_hnsw_for_bulk_write, recreate_indexes
+from server.models.dims import PROJECTED_DIM
 
 PhaseProgress = Callable[[str, int, int], None]
 """(phase, done, total): ``embed`` (texts through the model), ``fit`` (titles the genre
@@ -279,7 +279,7 @@ def _write(
         "title_id, embedder, projection_id, text_hash, content_hash, "
         "text, synopsis, projected, tags, metadata, combined"
     )
-    # The bulk-load rule (server.db.bulk): a bulk write drops the HNSW indexes and replaces the
+    # The bulk-load rule (server.ingest.bulk): a bulk write drops the HNSW indexes and replaces the
     # rows by COPY straight into the table (no staging: nothing else can write meanwhile);
     # smaller writes go through a staging table and an upsert, the indexes kept.
     indexes = drop_hnsw_for_bulk_write(conn, "title_embeddings", len(items))

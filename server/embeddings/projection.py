@@ -32,7 +32,7 @@ import numpy.typing as npt
 from scipy.optimize import minimize
 from threadpoolctl import ThreadpoolController
 
-from server.embeddings.dims import PROJECTED_DIM, TEXT_DIM
+from server.models.dims import PROJECTED_DIM, TEXT_DIM
 
 Matrix = npt.NDArray[np.float32]
 

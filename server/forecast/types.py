@@ -22,6 +22,8 @@ from server.forecast.model import RegionInfo, TitleFacts
 from server.forecast.service import Action, CampaignTier, DraftTitle, ForecastResult, LoadedModel
 from server.graphql.context import Info
 from server.graphql.errors import bad_input
+from server.kit.ids import parse_id
+from server.kit.pagination import check_first
 from server.models.catalog import TitleKind
 from server.similarity.service import query_embedder
 
@@ -112,9 +114,7 @@ class Forecast:
 
     @strawberry.field(description="Nearest charted titles (the comparables), `first` in 1..50.")
     def comparables(self, first: int | None = 10) -> list[Comparable]:
-        size = 10 if first is None else first
-        if not 1 <= size <= MAX_COMPARABLES:
-            raise bad_input(f"first must be between 1 and {MAX_COMPARABLES}, got {size}", "first")
+        size = check_first(first, MAX_COMPARABLES, default=10)
         return [Comparable(similarity=s, title_id=t) for t, s in self.all_comparables[:size]]
 
     @classmethod
@@ -245,7 +245,7 @@ async def _facts(
     if (title_id is None) == (draft is None):
         raise bad_input("give exactly one of titleId and draft", "titleId")
     if title_id is not None:
-        tid = _parse_id(title_id)
+        tid = parse_id(title_id, "title", "titleId")
 
         def load(conn: Connection) -> tuple[LoadedModel, TitleFacts]:
             model = service.current_model(conn)
@@ -259,16 +259,6 @@ async def _facts(
     )
     vectors = await _embed(info, model, [cleaned])
     return model, service.draft_facts([cleaned], vectors)[0]
-
-
-def _parse_id(value: strawberry.ID) -> int:
-    try:
-        number = int(str(value))
-    except ValueError:
-        raise bad_input(f"titleId must be a numeric title id, got {value!r}", "titleId") from None
-    if number <= 0:
-        raise bad_input(f"titleId must be positive, got {value!r}", "titleId")
-    return number
 
 
 async def forecast(
@@ -356,10 +346,7 @@ async def localization_plan(
 
 
 def _first(first: int | None, default: int = 20) -> int:
-    size = default if first is None else first
-    if not 1 <= size <= MAX_LIST:
-        raise bad_input(f"first must be between 1 and {MAX_LIST}, got {size}", "first")
-    return size
+    return check_first(first, MAX_LIST, default=default)
 
 
 async def forecast_models(info: Info, first: int | None) -> list[ForecastModelInfo]:

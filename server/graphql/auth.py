@@ -11,8 +11,8 @@ from typing import Any, ClassVar
 
 from strawberry.permission import BasePermission
 
-from server.auth.roles import Role
 from server.kit.errors import ErrorCode, ExpectedError
+from server.kit.roles import Role
 
 
 class Forbidden(ExpectedError):

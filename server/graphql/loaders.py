@@ -13,7 +13,7 @@ from server.catalog import service as catalog
 from server.models.catalog import Title
 from server.scenes.loaders import SceneLoaders
 from server.similarity import service as similarity
-from server.similarity.microgenre_loaders import MicroGenreLoaders
+from server.similarity.microgenres.loaders import MicroGenreLoaders
 
 T = TypeVar("T")
 RunInSession = Callable[[Callable[[AsyncSession], Awaitable[Any]]], Awaitable[Any]]

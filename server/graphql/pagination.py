@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import strawberry
 
 from server.graphql.errors import bad_input
-from server.kit.pagination import InvalidCursor, check_page_size, decode_cursor
+from server.kit.pagination import MAX_PAGE_SIZE, InvalidCursor, check_first, decode_cursor
 
 
 @strawberry.type
@@ -28,11 +28,8 @@ class PageInfo:
 
 
 def page_size(first: int | None, default: int = 20) -> int:
-    """`first` checked against the page-size limit; BAD_USER_INPUT when outside it."""
-    try:
-        return check_page_size(first, default)
-    except ValueError as exc:
-        raise bad_input(str(exc), "first") from None
+    """A connection's `first`: 0 (only `totalCount`) to the page-size limit."""
+    return check_first(first, MAX_PAGE_SIZE, default=default, minimum=0)
 
 
 def after_key(kind: str, after: str | None) -> int | None:

@@ -24,18 +24,19 @@ from server.forecast import types as forecasting
 from server.graphql.auth import ADMIN, ANALYST, VIEWER
 from server.graphql.context import Info
 from server.graphql.documents import DocumentCache
-from server.graphql.errors import ErrorShaping, bad_input
+from server.graphql.errors import ErrorShaping
 from server.graphql.execution import FastLeafExecutionContext
 from server.graphql.limits import QueryLimits
 from server.graphql.pagination import PageInfo, after_key, page_size
 from server.graphql.transaction import RequestTransaction
+from server.kit.ids import parse_id
 from server.kit.pagination import encode_cursor
 from server.models.catalog import TagKind
 from server.observability.metrics import REGISTRY
 from server.scenes import types as scenes
 from server.scenes.service import SceneMetric
-from server.similarity import microgenre_types as micro
 from server.similarity import types as similarity
+from server.similarity.microgenres import types as micro
 from server.similarity.service import SearchMode
 from server.similarity.types import FacetWeightsInput, SearchHit, SimilarTitle
 
@@ -43,13 +44,7 @@ TITLE_CURSOR = "title"
 
 
 def _parse_id(value: strawberry.ID, field: str = "id") -> int:
-    try:
-        number = int(str(value))
-    except ValueError:
-        raise bad_input(f"{field} must be a numeric title id, got {value!r}", field) from None
-    if number <= 0:
-        raise bad_input(f"{field} must be positive, got {value!r}", field)
-    return number
+    return parse_id(value, "title", field)
 
 
 @strawberry.type

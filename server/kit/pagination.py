@@ -1,9 +1,11 @@
-"""Opaque cursors for keyset pagination (``base64("<kind>:<key>")``)."""
+"""Page sizes (``first``) and opaque cursors for keyset pagination (``base64("<kind>:<key>")``)."""
 
 from __future__ import annotations
 
 import base64
 import binascii
+
+from server.kit.errors import BadInput
 
 MAX_PAGE_SIZE = 500
 DEFAULT_PAGE_SIZE = 20
@@ -28,8 +30,22 @@ def decode_cursor(kind: str, cursor: str) -> int:
         raise InvalidCursor(f"invalid cursor {cursor!r}") from None
 
 
-def check_page_size(first: int | None, default: int = DEFAULT_PAGE_SIZE) -> int:
+def check_first(
+    first: int | None,
+    maximum: int,
+    *,
+    default: int = DEFAULT_PAGE_SIZE,
+    minimum: int = 1,
+    field: str = "first",
+) -> int:
+    """The one rule for ``first`` (how many items a list returns), wherever it is an argument.
+
+    Omitted (``None``) means ``default``; a value outside ``minimum..maximum`` is ``BadInput``
+    (``BAD_USER_INPUT``) naming ``field``: "first must be between 1 and 500, got 0". Lists
+    accept 1 or more unless an empty page is meaningful (a connection's ``totalCount`` alone:
+    ``minimum=0``); ``maximum`` bounds the work one request may ask for, per field.
+    """
     size = default if first is None else first
-    if not 0 <= size <= MAX_PAGE_SIZE:
-        raise ValueError(f"first must be between 0 and {MAX_PAGE_SIZE}, got {size}")
+    if not minimum <= size <= maximum:
+        raise BadInput(f"{field} must be between {minimum} and {maximum}, got {size}", field=field)
     return size

@@ -27,8 +27,8 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.db.base import Base
-from server.embeddings.dims import COMBINED_DIM
 from server.models.catalog import TitleKind, _pg_enum
+from server.models.dims import COMBINED_DIM
 
 REGION_GROUPS = ("LATAM", "EMEA", "APAC", "UCAN")
 GLOBAL_CATEGORIES = ("Films (English)", "Films (Non-English)", "TV (English)", "TV (Non-English)")

@@ -7,8 +7,8 @@ from datetime import datetime
 from sqlalchemy import BigInteger, DateTime, Enum, Identity, Index, String, Text, func, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from server.auth.roles import Role
 from server.db.base import Base
+from server.kit.roles import Role
 
 
 class ApiKey(Base):

@@ -22,7 +22,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB, REAL
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.db.base import Base
-from server.embeddings.dims import (
+from server.models.dims import (
     COMBINED_DIM,
     METADATA_DIM,
     PROJECTED_DIM,

@@ -35,7 +35,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.db.base import Base
-from server.embeddings.dims import TEXT_DIM
+from server.models.dims import TEXT_DIM
 
 _REGION_CHECK = "region ~ '^[A-Z]{2}$'"
 

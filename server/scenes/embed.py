@@ -12,9 +12,9 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from server.db.bulk import drop_hnsw_for_bulk_write, recreate_indexes
 from server.embeddings.embedders import Embedder
-from server.scenes.ingest import PhaseProgress
+from server.ingest.bulk import drop_hnsw_for_bulk_write, recreate_indexes
+from server.ingest.summary import PhaseProgress
 
 _BATCH = 2048
 
@@ -113,7 +113,7 @@ def embed_scenes(
         done += len(part)
         if progress:
             progress("embed", done, len(todo))
-    # The bulk-load rule (server.db.bulk), as for title embeddings.
+    # The bulk-load rule (server.ingest.bulk), as for title embeddings.
     indexes = drop_hnsw_for_bulk_write(conn, "scene_embeddings", len(todo)) if todo else []
     if todo:
         conn.execute(

@@ -15,23 +15,22 @@ Both are idempotent: re-ingesting a file writes nothing and says so.
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import itertools
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, text
 
-from server.catalog.ingest import write_rejects
-from server.catalog.readers import InputFileError, RawRow
-from server.catalog.records import RowError, RowWarning
-from server.kit.ingest import RowTally, StrictModeError
+from server.ingest.copy import copy_rows
+from server.ingest.flow import read_progress, validate_then_merge
+from server.ingest.rows import InputFileError, RawRow, RowError, RowWarning
+from server.ingest.summary import PhaseProgress, RowTally, StrictModeError
 from server.scenes.readers import read_engagement_rows, read_scene_rows
 from server.scenes.records import (
+    RATES,
     CurveRecord,
     EngagementRecord,
     EngagementValidator,
@@ -42,11 +41,6 @@ from server.scenes.records import (
     TitleInfo,
 )
 from server.scenes.score import recompute_scores, score_sql
-
-PhaseProgress = Callable[[str, int, int], None]
-"""(phase, done, total): ``read`` (bytes), ``stage`` (rows), ``merge`` (steps), ``embed``."""
-
-_INGEST_SETTINGS = "SET LOCAL synchronous_commit = off; SET LOCAL work_mem = '64MB'"
 
 
 @dataclass
@@ -315,7 +309,7 @@ def merge_scenes(
         )
         for s in scenes
     ]
-    _load(conn, "stage_scenes", _SCENE_COLUMNS, rows, use_copy=use_copy)
+    copy_rows(conn, "stage_scenes", _SCENE_COLUMNS, rows, use_copy=use_copy)
     if progress:
         progress("stage", len(rows), len(rows))
     deleted = 0
@@ -401,15 +395,7 @@ CREATE TEMP TABLE IF NOT EXISTS stage_engagement_changed (title_id bigint, inser
 CREATE TEMP TABLE IF NOT EXISTS stage_rescore (title_id bigint PRIMARY KEY) ON COMMIT DROP;
 TRUNCATE stage_engagement, stage_curves, stage_engagement_changed, stage_rescore;
 """
-_ENGAGEMENT_COLUMNS = (
-    "scene_id",
-    "region",
-    "plays",
-    "watched_fraction",
-    "rewatch_rate",
-    "skip_rate",
-    "exit_rate",
-)
+_ENGAGEMENT_COLUMNS = ("scene_id", "region", "plays", *RATES)
 _CURVE_COLUMNS = ("title_id", "episode", "region", "resolution_seconds", "shares")
 _METRICS = "plays, watched_fraction, rewatch_rate, skip_rate, exit_rate"
 _SAME_ROW = "e.scene_id = st.scene_id AND coalesce(e.region, '') = coalesce(st.region, '')"
@@ -504,11 +490,11 @@ def merge_engagement(
         )
         for e in engagement
     ]
-    _load(conn, "stage_engagement", _ENGAGEMENT_COLUMNS, rows, use_copy=use_copy)
+    copy_rows(conn, "stage_engagement", _ENGAGEMENT_COLUMNS, rows, use_copy=use_copy)
     curve_rows = [
         (c.title_id, c.episode, c.region, c.resolution_seconds, list(c.shares)) for c in curves
     ]
-    _load(conn, "stage_curves", _CURVE_COLUMNS, curve_rows, use_copy=use_copy)
+    copy_rows(conn, "stage_curves", _CURVE_COLUMNS, curve_rows, use_copy=use_copy)
     if progress:
         progress("stage", len(rows) + len(curve_rows), len(rows) + len(curve_rows))
     total_steps = len(_ENGAGEMENT_STEPS) + 2
@@ -542,70 +528,7 @@ def merge_engagement(
     )
 
 
-# --- staging ------------------------------------------------------------------------------------
-
-
-def _load(
-    conn: Connection,
-    table: str,
-    columns: tuple[str, ...],
-    rows: list[tuple[Any, ...]],
-    *,
-    use_copy: bool,
-) -> None:
-    if not rows:
-        return
-    if use_copy:
-        raw = conn.connection.driver_connection
-        if raw is None:
-            raise RuntimeError("no driver connection for COPY")
-        with raw.cursor() as cursor:
-            with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-        return
-    statement = text(
-        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(':' + c for c in columns)})"
-    )
-    conn.execute(statement, [dict(zip(columns, row, strict=True)) for row in rows])
-
-
-@contextlib.contextmanager
-def _without_gc() -> Iterator[None]:
-    """Validation creates a million small objects and no cycles: the cyclic collector only
-    slows it down (by about a third), so it is paused meanwhile."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 # --- files --------------------------------------------------------------------------------------
-
-
-def _reading(
-    path: Path, progress: PhaseProgress | None
-) -> tuple[Callable[[int], None] | None, int]:
-    total = path.stat().st_size if path.exists() else 0
-    return ((lambda done: progress("read", done, total)) if progress else None), total
-
-
-def _finish_validation(
-    summary: SceneIngestSummary,
-    rejected: list[RowError],
-    *,
-    strict: bool,
-    rejects_path: Path | None,
-) -> None:
-    summary.rejected = rejected
-    if rejected and rejects_path is not None:
-        write_rejects(rejects_path, rejected)
-        summary.rejects_file = rejects_path
-    if strict and rejected:
-        raise StrictModeError(summary)
 
 
 def ingest_scenes_file(
@@ -623,15 +546,14 @@ def ingest_scenes_file(
     transaction."""
     started = time.perf_counter()
     summary = SceneIngestSummary(source=str(path))
-    on_bytes, _ = _reading(path, progress)
-    rows = read_scene_rows(path, fmt, on_bytes)
-    with _without_gc():
+    rows = read_scene_rows(path, fmt, read_progress(path, progress))
+
+    def validate() -> tuple[list[SceneRecord], list[RowError]]:
         batch = validate_scene_rows(rows, load_title_index(conn))
-    _finish_validation(summary, batch.rejected, strict=strict, rejects_path=rejects_path)
-    summary.rows = len(batch.scenes)
-    if batch.scenes:
-        conn.execute(text(_INGEST_SETTINGS))
-        counts = merge_scenes(conn, batch.scenes, progress=progress)
+        return batch.scenes, batch.rejected
+
+    def merge(scenes: Sequence[SceneRecord]) -> None:
+        counts = merge_scenes(conn, scenes, progress=progress)
         summary.inserted, summary.updated = counts.inserted, counts.updated
         summary.unchanged, summary.deleted = counts.unchanged, counts.deleted
         if embedder is not None:
@@ -639,6 +561,11 @@ def ingest_scenes_file(
 
             embedded = embed_scenes(conn, embedder, title_ids=counts.title_ids, progress=progress)
             summary.embedded = embedded.embedded
+
+    scenes = validate_then_merge(
+        conn, summary, validate, merge, strict=strict, rejects_path=rejects_path
+    )
+    summary.rows = len(scenes)
     summary.seconds = time.perf_counter() - started
     return summary
 
@@ -666,25 +593,29 @@ def ingest_engagement_file(
 ) -> EngagementIngestSummary:
     started = time.perf_counter()
     summary = EngagementIngestSummary(source=str(path))
-    on_bytes, _ = _reading(path, progress)
-    rows = read_engagement_rows(path, fmt, on_bytes)
-    titles, scenes = load_title_index(conn), load_scene_index(conn)
-    with _without_gc():
+    rows = read_engagement_rows(path, fmt, read_progress(path, progress))
+
+    def validate() -> tuple[list[EngagementRecord | CurveRecord], list[RowError]]:
+        titles, scenes = load_title_index(conn), load_scene_index(conn)
         batch = validate_engagement_rows(rows, titles, scenes)
-    _finish_validation(summary, batch.rejected, strict=strict, rejects_path=rejects_path)
-    summary.rows = len(batch.engagement) + len(batch.curves)
-    if summary.rows:
-        conn.execute(text(_INGEST_SETTINGS))
-        counts = merge_engagement(conn, batch.engagement, batch.curves, progress=progress)
-        summary.inserted, summary.updated, summary.unchanged = (
-            counts.inserted,
-            counts.updated,
-            counts.unchanged,
-        )
+        return [*batch.engagement, *batch.curves], batch.rejected
+
+    def merge(records: Sequence[EngagementRecord | CurveRecord]) -> None:
+        engagement = [r for r in records if isinstance(r, EngagementRecord)]
+        curves = [r for r in records if isinstance(r, CurveRecord)]
+        counts = merge_engagement(conn, engagement, curves, progress=progress)
+        summary.inserted, summary.updated = counts.inserted, counts.updated
+        summary.unchanged = counts.unchanged
         summary.curves_inserted = counts.curves_inserted
         summary.curves_updated = counts.curves_updated
         summary.curves_unchanged = counts.curves_unchanged
         summary.rescored_titles = counts.rescored_titles
+
+    summary.rows = len(
+        validate_then_merge(
+            conn, summary, validate, merge, strict=strict, rejects_path=rejects_path
+        )
+    )
     summary.seconds = time.perf_counter() - started
     return summary
 

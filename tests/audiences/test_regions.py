@@ -6,7 +6,7 @@ import re
 
 from sqlalchemy import Connection, text
 
-from server.catalog.countries import CountryResolver
+from server.kit.countries import CountryResolver
 
 
 def test_regions_are_countries_with_group_and_languages(conn: Connection) -> None:

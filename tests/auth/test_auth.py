@@ -9,12 +9,12 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from server.auth.roles import Role
 from server.auth.service import hash_key, list_keys, revoke_key
 from server.graphql.schema import Mutation, Query
 from server.kit.errors import ExpectedError
+from server.kit.roles import Role
 from server.models.auth import ApiKey
-from tests.helpers import bearer, count_awaits
+from tests.helpers import api_client, bearer, count_awaits
 
 QUERY = "{ titles(first: 1) { totalCount } }"
 UPSERT = """
@@ -145,16 +145,12 @@ def test_role_order() -> None:
 async def test_rate_limit_per_key(
     tmp_path: Any, session_factory: Any, api_keys: dict[str, str]
 ) -> None:
-    from server.app import create_app
     from server.config import load_settings
 
     settings = load_settings(
         data_dir=tmp_path, auth="on", key_cache_s=60, rate_limit=0.5, rate_burst=3
     )
-    app = create_app(settings, session_factory=session_factory)
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://test"
-    ) as http:
+    async with api_client(settings, session_factory) as http:
         statuses = [(await post(http, QUERY, api_keys["viewer"])).status_code for _ in range(4)]
         assert statuses == [200, 200, 200, 429]
         limited = await post(http, QUERY, api_keys["viewer"])
@@ -202,16 +198,12 @@ async def test_a_flood_of_bad_keys_costs_no_database_work(
 ) -> None:
     """Keys are checked against a snapshot of the live ones; an unknown key re-reads it at
     most once a second, so made-up keys do not each cost a query."""
-    from server.app import create_app
     from server.auth import service
     from server.config import load_settings
 
     reads = count_awaits(monkeypatch, service, "live_principals")
     settings = load_settings(data_dir=tmp_path, auth="on", key_cache_s=10)
-    app = create_app(settings, session_factory=session_factory)
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://test"
-    ) as http:
+    async with api_client(settings, session_factory) as http:
         assert (await post(http, QUERY, api_keys["viewer"])).status_code == 200
         for i in range(100):
             assert (await post(http, QUERY, f"cik_made_up_{i}")).status_code == 401

@@ -16,10 +16,10 @@ from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import DBAPIError
 
 from server.catalog import ingest
-from server.catalog.countries import CountryResolver
 from server.catalog.ingest import IngestSummary, StrictModeError, ingest_catalog_file
-from server.catalog.readers import NETFLIX_COLUMNS, InputFileError
-from server.catalog.records import RowError
+from server.catalog.readers import NETFLIX_COLUMNS
+from server.ingest.rows import InputFileError, RowError
+from server.kit.countries import CountryResolver
 from tests.catalog.netflix_csv import HEADER, csv_record, netflix_row, write_csv
 from tests.conftest import NETFLIX_CSV, requires_shared_data
 
@@ -727,16 +727,16 @@ def test_interrupt_while_staging_leaves_nothing_behind(
     atomic_file: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    real_copy = ingest._copy
+    real_copy = ingest.copy_rows
     tables: list[str] = []
 
-    def copy_then_interrupt(conn: Connection, table: str, *args: Any) -> None:
+    def copy_then_interrupt(conn: Connection, table: str, *args: Any, **kwargs: Any) -> None:
         tables.append(table)
         if table == "stage_credits":
             raise KeyboardInterrupt
-        real_copy(conn, table, *args)
+        real_copy(conn, table, *args, **kwargs)
 
-    monkeypatch.setattr(ingest, "_copy", copy_then_interrupt)
+    monkeypatch.setattr(ingest, "copy_rows", copy_then_interrupt)
     with pytest.raises(KeyboardInterrupt), own_connection.begin():
         ingest_catalog_file(own_connection, atomic_file, fmt="netflix-csv")
     assert tables == ["stage_titles", "stage_title_tags", "stage_credits"]

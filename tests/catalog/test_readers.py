@@ -8,15 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from server.catalog.readers import (
-    NETFLIX_COLUMNS,
-    InputFileError,
-    RawRow,
-    detect_format,
-    read_jsonl,
-    read_netflix_csv,
-    read_rows,
-)
+from server.catalog.readers import NETFLIX_COLUMNS, detect_format, read_netflix_csv, read_rows
+from server.ingest.readers import read_jsonl
+from server.ingest.rows import InputFileError, RawRow
 from tests.catalog.netflix_csv import HEADER, csv_line
 
 

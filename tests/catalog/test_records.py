@@ -16,11 +16,10 @@ from server.catalog.records import (
     MAX_SYNOPSIS,
     CanonicalTitle,
     RecordValidator,
-    RowError,
-    RowWarning,
     TagValue,
     compute_hash,
 )
+from server.ingest.rows import RowError, RowWarning
 from server.models.catalog import TagKind, TitleKind
 
 

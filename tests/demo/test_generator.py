@@ -18,10 +18,10 @@ from server.demo.generator import (
     ARCHETYPES_BY_KEY,
     generate_catalog,
     generate_catalog_with_archetypes,
-    sub_rng,
     validate_archetypes,
     write_jsonl,
 )
+from server.kit.rng import sub_rng
 
 Record = dict[str, object]
 

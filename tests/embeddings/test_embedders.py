@@ -9,7 +9,6 @@ import sys
 import numpy as np
 import pytest
 
-from server.embeddings.dims import TEXT_DIM
 from server.embeddings.embedders import (
     Embedder,
     EmbedderUnavailable,
@@ -17,6 +16,7 @@ from server.embeddings.embedders import (
     MiniLMEmbedder,
     get_embedder,
 )
+from server.models.dims import TEXT_DIM
 
 TEXTS = [
     "A detective hunts a serial killer through the rain-soaked streets of Seoul.",

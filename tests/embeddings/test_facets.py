@@ -7,14 +7,6 @@ import math
 import numpy as np
 import pytest
 
-from server.embeddings.dims import (
-    COMBINED_DIM,
-    METADATA_DIM,
-    PROJECTED_DIM,
-    SYNOPSIS_DIM,
-    TAGS_DIM,
-    TEXT_DIM,
-)
 from server.embeddings.facets import (
     DEFAULT_WEIGHTS,
     SYNOPSIS_PROJECTED_SHARE,
@@ -27,6 +19,14 @@ from server.embeddings.facets import (
     synopsis_vector,
     tags_vector,
     weighted_query,
+)
+from server.models.dims import (
+    COMBINED_DIM,
+    METADATA_DIM,
+    PROJECTED_DIM,
+    SYNOPSIS_DIM,
+    TAGS_DIM,
+    TEXT_DIM,
 )
 
 

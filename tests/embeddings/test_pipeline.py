@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 from sqlalchemy import Connection, text
 
-from server.db import bulk
 from server.embeddings.embedders import HashingEmbedder
 from server.embeddings.pipeline import (
     EmbedSummary,
@@ -20,6 +19,7 @@ from server.embeddings.pipeline import (
     embed_text_of,
 )
 from server.embeddings.projection import MIN_TITLES
+from server.ingest import bulk
 from tests.helpers import create_titles, title_record
 
 _ids = itertools.count()

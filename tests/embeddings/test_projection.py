@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from server.embeddings.dims import PROJECTED_DIM, TEXT_DIM
 from server.embeddings.projection import (
     Projection,
     evaluate_holdout,
@@ -15,6 +14,7 @@ from server.embeddings.projection import (
     random_agreement,
     select_alpha,
 )
+from server.models.dims import PROJECTED_DIM, TEXT_DIM
 
 
 def _synthetic(

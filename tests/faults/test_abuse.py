@@ -24,10 +24,10 @@ import psutil
 import pytest
 from sqlalchemy import create_engine
 
-from server.auth.roles import Role
 from server.auth.service import create_key
 from server.db import migrations
 from server.db.embedded import EmbeddedPostgres
+from server.kit.roles import Role
 from tests.faults.shapes import SHAPES
 from tests.helpers import create_titles, title_record
 

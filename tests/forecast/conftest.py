@@ -11,7 +11,6 @@ import pytest
 from sqlalchemy import Connection, pool
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from server.app import create_app
 from server.config import Settings
 from server.db import migrations
 from server.db.embedded import EmbeddedPostgres
@@ -19,6 +18,7 @@ from server.db.engine import make_async_engine, make_engine
 from server.forecast.model import Params
 from server.forecast.training import run_backtest, train_model
 from tests.forecast.world import CUTOFF, EMBEDDER, build_world
+from tests.helpers import api_client
 
 
 @pytest.fixture(scope="session")
@@ -61,10 +61,8 @@ async def wclient(world_url: str, settings: Settings) -> AsyncIterator[httpx.Asy
             factory = async_sessionmaker(
                 bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
             )
-            app = create_app(settings, session_factory=factory)
-            transport = httpx.ASGITransport(app=app)
             try:
-                async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+                async with api_client(settings, factory) as http:
                     yield http
             finally:
                 await transaction.rollback()

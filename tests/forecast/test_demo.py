@@ -7,10 +7,10 @@ from sqlalchemy import Connection, text
 from server.db import migrations
 from server.db.embedded import EmbeddedPostgres
 from server.db.engine import make_engine
+from server.demo.forecast import FIRST_WEEK, prepare_demo_forecasts, seed_demo_charts
 from server.demo.seed import seed_demo_catalog
 from server.embeddings.embedders import HashingEmbedder
 from server.embeddings.pipeline import embed_catalog
-from server.forecast.demo import FIRST_WEEK, prepare_demo_forecasts, seed_demo_charts
 
 
 def test_demo_charts_fill_weekly_top10_lists_once(wconn: Connection) -> None:

@@ -7,12 +7,12 @@ from datetime import date
 from sqlalchemy import Connection
 
 from server.catalog.ingest import merge_titles, validate_rows
-from server.catalog.readers import RawRow
 from server.catalog.records import RecordValidator
+from server.demo.forecast import seed_demo_charts
 from server.demo.generator import generate_catalog
 from server.embeddings.embedders import HashingEmbedder
 from server.embeddings.pipeline import embed_catalog
-from server.forecast.demo import seed_demo_charts
+from server.ingest.rows import RawRow
 
 SEED = 7
 WEEKS = 30

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import httpx
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from server.audiences.ingest import ingest_viewing_bytes
 from server.audiences.profiles import compute_cohorts
 from tests.audiences.charts import country_tsv
-from tests.helpers import acreate_titles, gql, title_record
+from tests.helpers import StatementLog, acreate_titles, gql, title_record
 
 WEEKS = ("2021-09-12", "2021-09-19", "2021-09-26", "2021-10-03")
 
@@ -194,31 +192,21 @@ async def test_title_regional_performance_and_travelability(
 
 
 async def test_title_audience_fields_statement_count(
-    client: httpx.AsyncClient, aconn: AsyncConnection
+    client: httpx.AsyncClient, aconn: AsyncConnection, statements: StatementLog
 ) -> None:
     """titles(first: N) with regionalPerformance (and its regions) and travelability: a fixed
     number of statements, whatever N."""
     await seed(aconn)
     await acreate_titles(aconn, *(title_record(external_id=f"x{i}") for i in range(40)))
-    statements: list[str] = []
-
-    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK")):
-            statements.append(statement)
-
     query = """query($n: Int) { titles(first: $n) { edges { node { name
         regionalPerformance { region { code name } score }
         travelability { score } } } } }"""
-    event.listen(aconn.sync_engine, "before_cursor_execute", count)
-    try:
-        per_size = {}
-        for size in (3, 45):
-            statements.clear()
-            body = await gql(client, query, {"n": size})
-            assert body.get("errors") is None, body
-            assert len(body["data"]["titles"]["edges"]) == size
-            per_size[size] = len(statements)
-    finally:
-        event.remove(aconn.sync_engine, "before_cursor_execute", count)
+    per_size = {}
+    for size in (3, 45):
+        statements.clear()
+        body = await gql(client, query, {"n": size})
+        assert body.get("errors") is None, body
+        assert len(body["data"]["titles"]["edges"]) == size
+        per_size[size] = len(statements)
     # page + count + performance batch + region batch + travelability batch
     assert per_size == {3: 5, 45: 5}

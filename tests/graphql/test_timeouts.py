@@ -13,21 +13,17 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from server.app import create_app
 from server.catalog import service as catalog
 from server.config import load_settings
 from server.models.catalog import TagKind
-from tests.helpers import gql
+from tests.helpers import api_client, gql
 
 
 async def _client(
     tmp_path: Path, factory: async_sessionmaker[AsyncSession], **overrides: Any
 ) -> AsyncIterator[httpx.AsyncClient]:
     settings = load_settings(data_dir=tmp_path, auth="off", database_url=None, **overrides)
-    app = create_app(settings, session_factory=factory)
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://test"
-    ) as http:
+    async with api_client(settings, factory) as http:
         yield http
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, text
 
+from server.demo.scenes import seed_demo_scenes
 from server.demo.seed import seed_demo_catalog
 from server.embeddings.embedders import HashingEmbedder
-from server.scenes.demo import seed_demo_scenes
 
 
 def test_demo_scenes_load_once(conn: Connection) -> None:

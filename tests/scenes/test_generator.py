@@ -8,7 +8,7 @@ from functools import cache
 from typing import Any
 
 from server.demo.generator import generate_catalog
-from server.scenes.generator import REGIONS, SceneData, choose_titles, generate_scene_data
+from server.demo.scene_generator import REGIONS, SceneData, choose_titles, generate_scene_data
 from server.scenes.ingest import raw_rows, validate_engagement_rows, validate_scene_rows
 from server.scenes.records import TitleInfo
 from server.scenes.score import score_of

@@ -6,12 +6,12 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from server.embeddings.embedders import HashingEmbedder
 from server.scenes.embed import embed_scenes
-from tests.helpers import acreate_titles, gql, title_record
+from tests.helpers import StatementLog, acreate_titles, gql, title_record
 from tests.scenes.helpers import engagement, load_engagement, load_scenes, scene
 
 SCENE_FIELDS = """id ordinal episode start end description tags score plays watchedFraction
@@ -258,7 +258,7 @@ async def test_search_without_embeddings_says_so(
 
 
 async def test_statement_count_is_independent_of_page_size(
-    client: httpx.AsyncClient, aconn: AsyncConnection
+    client: httpx.AsyncClient, aconn: AsyncConnection, statements: StatementLog
 ) -> None:
     """titles(first: N) with scenes, curves and summaries: a fixed number of statements."""
     await acreate_titles(
@@ -278,30 +278,20 @@ async def test_statement_count_is_independent_of_page_size(
         ),
         kind="engagement",
     )
-    statements: list[str] = []
-
-    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK")):
-            statements.append(statement)
-
     query = """query($n: Int) { titles(first: $n, filter: {text: "detective"}) { edges { node {
         scenes { ordinal tags score }
         engagementCurve(resolutionSeconds: 60) { second share }
         engagementSummary { hookStrength mostRewatched { scene { ordinal } } } } } } }"""
-    event.listen(aconn.sync_engine, "before_cursor_execute", count)
-    try:
-        per_size = {}
-        for size in (4, 40):
-            statements.clear()
-            body = await gql(client, query, {"n": size})
-            assert body.get("errors") is None, body
-            edges = body["data"]["titles"]["edges"]
-            assert len(edges) == size
-            assert all(len(e["node"]["scenes"]) == 2 for e in edges)
-            assert all(e["node"]["engagementCurve"] for e in edges)
-            per_size[size] = len(statements)
-    finally:
-        event.remove(aconn.sync_engine, "before_cursor_execute", count)
+    per_size = {}
+    for size in (4, 40):
+        statements.clear()
+        body = await gql(client, query, {"n": size})
+        assert body.get("errors") is None, body
+        edges = body["data"]["titles"]["edges"]
+        assert len(edges) == size
+        assert all(len(e["node"]["scenes"]) == 2 for e in edges)
+        assert all(e["node"]["engagementCurve"] for e in edges)
+        per_size[size] = len(statements)
     # page + count, scenes, curves (stored + derived), summaries (curves stored + derived + scenes)
     assert per_size[4] == per_size[40]
     assert per_size[40] <= 8

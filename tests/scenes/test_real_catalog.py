@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import Connection, text
 
 from server.catalog.ingest import ingest_catalog_file
+from server.demo.scene_generator import choose_titles, generate_scene_data
+from server.demo.scenes import catalog_records
 from server.embeddings.embedders import HashingEmbedder
-from server.scenes.demo import catalog_records
-from server.scenes.generator import choose_titles, generate_scene_data
 from server.scenes.ingest import ingest_engagement_file, ingest_scenes_file
 from tests.conftest import NETFLIX_CSV, requires_shared_data
 

@@ -243,7 +243,7 @@ def test_csv_rows_keep_their_line_numbers_and_lists() -> None:
 
 
 def test_csv_header_is_checked() -> None:
-    from server.catalog.readers import InputFileError
+    from server.ingest.rows import InputFileError
 
     with pytest.raises(InputFileError, match="missing ordinal"):
         list(read_csv("external_id,start,end\n", [(SCENE_COLUMNS, SCENE_REQUIRED)]))

@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import Connection, event, text
+from sqlalchemy import Connection, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from server.demo.generator import generate_catalog
@@ -16,8 +16,8 @@ from server.embeddings import pipeline
 from server.embeddings.embedders import HashingEmbedder
 from server.embeddings.pipeline import embed_catalog
 from server.similarity.mapplot import draw_map, load_map
-from server.similarity.microgenres import cluster_catalog
-from tests.helpers import acreate_titles, create_titles, gql
+from server.similarity.microgenres.clustering import cluster_catalog
+from tests.helpers import StatementLog, acreate_titles, create_titles, gql
 from tests.similarity.conftest import Embed
 
 SEED = 11
@@ -150,29 +150,19 @@ async def test_micro_genre_by_id(client: httpx.AsyncClient, clustered: int) -> N
 
 
 async def test_title_micro_genres_are_batched(
-    client: httpx.AsyncClient, aconn: AsyncConnection, clustered: int
+    client: httpx.AsyncClient, aconn: AsyncConnection, clustered: int, statements: StatementLog
 ) -> None:
     query = """query($n: Int) { titles(first: $n) { edges { node {
         id microGenres { id label size } } } } }"""
-    statements: list[str] = []
-
-    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK")):
-            statements.append(statement)
-
-    event.listen(aconn.sync_engine, "before_cursor_execute", count)
-    try:
-        per_size = {}
-        for size in (5, 100):
-            statements.clear()
-            body = await gql(client, query, {"n": size})
-            assert body.get("errors") is None, body
-            edges = body["data"]["titles"]["edges"]
-            assert len(edges) == size
-            assert all(1 <= len(e["node"]["microGenres"]) <= 2 for e in edges)
-            per_size[size] = len(statements)
-    finally:
-        event.remove(aconn.sync_engine, "before_cursor_execute", count)
+    per_size = {}
+    for size in (5, 100):
+        statements.clear()
+        body = await gql(client, query, {"n": size})
+        assert body.get("errors") is None, body
+        edges = body["data"]["titles"]["edges"]
+        assert len(edges) == size
+        assert all(1 <= len(e["node"]["microGenres"]) <= 2 for e in edges)
+        per_size[size] = len(statements)
     # page + count + one batch of micro-genres, whatever the page size
     assert per_size == {5: 3, 100: 3}
 

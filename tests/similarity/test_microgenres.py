@@ -15,20 +15,20 @@ from server.embeddings import pipeline
 from server.embeddings.embedders import HashingEmbedder
 from server.embeddings.pipeline import embed_catalog
 from server.similarity.layout import layout_2d
-from server.similarity.microgenre_labels import (
+from server.similarity.microgenres.clustering import (
+    MIN_CAP,
+    ClusterSummary,
+    Sizes,
+    assign_parents,
+    cluster_catalog,
+)
+from server.similarity.microgenres.labels import (
     Descriptor,
     LabelPlan,
     TitleFacts,
     label_clusters,
     plan_label,
     unique_labels,
-)
-from server.similarity.microgenres import (
-    MIN_CAP,
-    ClusterSummary,
-    Sizes,
-    assign_parents,
-    cluster_catalog,
 )
 from tests.helpers import create_titles, title_record
 

@@ -10,11 +10,10 @@ import numpy as np
 import pytest
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
-from server.app import create_app
 from server.config import load_settings
 from server.embeddings.embedders import get_embedder
 from server.similarity import service
-from tests.helpers import acreate_titles, gql, title_record
+from tests.helpers import acreate_titles, api_client, gql, title_record
 from tests.similarity.conftest import Embed
 
 SEARCH = """query($q: String!, $mode: SearchMode, $first: Int, $filter: TitleFilter) {
@@ -208,10 +207,7 @@ async def test_semantic_search_with_minilm_understands_paraphrase(
     )
     await embed(get_embedder("minilm"))
     settings = load_settings(data_dir=tmp_path, auth="off", database_url=None, embedder="minilm")
-    app = create_app(settings, session_factory=session_factory)
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://test"
-    ) as client:
+    async with api_client(settings, session_factory) as client:
         hits = await _search(
             client,
             "haunted house",

@@ -8,16 +8,16 @@ from typing import Any
 import httpx
 import numpy as np
 import pytest
-from sqlalchemy import event, select, text
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from server.db.tuning import EF_SEARCH
-from server.embeddings.dims import METADATA_DIM, SYNOPSIS_DIM, TAGS_DIM
 from server.embeddings.facets import DEFAULT_WEIGHTS, FacetWeights, combined_vector, weighted_query
 from server.models.catalog import Title
+from server.models.dims import METADATA_DIM, SYNOPSIS_DIM, TAGS_DIM
 from server.models.embeddings import TitleEmbedding
 from server.similarity import service
-from tests.helpers import acreate_titles, gql, title_record
+from tests.helpers import StatementLog, acreate_titles, gql, title_record
 from tests.similarity.conftest import Embed
 
 SIMILAR = """query($id: ID!, $first: Int, $filter: TitleFilter, $weights: FacetWeightsInput) {
@@ -313,7 +313,7 @@ async def test_title_similar_matches_similar_titles(
 
 
 async def test_similar_on_a_list_of_titles_is_a_bounded_number_of_statements(
-    client: httpx.AsyncClient, aconn: AsyncConnection, embed: Embed
+    client: httpx.AsyncClient, aconn: AsyncConnection, embed: Embed, statements: StatementLog
 ) -> None:
     await acreate_titles(
         aconn,
@@ -323,30 +323,20 @@ async def test_similar_on_a_list_of_titles_is_a_bounded_number_of_statements(
         ),
     )
     await embed()
-    statements: list[str] = []
-
-    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK")):
-            statements.append(statement)
-
     query = """query($n: Int) { titles(first: $n, filter: {text: "quokka"}) { edges { node {
         externalId similar(first: 3) { score title { externalId } } } } } }"""
-    event.listen(aconn.sync_engine, "before_cursor_execute", count)
-    try:
-        per_size = {}
-        for size in (5, 20):
-            statements.clear()
-            body = await gql(client, query, {"n": size})
-            assert body.get("errors") is None, body
-            edges = body["data"]["titles"]["edges"]
-            assert len(edges) == size
-            for edge in edges:
-                similar = edge["node"]["similar"]
-                assert len(similar) == 3
-                assert edge["node"]["externalId"] not in {s["title"]["externalId"] for s in similar}
-            per_size[size] = len(statements)
-    finally:
-        event.remove(aconn.sync_engine, "before_cursor_execute", count)
+    per_size = {}
+    for size in (5, 20):
+        statements.clear()
+        body = await gql(client, query, {"n": size})
+        assert body.get("errors") is None, body
+        edges = body["data"]["titles"]["edges"]
+        assert len(edges) == size
+        for edge in edges:
+            similar = edge["node"]["similar"]
+            assert len(similar) == 3
+            assert edge["node"]["externalId"] not in {s["title"]["externalId"] for s in similar}
+        per_size[size] = len(statements)
     # page + count + one LATERAL statement for every title's neighbours (the scan settings are
     # connection defaults, see server.db.tuning)
     assert per_size == {5: 3, 20: 3}

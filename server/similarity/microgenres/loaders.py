@@ -9,8 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.dataloader import DataLoader
 
 from server.models.catalog import Title
-from server.similarity import microgenre_service as service
-from server.similarity.microgenre_service import MicroGenreRow
+from server.similarity.microgenres import service as service
+from server.similarity.microgenres.service import MicroGenreRow
 
 RunInSession = Callable[[Callable[[AsyncSession], Awaitable[Any]]], Awaitable[Any]]
 

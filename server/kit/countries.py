@@ -1,6 +1,6 @@
 """Country names in catalog data -> ISO 3166-1 alpha-2 codes.
 
-The project maintains its own country table in ``server/catalog/data/countries.csv``
+The project maintains its own country table in ``server/kit/data/countries.csv``
 (columns ``code,name,aliases``; aliases are ``|``-separated). It lists every current
 ISO 3166-1 alpha-2 country under its commonly used short English name, plus the
 aliases that show up in catalog data (official long forms, former names of renamed
@@ -137,5 +137,5 @@ class CountryResolver:
 
 @cache
 def _default_resolver() -> CountryResolver:
-    table = resources.files("server.catalog") / "data" / "countries.csv"
+    table = resources.files("server.kit") / "data" / "countries.csv"
     return CountryResolver.from_csv_text(table.read_text(encoding="utf-8"))

@@ -16,7 +16,7 @@ import numpy as np
 from sqlalchemy import Connection, Engine, text
 
 from server.audiences.scores import persist_scores
-from server.demo.generator import sub_rng
+from server.kit.rng import sub_rng
 
 FIRST_WEEK = date(2021, 7, 4)
 """A Sunday, like Netflix's chart weeks."""

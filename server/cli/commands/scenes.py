@@ -1,6 +1,5 @@
-"""Scene commands: ``ingest scenes``, ``ingest engagement``, ``embed-scenes`` and ``curve``.
-
-Registered on the app of ``server.cli`` (which imports this module at its end)."""
+"""``ingest scenes``, ``ingest engagement``, ``embed-scenes`` and ``curve``: scene-level
+engagement."""
 
 from __future__ import annotations
 
@@ -11,23 +10,14 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from server.cli import (
-    PhaseBar,
-    RejectsOption,
-    StrictOption,
-    _print_rejections,
-    app,
+from server.cli.console import console, out, print_rejections
+from server.cli.ingesting import format_or_exit, ingest_errors, rejects_path_or_exit
+from server.cli.options import EmbedderOption, RejectsOption, StrictOption
+from server.cli.progress import PhaseBar, progress_bar, rate_progress_bar
+from server.cli.runtime import (
     configure_logging,
-    console,
     embedder_or_exit,
-    format_or_exit,
-    ingest_app,
-    ingest_errors,
     migrated_engine,
-    out,
-    progress_bar,
-    rate_progress_bar,
-    rejects_path_or_exit,
     settings_or_exit,
 )
 from server.config import Settings
@@ -38,6 +28,10 @@ from server.scenes.ingest import (
     ingest_scenes_file,
 )
 from server.scenes.readers import detect_format
+
+app = typer.Typer()
+ingest_app = typer.Typer()
+
 
 FormatOption = Annotated[str, typer.Option("--format", help="auto (by extension), csv or jsonl.")]
 
@@ -55,7 +49,7 @@ def _run_ingest(path: Path, settings: Settings, work: object) -> SceneIngestSumm
 
 
 def _report(summary: SceneIngestSummary, unit: str, extra: dict[str, str]) -> None:
-    _print_rejections(summary.rejected)
+    print_rejections(summary.rejected)
     table = Table(title=f"ingest {Path(summary.source).name}", show_header=True)
     columns = {
         "inserted": f"{summary.inserted:,}",
@@ -145,9 +139,7 @@ def ingest_engagement(
 
 @app.command("embed-scenes")
 def embed_scenes_command(
-    embedder: Annotated[
-        str | None, typer.Option(help="minilm or hashing (default: CONTENTINTEL_EMBEDDER).")
-    ] = None,
+    embedder: EmbedderOption = None,
 ) -> None:
     """Embed scene descriptions that are new or changed (ingest scenes does this by default)."""
     from server.scenes.embed import embed_scenes
@@ -173,7 +165,7 @@ def draw_curve_command(
     marks: Annotated[int, typer.Option(help="How many top and worst scenes to mark.")] = 3,
 ) -> None:
     """Plot a title's retention curve with its top and worst scenes marked."""
-    from server.catalog.countries import CountryResolver
+    from server.kit.countries import CountryResolver
     from server.scenes.plot import draw_curve, load_curve
 
     settings = settings_or_exit()

@@ -1,10 +1,14 @@
-"""What every file ingest (catalog, charts, viewing metrics, scenes, engagement) shares."""
+"""Counts every ingest summary derives the same way, and the strict-mode failure."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Generic, Protocol, TypeVar
+
+PhaseProgress = Callable[[str, int, int], None]
+"""Called with (phase, done, total): ``read`` (bytes), ``stage`` (rows), ``merge`` (steps), and
+whatever a feature adds (``embed``)."""
 
 
 class RejectingSummary(Protocol):

@@ -1,5 +1,5 @@
-"""CLI commands of the audiences feature, registered on the app of ``server.cli``:
-``ingest top10-countries``, ``ingest top10-global``, ``ingest viewing``, ``scores``, ``cohorts``."""
+"""``ingest top10-countries``, ``ingest top10-global``, ``ingest viewing``, ``scores`` and
+``cohorts``: regional viewing data and what is computed from it."""
 
 from __future__ import annotations
 
@@ -10,22 +10,14 @@ from typing import Annotated
 import typer
 
 from server.audiences.ingest import Format, ViewingIngestSummary
-from server.cli import (
-    PhaseBar,
-    RejectsOption,
-    StrictOption,
-    app,
-    configure_logging,
-    console,
-    ingest_app,
-    ingest_errors,
-    migrated_engine,
-    out,
-    print_ingest_counts,
-    progress_bar,
-    rejects_path_or_exit,
-    settings_or_exit,
-)
+from server.cli.console import console, out
+from server.cli.ingesting import ingest_errors, print_ingest_counts, rejects_path_or_exit
+from server.cli.options import RejectsOption, StrictOption
+from server.cli.progress import PhaseBar, progress_bar
+from server.cli.runtime import configure_logging, migrated_engine, settings_or_exit
+
+app = typer.Typer()
+ingest_app = typer.Typer()
 
 
 def _ingest(path: Path, fmt: Format, strict: bool, rejects: Path | None) -> None:

@@ -2,7 +2,7 @@
 
 Reads the titles from the database (so it works for the synthetic catalog and any other),
 picks ``n_titles`` of them deterministically, generates their scene data
-(``server.scenes.generator``) and loads it through the same validation and merge as the ingest
+(``server.demo.scene_generator``) and loads it through the same validation and merge as the ingest
 commands, then embeds the descriptions. Does nothing when scenes exist already.
 """
 
@@ -12,9 +12,9 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from server.demo.scene_generator import choose_titles, generate_scene_data
 from server.embeddings.embedders import Embedder
 from server.scenes.embed import embed_scenes
-from server.scenes.generator import choose_titles, generate_scene_data
 from server.scenes.ingest import (
     load_scene_index,
     load_title_index,

@@ -8,7 +8,7 @@ from importlib import resources
 
 import pytest
 
-from server.catalog.countries import CountryInfo, CountryResolver, normalize_country_name
+from server.kit.countries import CountryInfo, CountryResolver, normalize_country_name
 
 # Every country name that occurs in the real catalog data.
 REAL_DATA_NAMES = [
@@ -42,7 +42,7 @@ def resolver() -> CountryResolver:
 
 @pytest.fixture(scope="module")
 def csv_rows() -> list[dict[str, str]]:
-    table = resources.files("server.catalog") / "data" / "countries.csv"
+    table = resources.files("server.kit") / "data" / "countries.csv"
     text = table.read_text(encoding="utf-8")
     reader = csv.DictReader(text.splitlines())
     assert reader.fieldnames == ["code", "name", "aliases"]

@@ -35,17 +35,16 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-import psycopg
-from pgvector.psycopg import register_vector
 from sklearn.cluster import KMeans
 from sklearn.decomposition import PCA
 from sqlalchemy import Connection, insert, text
 from threadpoolctl import threadpool_limits
 
-from server.embeddings.dims import COMBINED_DIM, METADATA_DIM, SYNOPSIS_DIM, TAGS_DIM
+from server.embeddings.vectors import load_vectors, sync_driver
+from server.models.dims import METADATA_DIM, SYNOPSIS_DIM, TAGS_DIM
 from server.models.similarity import MicroGenre
 from server.similarity.layout import layout_2d
-from server.similarity.microgenre_labels import TitleFacts, is_facet_genre, label_clusters
+from server.similarity.microgenres.labels import TitleFacts, is_facet_genre, label_clusters
 
 Matrix = npt.NDArray[np.float32]
 PhaseProgress = Callable[[str, int, int], None]
@@ -128,11 +127,6 @@ ORDER BY t.id
 """
 
 
-def _sync_driver(conn: Connection) -> psycopg.Connection[Any] | None:
-    raw = conn.connection.driver_connection
-    return raw if isinstance(raw, psycopg.Connection) else None
-
-
 def load_titles(conn: Connection) -> list[TitleFacts]:
     return [
         TitleFacts(
@@ -148,32 +142,6 @@ def load_titles(conn: Connection) -> list[TitleFacts]:
         )
         for row in conn.execute(text(_LOAD))
     ]
-
-
-def load_vectors(conn: Connection, title_ids: Sequence[int]) -> Matrix:
-    """The ``combined`` vectors of the titles, in order (binary transfer when possible)."""
-    out = np.zeros((len(title_ids), COMBINED_DIM), dtype=np.float32)
-    position = {tid: n for n, tid in enumerate(title_ids)}
-    raw = _sync_driver(conn)
-    if raw is not None:
-        register_vector(raw)
-        with raw.cursor(binary=True) as cursor:
-            cursor.execute("SELECT title_id, combined FROM title_embeddings")
-            for tid, vector in cursor:
-                if tid in position:
-                    out[position[tid]] = _as_array(vector)
-    else:  # e.g. an async driver under run_sync: plain arrays over SQLAlchemy
-        rows = conn.execute(text("SELECT title_id, combined::real[] FROM title_embeddings"))
-        for tid, vector in rows:
-            if tid in position:
-                out[position[tid]] = np.asarray(vector, dtype=np.float32)
-    return out
-
-
-def _as_array(vector: Any) -> Matrix:
-    if hasattr(vector, "to_numpy"):
-        vector = vector.to_numpy()
-    return np.asarray(vector, dtype=np.float32)
 
 
 def cluster_features(combined: Matrix) -> Matrix:
@@ -474,7 +442,7 @@ def _write_rows(
 ) -> None:
     """COPY on a sync psycopg connection; a batched INSERT otherwise."""
     names = ", ".join(columns)
-    raw = _sync_driver(conn)
+    raw = sync_driver(conn)
     if raw is not None:
         with (
             raw.cursor() as cursor,

@@ -1,5 +1,4 @@
-"""Operations commands: ``contentintel keys create|list|revoke`` (API keys) and
-``contentintel db distribute`` (Citus)."""
+"""``keys …``: API keys (only their SHA-256 is stored)."""
 
 from __future__ import annotations
 
@@ -9,16 +8,15 @@ import typer
 from rich.table import Table
 
 from server.auth import service as keys
-from server.auth.roles import Role
-from server.cli import console, migrated_engine, out, settings_or_exit
+from server.cli.console import console, out
+from server.cli.runtime import migrated_engine, settings_or_exit
 from server.kit.errors import ExpectedError
+from server.kit.roles import Role
 
-keys_app = typer.Typer(
-    help="API keys (sent as `Authorization: Bearer <key>`).", no_args_is_help=True
-)
+app = typer.Typer(help="API keys (sent as `Authorization: Bearer <key>`).", no_args_is_help=True)
 
 
-@keys_app.command("create")
+@app.command("create")
 def keys_create(
     role: Annotated[Role, typer.Option(help="viewer, analyst or admin.", case_sensitive=False)],
     name: Annotated[str, typer.Option(help="Who or what the key is for (unique among live keys).")],
@@ -39,7 +37,7 @@ def keys_create(
     print(key)
 
 
-@keys_app.command("list")
+@app.command("list")
 def keys_list(
     all_keys: Annotated[bool, typer.Option("--all", help="Include revoked keys.")] = False,
 ) -> None:
@@ -63,7 +61,7 @@ def keys_list(
     out.print(table)
 
 
-@keys_app.command("revoke")
+@app.command("revoke")
 def keys_revoke(
     key: Annotated[str, typer.Argument(help="The key's name or numeric id.")],
 ) -> None:
@@ -77,28 +75,3 @@ def keys_revoke(
             console.print(f"[red]error:[/red] {exc}")
             raise typer.Exit(1) from None
     out.print(f"revoked key {info.id} {info.name} ({info.role.value})")
-
-
-# --- db distribute (registered on `db` by server/cli.py) -----------------------------------
-
-
-def db_distribute() -> None:
-    """Distribute the tables over a Citus cluster (see docs/scaling.md)."""
-    from server.db.citus import DISTRIBUTED_TABLES, REFERENCE_TABLES, distribute
-
-    settings = settings_or_exit()
-    with migrated_engine(settings) as engine:
-        with engine.begin() as conn:
-            report = distribute(conn)
-    if not report.available:
-        console.print(
-            "[yellow]the `citus` extension is not available on this Postgres server:[/yellow] "
-            "nothing was changed. On a Citus coordinator this command would make "
-            f"{', '.join(REFERENCE_TABLES)} reference tables and distribute "
-            f"{', '.join(DISTRIBUTED_TABLES)} by title_id, co-located (docs/scaling.md)."
-        )
-        raise typer.Exit(1)
-    for line in report.done:
-        out.print(line)
-    if report.skipped:
-        out.print(f"already distributed: {', '.join(report.skipped)}")

@@ -8,9 +8,10 @@ from server.catalog.types import Title, TitleFilter
 from server.graphql.context import Info
 from server.graphql.errors import bad_input
 from server.graphql.pagination import PageInfo, after_key, page_size
-from server.kit.pagination import encode_cursor
-from server.similarity import microgenre_service as service
-from server.similarity.microgenre_service import (
+from server.kit.ids import parse_id
+from server.kit.pagination import check_first, encode_cursor
+from server.similarity.microgenres import service as service
+from server.similarity.microgenres.service import (
     MAX_GENRE_TITLES,
     MAX_MAP_NEIGHBOURS,
     MAX_MAP_NODES,
@@ -78,9 +79,7 @@ class MicroGenre:
         )
     )
     async def titles(self, info: Info, first: int | None = 20) -> list[Title]:
-        size = 20 if first is None else first
-        if not 0 <= size <= MAX_GENRE_TITLES:
-            raise bad_input(f"first must be between 0 and {MAX_GENRE_TITLES}, got {size}", "first")
+        size = check_first(first, MAX_GENRE_TITLES, default=20, minimum=0)
         rows = await info.context.loaders.micro_genres.titles.load((int(self.id), size))
         return [Title.from_model(t) for t in rows]
 
@@ -125,10 +124,7 @@ class SimilarityMap:
 
 
 def _parse_micro_genre_id(value: strawberry.ID) -> int | None:
-    try:
-        number = int(str(value))
-    except ValueError:
-        raise bad_input(f"id must be a numeric micro-genre id, got {value!r}", "id") from None
+    number = parse_id(value, "micro-genre", positive=False)
     return number if number > 0 else None
 
 
@@ -169,12 +165,8 @@ async def micro_genres_of_title(info: Info, title_id: int) -> list[MicroGenre]:
 async def similarity_map(
     info: Info, filter: TitleFilter | None, first: int | None, k: int | None
 ) -> SimilarityMap:
-    size = 500 if first is None else first
-    neighbours = 5 if k is None else k
-    if not 1 <= size <= MAX_MAP_NODES:
-        raise bad_input(f"first must be between 1 and {MAX_MAP_NODES}, got {size}", "first")
-    if not 0 <= neighbours <= MAX_MAP_NEIGHBOURS:
-        raise bad_input(f"k must be between 0 and {MAX_MAP_NEIGHBOURS}, got {neighbours}", "k")
+    size = check_first(first, MAX_MAP_NODES, default=500)
+    neighbours = check_first(k, MAX_MAP_NEIGHBOURS, default=5, minimum=0, field="k")
     flt = filter.to_service() if filter else None
     found = await info.context.db(lambda s: service.similarity_map(s, flt, size, neighbours))
     return SimilarityMap(

@@ -15,6 +15,7 @@ from server.catalog.service import TitleFilter
 from server.catalog.service import filter_titles as filtered
 from server.kit.batching import lists_by_key
 from server.kit.errors import BadInput
+from server.kit.pagination import check_first
 from server.models.catalog import Title
 from server.models.embeddings import TitleEmbedding
 from server.models.similarity import MicroGenre, TitleMicroGenre, TitlePosition
@@ -154,10 +155,8 @@ class SimilarityMap:
 
 
 def check_map_args(first: int, k: int) -> None:
-    if not 1 <= first <= MAX_MAP_NODES:
-        raise BadInput(f"first must be between 1 and {MAX_MAP_NODES}, got {first}", field="first")
-    if not 0 <= k <= MAX_MAP_NEIGHBOURS:
-        raise BadInput(f"k must be between 0 and {MAX_MAP_NEIGHBOURS}, got {k}", field="k")
+    check_first(first, MAX_MAP_NODES)
+    check_first(k, MAX_MAP_NEIGHBOURS, minimum=0, field="k")
 
 
 async def similarity_map(

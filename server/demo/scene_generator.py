@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from server.demo.generator import sub_rng
+from server.kit.rng import sub_rng
 
 RESOLUTION = 10
 REGIONS: tuple[str, ...] = ("US", "BR", "IN", "KR", "DE")

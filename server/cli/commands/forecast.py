@@ -1,5 +1,4 @@
-"""CLI commands of the forecast feature, registered on the app of ``server.cli``: ``train``
-and ``backtest``."""
+"""``train`` and ``backtest``: forecast models."""
 
 from __future__ import annotations
 
@@ -10,17 +9,17 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from server.cli import (
-    PhaseBar,
-    app,
+from server.cli.console import console, out
+from server.cli.progress import PhaseBar, rate_progress_bar
+from server.cli.runtime import (
     configure_logging,
-    console,
     embedder_or_exit,
     migrated_engine,
-    out,
-    rate_progress_bar,
     settings_or_exit,
 )
+
+app = typer.Typer()
+
 
 EmbedderOption = Annotated[
     str | None,

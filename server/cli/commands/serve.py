@@ -1,0 +1,135 @@
+"""``serve`` and ``demo``: the GraphQL API over the configured or the embedded database."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+from typing import Annotated, Any
+
+import typer
+
+from server.cli.console import console, out
+from server.cli.options import HostOption, PortOption
+from server.cli.progress import PhaseBar, rate_progress_bar
+from server.cli.runtime import (
+    configure_logging,
+    database,
+    embedder_or_exit,
+    migrated_or_exit,
+    overrides,
+    settings_or_exit,
+)
+from server.config import ENV_PREFIX, Settings
+from server.db.engine import DatabaseTarget, make_engine
+
+app = typer.Typer()
+
+
+def _serve(settings: Settings, target: DatabaseTarget) -> None:
+    import uvicorn
+
+    from server.app import create_app
+    from server.db.embedded import to_sqlalchemy_url
+
+    url = f"http://{settings.host}:{settings.port}/graphql"
+    out.print(f"GraphQL API and GraphiQL: [bold]{url}[/bold]")
+    # uvicorn shuts down gracefully on SIGTERM, then re-raises it with the previous handler.
+    # Make that handler an exit, so the embedded Postgres is stopped on the way out.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+    common: dict[str, Any] = {
+        "host": settings.host,
+        "port": settings.port,
+        "log_level": settings.log_level.value.lower(),
+        "log_config": None,  # keep our handlers: JSON lines with the request id
+        "access_log": False,  # the GraphQL layer logs each request with its operation and id
+        "timeout_graceful_shutdown": 10,
+    }
+    if settings.workers > 1:
+        # Worker processes build their app from the environment: hand them the database.
+        os.environ[f"{ENV_PREFIX}DATABASE_URL"] = target.url
+        uvicorn.run(
+            "server.app:app_from_environment", factory=True, workers=settings.workers, **common
+        )
+        return
+    uvicorn.run(
+        create_app(
+            settings,
+            database_url=target.url,
+            read_database_url=to_sqlalchemy_url(settings.read_database_url)
+            if settings.read_database_url
+            else None,
+        ),
+        **common,
+    )
+
+
+@app.command()
+def serve(
+    host: HostOption = None,
+    port: PortOption = None,
+    workers: Annotated[
+        int | None, typer.Option(help="Worker processes (CONTENTINTEL_WORKERS).")
+    ] = None,
+) -> None:
+    """Serve the GraphQL API (migrations must be at head)."""
+    settings = settings_or_exit(**overrides(host, port, workers=workers))
+    configure_logging(settings)
+    with migrated_or_exit(settings) as target:
+        _serve(settings, target)
+
+
+@app.command()
+def demo(
+    host: HostOption = None,
+    port: PortOption = None,
+    titles: Annotated[int, typer.Option(help="Synthetic titles to generate.")] = 2400,
+    seed: Annotated[int, typer.Option(help="Generator seed (same seed, same data).")] = 20261128,
+) -> None:
+    """Embedded Postgres, migrations, a synthetic catalog when empty, embeddings and
+    micro-genres brought up to date, then serve."""
+    from server.demo.audiences import refresh_demo_audiences
+    from server.demo.forecast import prepare_demo_forecasts
+    from server.demo.scenes import seed_demo_scenes
+    from server.demo.seed import seed_demo_catalog
+    from server.embeddings.pipeline import embed_catalog
+    from server.similarity.microgenres.clustering import cluster_catalog, has_micro_genres
+
+    # The demo is for a trusted machine: no API keys, readable logs.
+    settings = settings_or_exit(**overrides(host, port), auth="off", log_format="text")
+    configure_logging(settings)
+    console.print(
+        "[bold red]demo: AUTHENTICATION IS OFF: anyone who can reach "
+        f"{settings.host}:{settings.port} can read and write the catalog "
+        "(`contentintel serve` requires API keys)[/bold red]"
+    )
+    model = embedder_or_exit(settings)
+    with database(settings, migrate=True) as target:
+        engine = make_engine(target.url)
+        try:
+            with engine.begin() as conn:
+                summary = seed_demo_catalog(conn, n_titles=titles, seed=seed)
+            if summary is None:
+                out.print("catalog already has titles: keeping it (no demo data generated)")
+            else:
+                out.print(f"demo catalog: {summary.inserted:,} synthetic titles (seed {seed})")
+            with engine.begin() as conn:
+                out.print(seed_demo_scenes(conn, seed=seed, embedder=model))
+            with rate_progress_bar("titles") as progress, engine.begin() as conn:
+                embedded = embed_catalog(conn, model, progress=PhaseBar(progress))
+            out.print(f"embeddings ({embedded.embedder}): {embedded.changed:,} titles updated")
+            with engine.begin() as conn:
+                stale = embedded.changed > 0 or not has_micro_genres(conn)
+            if stale:
+                with rate_progress_bar("titles") as progress, engine.begin() as conn:
+                    clustered = cluster_catalog(conn, seed=seed, progress=PhaseBar(progress))
+                out.print(
+                    f"micro-genres: {clustered.micro_genres:,} over {clustered.titles:,} titles"
+                )
+            out.print(refresh_demo_audiences(engine))  # profiles, cohorts (server/demo/audiences)
+            for line in prepare_demo_forecasts(engine, seed=seed, embedder=model.name):
+                out.print(line)
+        finally:
+            engine.dispose()
+        console.print("[bold red]demo: serving WITHOUT authentication (auth off)[/bold red]")
+        _serve(settings, target)
