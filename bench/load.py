@@ -662,6 +662,9 @@ async def run(
         warm = [trivial, title, titles, similar] + ([forecast_of] if run_forecast else [])
         for make in warm:  # warm the caches and the pool (and decode the forecast model)
             await closed_loop("warm-up", port, key, make, 4, 1.0)
+        if args.abuse_only:
+            await abuse_mix(port, key, [title, titles, similar], c, secs, args.rounds)
+            return
         print(
             f"\n-- `contentintel serve --workers {args.workers}`, closed loop, {c} connections, "
             f"{secs:.0f} s each (auth on, limits on)"
@@ -780,6 +783,7 @@ def main() -> None:
         "--workers", type=int, default=2, help="`serve --workers` for mixes 1 and 2"
     )
     parser.add_argument("--rounds", type=int, default=3, help="runs per limits variant")
+    parser.add_argument("--abuse-only", action="store_true", help="only the abuse mix (3)")
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     try:
