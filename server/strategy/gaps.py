@@ -1,0 +1,152 @@
+"""Demand vs supply per group (micro-genre or parent genre) and market: the arithmetic.
+
+Pure numpy over arrays the service loads (no SQL here), so the stored recomputation, the
+on-the-fly GraphQL path and the time-split validation run exactly the same code.
+
+For a market's charting catalog titles ``t`` (rows of ``points``, one column per chart week)
+and groups ``g`` (columns of ``members``, the memberships m(t, g)):
+
+- demand share ``Dm(g) = sum_t points(t) m(t, g) / sum_t points(t)``;
+- opportunity ``O(g) = (Dm(g) + a/G) / (S(g) + a/G)`` with the supply share ``S`` given;
+- its 90% interval: a Poisson bootstrap that gives every chart week and every charting title
+  an independent Poisson(1) weight (resampling weeks and titles at once), 5th and 95th
+  percentiles; a group carried by one or two titles swings widely and gets a low lower bound;
+- momentum: the least-squares slope of the weekly demand share over the week index, with the
+  same resampling (weeks are resampled as (week, share) pairs, titles inside each week).
+
+Both bootstraps are closed-form matrix products: the slope of the weekly shares under weights
+``w`` (weeks) and ``v`` (titles) is ``sum_t v_t m(t, g) K_t`` with ``K_t = sum_w c_w P(t, w) /
+D_w``, ``c`` the least-squares coefficients and ``D_w`` the week's resampled total, so 400
+replicates over 300 titles and 220 groups cost a few milliseconds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+Array = npt.NDArray[np.float64]
+
+SMOOTHING = 1.0
+"""``a`` in O = (Dm + a/G) / (S + a/G): one group's worth of average share added to both."""
+REPLICATES = 400
+"""Bootstrap replicates for the intervals."""
+LEVEL = 0.90
+"""Interval coverage: the 5th and 95th percentiles."""
+TOP_TITLES = 20
+"""Charting titles kept per group (``chartingTitles(first)`` reads at most this many)."""
+COUNT_FLOOR = 0.1
+"""A charting title counts towards a group's ``chartingTitles`` when m(t, g) >= this."""
+
+
+@dataclass(frozen=True)
+class GapStats:
+    """Per group (aligned with the groups passed in)."""
+
+    demand: Array
+    opportunity: Array
+    low: Array
+    high: Array
+    slope: Array
+    slope_low: Array
+    slope_high: Array
+    points: Array
+    charting_titles: npt.NDArray[np.int64]
+    top_titles: list[list[tuple[int, float]]]
+
+
+def opportunity(demand: Array, supply: Array, smoothing: float = SMOOTHING) -> Array:
+    prior = smoothing / max(len(supply), 1)
+    result: Array = (demand + prior) / (supply + prior)
+    return result
+
+
+def _slope_coefficients(weights: Array, x: Array) -> Array:
+    """Per replicate (rows of ``weights``): c_w such that slope = sum_w c_w y_w is the
+    weighted least-squares slope of y on x."""
+    total = weights.sum(axis=1, keepdims=True)
+    safe = np.where(total > 0, total, 1.0)
+    mean = (weights * x).sum(axis=1, keepdims=True) / safe
+    centred = x - mean
+    denominator = (weights * centred**2).sum(axis=1, keepdims=True)
+    coefficients: Array = np.where(
+        denominator > 0, weights * centred / np.where(denominator > 0, denominator, 1.0), 0.0
+    )
+    return coefficients
+
+
+def compute_stats(
+    points: Array,
+    members: Array,
+    supply: Array,
+    title_ids: list[int],
+    *,
+    smoothing: float = SMOOTHING,
+    replicates: int = REPLICATES,
+    seed: int = 0,
+) -> GapStats:
+    """``points``: titles x weeks (chart points of matched titles); ``members``: titles x
+    groups; ``supply``: per group. Deterministic for a given seed."""
+    n_titles, n_weeks = points.shape
+    n_groups = members.shape[1]
+    per_title = points.sum(axis=1)
+    total = float(per_title.sum())
+    weighted = per_title @ members if n_titles else np.zeros(n_groups)
+    demand = weighted / total if total > 0 else np.zeros(n_groups)
+    point = opportunity(demand, supply, smoothing)
+
+    rng = np.random.default_rng(seed)
+    week_w = rng.poisson(1.0, size=(replicates, n_weeks)).astype(np.float64)
+    title_w = rng.poisson(1.0, size=(replicates, n_titles)).astype(np.float64)
+    # Opportunity replicates.
+    resampled = title_w * (week_w @ points.T) if n_titles else np.zeros((replicates, 0))
+    totals = resampled.sum(axis=1, keepdims=True)
+    demand_b = (resampled @ members) / np.where(totals > 0, totals, 1.0)
+    demand_b[totals[:, 0] <= 0] = demand  # an empty replicate says nothing: keep the estimate
+    opp_b = opportunity(demand_b, supply, smoothing)
+    tail = (1 - LEVEL) / 2 * 100
+    low = np.minimum(np.percentile(opp_b, tail, axis=0), point)
+    high = np.maximum(np.percentile(opp_b, 100 - tail, axis=0), point)
+
+    # Momentum: slope of the weekly share, point estimate and replicates.
+    x = np.arange(n_weeks, dtype=np.float64)
+    weekly_total = points.sum(axis=0)  # per week
+    ones = np.ones((1, n_weeks)) * (weekly_total > 0)
+    coef = _slope_coefficients(ones, x)[0]
+    kernel = points @ (coef / np.where(weekly_total > 0, weekly_total, 1.0))
+    slope = kernel @ members if n_titles else np.zeros(n_groups)
+    week_totals_b = title_w @ points  # replicates x weeks
+    valid = week_w * (week_totals_b > 0)
+    coef_b = _slope_coefficients(valid, x)
+    kernel_b = (coef_b / np.where(week_totals_b > 0, week_totals_b, 1.0)) @ points.T
+    slope_b = (title_w * kernel_b) @ members if n_titles else np.zeros((replicates, n_groups))
+    slope_low = np.minimum(np.percentile(slope_b, tail, axis=0), slope)
+    slope_high = np.maximum(np.percentile(slope_b, 100 - tail, axis=0), slope)
+
+    counted = ((members >= COUNT_FLOOR) & (per_title[:, None] > 0)).sum(axis=0)
+    contributions = per_title[:, None] * members
+    top: list[list[tuple[int, float]]] = []
+    for g in range(n_groups):
+        column = contributions[:, g]
+        idx = np.flatnonzero(column > 0)
+        order = idx[np.lexsort((np.asarray(title_ids)[idx], -column[idx]))][:TOP_TITLES]
+        top.append([(title_ids[i], round(float(column[i]), 3)) for i in order])
+    return GapStats(
+        demand=demand,
+        opportunity=point,
+        low=low,
+        high=high,
+        slope=slope,
+        slope_low=slope_low,
+        slope_high=slope_high,
+        points=weighted,
+        charting_titles=counted.astype(np.int64),
+        top_titles=top,
+    )
+
+
+def rank_order(low: Array, opportunity_: Array, keys: list[str]) -> list[int]:
+    """Group indices by the interval's lower bound, then the estimate, then the key."""
+    return sorted(range(len(keys)), key=lambda i: (-low[i], -opportunity_[i], keys[i]))
