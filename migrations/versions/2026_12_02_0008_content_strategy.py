@@ -1,5 +1,5 @@
 """content strategy: soft memberships, content gaps, title demand, audience comparables,
-micro-genre travelability, and their `bi` views
+micro-genre travelability and their `bi` views; region_micro_genres.lift_low
 
 Revision ID: 0008
 Revises: 0006
@@ -86,8 +86,7 @@ BI_VIEWS: dict[str, tuple[str, str, dict[str, str]]] = {
             "region_code": "Country, ISO 3166-1 alpha-2.",
             "region_name": "Country name.",
             "points": "Chart points there (sum of 11 - rank).",
-            "score": "100 x points / mean points of the country's charting entries, capped at "
-            "200.",
+            "score": "100 x points / mean points of the country's charting entries, capped at 200.",
             "percentile": "Percentile of the score among the charting titles of its primary "
             "micro-genre in the country (0..100).",
         },
@@ -137,6 +136,7 @@ def _quote(text: str) -> str:
 
 
 def upgrade() -> None:
+    op.add_column("region_micro_genres", sa.Column("lift_low", sa.REAL(), nullable=True))
     op.create_table(
         "soft_memberships",
         sa.Column("title_id", sa.BigInteger(), nullable=False),
@@ -159,9 +159,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("title_id", "micro_genre_id", name="soft_memberships_pkey"),
     )
-    op.create_index(
-        "soft_memberships_micro_genre_id_idx", "soft_memberships", ["micro_genre_id"]
-    )
+    op.create_index("soft_memberships_micro_genre_id_idx", "soft_memberships", ["micro_genre_id"])
     op.create_table(
         "content_gaps",
         sa.Column("id", sa.BigInteger(), sa.Identity(), nullable=False),
@@ -321,3 +319,4 @@ def downgrade() -> None:
     op.drop_table("content_gaps")
     op.drop_index("soft_memberships_micro_genre_id_idx", table_name="soft_memberships")
     op.drop_table("soft_memberships")
+    op.drop_column("region_micro_genres", "lift_low")

@@ -204,9 +204,7 @@ def compute_audience_comparables(
     out: dict[int, list[tuple[int, float]]] = {}
     for row, title in enumerate(titles):
         best = np.argsort(-cosine[row], kind="stable")[:first]
-        out[title] = [
-            (titles[int(j)], float(cosine[row, j])) for j in best if cosine[row, j] > 0
-        ]
+        out[title] = [(titles[int(j)], float(cosine[row, j])) for j in best if cosine[row, j] > 0]
     return out
 
 

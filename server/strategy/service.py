@@ -171,10 +171,7 @@ def resolve_window(
     s = start or lo
     e = min(end or hi, hi)
     weeks = conn.execute(
-        text(
-            "SELECT min(week), max(week) FROM top10_country_weeks "
-            "WHERE week BETWEEN :s AND :e"
-        ),
+        text("SELECT min(week), max(week) FROM top10_country_weeks WHERE week BETWEEN :s AND :e"),
         {"s": s, "e": e},
     ).one()
     if weeks[0] is None:
@@ -282,14 +279,13 @@ def load_groups(
     title_ids: Sequence[int] | None = None,
 ) -> Groups:
     """Groups of the level and the memberships of ``title_ids`` (all titles when None)."""
-    micro = conn.execute(
-        text("SELECT id, parent_genre FROM micro_genres ORDER BY id")
-    ).all()
+    micro = conn.execute(text("SELECT id, parent_genre FROM micro_genres ORDER BY id")).all()
     if not micro:
         raise NotFound("no micro-genres: run `contentintel embed` and `contentintel cluster`")
-    if membership is MembershipKind.SOFT and not conn.execute(
-        text("SELECT EXISTS (SELECT 1 FROM soft_memberships)")
-    ).scalar():
+    if (
+        membership is MembershipKind.SOFT
+        and not conn.execute(text("SELECT EXISTS (SELECT 1 FROM soft_memberships)")).scalar()
+    ):
         raise NotFound("soft memberships are not computed: run `contentintel scores`")
     parent_of = {int(r.id): (r.parent_genre or NO_GENRE) for r in micro}
     if level is Level.MICRO_GENRE:
@@ -302,8 +298,10 @@ def load_groups(
         column = {mg: names.index(p) for mg, p in parent_of.items()}
     where = "" if title_ids is None else " WHERE m.title_id = ANY(:ids)"
     rows = conn.execute(
-        text(f"SELECT m.title_id, m.micro_genre_id, m.weight FROM ({_membership_sql(membership)}) m"
-             + where),
+        text(
+            f"SELECT m.title_id, m.micro_genre_id, m.weight FROM ({_membership_sql(membership)}) m"
+            + where
+        ),
         {"ids": list(title_ids or [])},
     )
     weights: dict[int, list[tuple[int, float]]] = defaultdict(list)
