@@ -586,3 +586,4 @@ def main() -> None:  # pragma: no cover
 # Feature command modules register themselves on `app` / `ingest_app`; imported last because
 # they use the helpers above.
 from server.scenes import cli as _scenes_cli  # noqa: E402, F401
+from server.strategy import commands as _strategy_commands  # noqa: E402, F401

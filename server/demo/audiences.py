@@ -34,6 +34,12 @@ from server.audiences.ingest import ingest_viewing_bytes
 from server.audiences.readers import COUNTRY_COLUMNS, GLOBAL_COLUMNS
 from server.demo.generator import sub_rng
 
+PLANTED_REGION = "BR"
+PLANTED_ORIGINS = ("SE", "NO", "DK")
+PLANTED_BOOST = 40.0
+"""The planted gap: Nordic shows (Nordic Noir, a small micro-genre of the catalog) are pulled
+x ``PLANTED_BOOST`` in Brazil, so ``contentGaps(market: {region: "BR"})`` has an
+under-supplied, high-demand micro-genre to find (a test checks it ranks first)."""
 WEEKS = 16
 LAST_WEEK = date(2026, 10, 25)  # a Sunday, like Netflix's chart weeks
 IN_RELEASE = 0.3
@@ -121,6 +127,8 @@ def generate_charts(
             value *= NEIGHBOURS
         elif origin and group_of.get(origin) == group:
             value *= GROUP
+        if code == PLANTED_REGION and not t.film and origin in PLANTED_ORIGINS:
+            value *= PLANTED_BOOST
         return value
 
     base = {(t.name, code): affinity(t, code) for t in released for code in regions}
@@ -224,10 +232,13 @@ def seed_demo_charts(conn: Connection, seed: int) -> DemoChartsSummary | None:
 def refresh_demo_audiences(engine: Engine) -> str:
     """Taste profiles and cohorts of the demo world (after embeddings and micro-genres)."""
     from server.audiences.profiles import compute_cohorts
+    from server.strategy.pipeline import recompute_strategy
 
     with engine.begin() as conn:
         summary = compute_cohorts(conn)
+        strategy = recompute_strategy(conn)  # gaps need the micro-genres and cohorts
     return (
+        f"content strategy: {strategy.gaps:,} gap rows over {strategy.markets} markets; "
         f"audiences: {summary.profiles.regions} regions profiled, {summary.k} cohorts: "
         + "; ".join(c.label for c in summary.cohorts[:6])
     )

@@ -10,13 +10,15 @@ and groups ``g`` (columns of ``members``, the memberships m(t, g)):
 - opportunity ``O(g) = (Dm(g) + a/G) / (S(g) + a/G)`` with the supply share ``S`` given;
 - its 90% interval: a Poisson bootstrap that gives every chart week and every charting title
   an independent Poisson(1) weight (resampling weeks and titles at once), 5th and 95th
-  percentiles; a group carried by one or two titles swings widely and gets a low lower bound;
+  percentiles; the prior a/G is resampled like one more title, so a group without observed
+  demand has a lower bound of 0, and one carried by one or two titles swings widely and gets a
+  low lower bound;
 - momentum: the least-squares slope of the weekly demand share over the week index, with the
   same resampling (weeks are resampled as (week, share) pairs, titles inside each week).
 
 Both bootstraps are closed-form matrix products: the slope of the weekly shares under weights
 ``w`` (weeks) and ``v`` (titles) is ``sum_t v_t m(t, g) K_t`` with ``K_t = sum_w c_w P(t, w) /
-D_w``, ``c`` the least-squares coefficients and ``D_w`` the week's resampled total, so 400
+D_w``, ``c`` the least-squares coefficients and ``D_w`` the week's resampled total, so 250
 replicates over 300 titles and 220 groups cost a few milliseconds.
 """
 
@@ -29,10 +31,11 @@ import numpy.typing as npt
 
 Array = npt.NDArray[np.float64]
 
-SMOOTHING = 1.0
+SMOOTHING = 4.0
 """``a`` in O = (Dm + a/G) / (S + a/G): one group's worth of average share added to both."""
-REPLICATES = 400
-"""Bootstrap replicates for the intervals."""
+REPLICATES = 250
+"""Bootstrap replicates for the intervals (250: the 5th percentile moves by ~0.02 in O between
+seeds on the real data; 1,000 replicates cost four times as much)."""
 LEVEL = 0.90
 """Interval coverage: the 5th and 95th percentiles."""
 TOP_TITLES = 20
@@ -63,6 +66,21 @@ def opportunity(demand: Array, supply: Array, smoothing: float = SMOOTHING) -> A
     return result
 
 
+def percentiles(replicates: Array, qs: tuple[float, float]) -> tuple[Array, Array]:
+    """Per column, the ``qs`` percentiles (numpy's default linear interpolation). Sorting the
+    transposed, contiguous copy is ~7x faster than ``np.percentile(axis=0)`` at 250 x 450."""
+    ordered = np.sort(np.ascontiguousarray(replicates.T), axis=1)
+    n = ordered.shape[1]
+    out = []
+    for q in qs:
+        position = q / 100 * (n - 1)
+        below = int(np.floor(position))
+        above = min(below + 1, n - 1)
+        fraction = position - below
+        out.append(ordered[:, below] * (1 - fraction) + ordered[:, above] * fraction)
+    return out[0], out[1]
+
+
 def _slope_coefficients(weights: Array, x: Array) -> Array:
     """Per replicate (rows of ``weights``): c_w such that slope = sum_w c_w y_w is the
     weighted least-squares slope of y on x."""
@@ -86,16 +104,23 @@ def compute_stats(
     smoothing: float = SMOOTHING,
     replicates: int = REPLICATES,
     seed: int = 0,
+    anchor: Array | None = None,
+    shrink: float = 0.0,
 ) -> GapStats:
     """``points``: titles x weeks (chart points of matched titles); ``members``: titles x
-    groups; ``supply``: per group. Deterministic for a given seed."""
+    groups; ``supply``: per group. With an ``anchor`` (the demand shares of the market's
+    audience neighbours), the opportunity uses ``(1 - shrink) Dm + shrink anchor``, the anchor
+    held fixed in the resampling; ``demand`` stays the market's own share. Deterministic for a
+    given seed."""
     n_titles, n_weeks = points.shape
     n_groups = members.shape[1]
     per_title = points.sum(axis=1)
     total = float(per_title.sum())
     weighted = per_title @ members if n_titles else np.zeros(n_groups)
     demand = weighted / total if total > 0 else np.zeros(n_groups)
-    point = opportunity(demand, supply, smoothing)
+    mix = shrink if anchor is not None else 0.0
+    base = anchor if anchor is not None else np.zeros(n_groups)
+    point = opportunity((1 - mix) * demand + mix * base, supply, smoothing)
 
     rng = np.random.default_rng(seed)
     week_w = rng.poisson(1.0, size=(replicates, n_weeks)).astype(np.float64)
@@ -105,10 +130,13 @@ def compute_stats(
     totals = resampled.sum(axis=1, keepdims=True)
     demand_b = (resampled @ members) / np.where(totals > 0, totals, 1.0)
     demand_b[totals[:, 0] <= 0] = demand  # an empty replicate says nothing: keep the estimate
-    opp_b = opportunity(demand_b, supply, smoothing)
+    # The prior a/G is resampled like one more title (its own Poisson(1) weight): a group
+    # with no observed demand has no credible excess (lower bound 0), and one carried by one
+    # or two titles falls to the prior's level in the replicates that drop them.
+    prior = smoothing / max(n_groups, 1)
+    prior_w = rng.poisson(1.0, size=(replicates, 1)).astype(np.float64)
+    opp_b = ((1 - mix) * demand_b + mix * base + prior_w * prior) / (supply + prior)
     tail = (1 - LEVEL) / 2 * 100
-    low = np.minimum(np.percentile(opp_b, tail, axis=0), point)
-    high = np.maximum(np.percentile(opp_b, 100 - tail, axis=0), point)
 
     # Momentum: slope of the weekly share, point estimate and replicates.
     x = np.arange(n_weeks, dtype=np.float64)
@@ -122,17 +150,22 @@ def compute_stats(
     coef_b = _slope_coefficients(valid, x)
     kernel_b = (coef_b / np.where(week_totals_b > 0, week_totals_b, 1.0)) @ points.T
     slope_b = (title_w * kernel_b) @ members if n_titles else np.zeros((replicates, n_groups))
-    slope_low = np.minimum(np.percentile(slope_b, tail, axis=0), slope)
-    slope_high = np.maximum(np.percentile(slope_b, 100 - tail, axis=0), slope)
+    # One percentile pass over both statistics (half the cost of four calls).
+    lows, highs = percentiles(np.hstack([opp_b, slope_b]), (tail, 100 - tail))
+    low = np.minimum(lows[:n_groups], point)
+    high = np.maximum(highs[:n_groups], point)
+    slope_low = np.minimum(lows[n_groups:], slope)
+    slope_high = np.maximum(highs[n_groups:], slope)
 
     counted = ((members >= COUNT_FLOOR) & (per_title[:, None] > 0)).sum(axis=0)
     contributions = per_title[:, None] * members
-    top: list[list[tuple[int, float]]] = []
-    for g in range(n_groups):
+    ids = np.asarray(title_ids)
+    top: list[list[tuple[int, float]]] = [[] for _ in range(n_groups)]
+    for g in np.flatnonzero(weighted > 0):
         column = contributions[:, g]
         idx = np.flatnonzero(column > 0)
-        order = idx[np.lexsort((np.asarray(title_ids)[idx], -column[idx]))][:TOP_TITLES]
-        top.append([(title_ids[i], round(float(column[i]), 3)) for i in order])
+        order = idx[np.lexsort((ids[idx], -column[idx]))][:TOP_TITLES]
+        top[g] = [(title_ids[i], round(float(column[i]), 3)) for i in order]
     return GapStats(
         demand=demand,
         opportunity=point,

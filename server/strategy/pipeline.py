@@ -19,15 +19,16 @@ import time
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import psycopg
 from sqlalchemy import Connection, text
+from threadpoolctl import threadpool_limits
 
-from server.audiences.scores import compute_regional_scores
+from server.audiences.scores import RegionalScoreRow, compute_regional_scores
 from server.similarity.microgenres import cluster_features, load_vectors
 from server.strategy.gaps import LEVEL, REPLICATES
 from server.strategy.service import (
@@ -43,6 +44,8 @@ from server.strategy.service import (
     load_groups,
     load_supply,
     market_seed,
+    neighbour_anchors,
+    region_similarity,
 )
 
 Array = npt.NDArray[np.float64]
@@ -98,11 +101,10 @@ def compute_soft_memberships(
     weights /= weights.sum(axis=1, keepdims=True)
     weights[weights < floor] = 0.0
     weights /= weights.sum(axis=1, keepdims=True)
-    out = []
-    for row, title in enumerate(ids):
-        for col in np.flatnonzero(weights[row]):
-            out.append((title, genre_ids[int(col)], float(min(weights[row, col], 1.0))))
-    return out
+    rows, cols = np.nonzero(weights)
+    values = np.minimum(weights[rows, cols], 1.0).tolist()
+    title_of, genre_of = np.asarray(ids)[rows].tolist(), np.asarray(genre_ids)[cols].tolist()
+    return list(zip(title_of, genre_of, values, strict=True))
 
 
 # --- demand scores -----------------------------------------------------------------------------
@@ -117,12 +119,16 @@ class DemandRow:
     percentile: float | None
 
 
-def compute_title_demand(conn: Connection, before: date | None = None) -> list[DemandRow]:
+def compute_title_demand(
+    conn: Connection, before: date | None = None, scores: Sequence[RegionalScoreRow] | None = None
+) -> list[DemandRow]:
     """Demand score per (catalog title, region): 100 x its chart points / the mean points of
     the region's chart entries (catalog titles or not), capped at ``DEMAND_CAP``; percentile =
     share of the region's charting titles of the same primary micro-genre scoring below it
-    (ties count half), 0..100. Reads only."""
-    scores = compute_regional_scores(conn, before=before)
+    (ties count half), 0..100. ``scores``: ``compute_regional_scores(conn, before)`` when the
+    caller has them. Reads only."""
+    if scores is None:
+        scores = compute_regional_scores(conn, before=before)
     means = {
         str(r.region_code): float(r.mean)
         for r in conn.execute(
@@ -179,13 +185,17 @@ def compute_title_demand(conn: Connection, before: date | None = None) -> list[D
 
 
 def compute_audience_comparables(
-    conn: Connection, before: date | None = None, first: int = COMPARABLES
+    conn: Connection,
+    before: date | None = None,
+    first: int = COMPARABLES,
+    scores: Sequence[RegionalScoreRow] | None = None,
 ) -> dict[int, list[tuple[int, float]]]:
     """Per charting catalog title, the titles whose centred audience profiles have the largest
     cosine (positive only), best first. A profile is the title's share of chart points per
     region; centring subtracts the mean profile of charting titles, so a title that charts
     everywhere (the mean's shape) is nobody's neighbour by default. Reads only."""
-    scores = compute_regional_scores(conn, before=before)
+    if scores is None:
+        scores = compute_regional_scores(conn, before=before)
     titles = sorted({s.title_id for s in scores})
     regions = sorted({s.region_code for s in scores})
     if len(titles) < 2:
@@ -222,12 +232,16 @@ class TravelRow:
 
 
 def compute_travelability(
-    conn: Connection, before: date | None = None, replicates: int = REPLICATES
+    conn: Connection,
+    before: date | None = None,
+    replicates: int = REPLICATES,
+    scores: Sequence[RegionalScoreRow] | None = None,
 ) -> list[TravelRow]:
     """Per micro-genre (primary members with origin countries and chart points): points earned
     outside the titles' origin countries / all their points, with a 90% interval from
     resampling the titles (Poisson bootstrap). Reads only."""
-    scores = compute_regional_scores(conn, before=before)
+    if scores is None:
+        scores = compute_regional_scores(conn, before=before)
     origins: dict[int, set[str]] = defaultdict(set)
     for r in conn.execute(text("SELECT title_id, country_code FROM title_countries")):
         origins[int(r.title_id)].add(str(r.country_code))
@@ -303,6 +317,7 @@ def recompute_strategy(conn: Connection, replicates: int = REPLICATES) -> Strate
     started = time.perf_counter()
     summary = StrategySummary()
     conn.execute(text("DELETE FROM " + "; DELETE FROM ".join(_TABLES)))
+    scores = compute_regional_scores(conn)
 
     summary.title_demand = _copy(
         conn,
@@ -310,10 +325,10 @@ def recompute_strategy(conn: Connection, replicates: int = REPLICATES) -> Strate
         ("title_id", "region_code", "points", "score", "percentile"),
         (
             (d.title_id, d.region_code, d.points, d.score, d.percentile)
-            for d in compute_title_demand(conn)
+            for d in compute_title_demand(conn, scores=scores)
         ),
     )
-    comparables = compute_audience_comparables(conn)
+    comparables = compute_audience_comparables(conn, scores=scores)
     summary.comparables = _copy(
         conn,
         "audience_comparables",
@@ -335,7 +350,7 @@ def recompute_strategy(conn: Connection, replicates: int = REPLICATES) -> Strate
         ("micro_genre_id", "share", "low", "high", "titles", "points"),
         (
             (t.micro_genre_id, t.share, t.low, t.high, t.titles, t.points)
-            for t in compute_travelability(conn, replicates=replicates)
+            for t in compute_travelability(conn, replicates=replicates, scores=scores)
         ),
     )
     summary.soft_memberships = _copy(
@@ -349,7 +364,8 @@ def recompute_strategy(conn: Connection, replicates: int = REPLICATES) -> Strate
         summary.skipped = "no chart data (run `contentintel ingest top10-countries`)"
         summary.seconds = time.perf_counter() - started
         return summary
-    summary.gaps = _store_gaps(conn, span, replicates, summary)
+    with threadpool_limits(limits=1):  # small matrices: BLAS threads only contend
+        summary.gaps = _store_gaps(conn, span, replicates, summary)
     conn.execute(text("ANALYZE " + ", ".join(_TABLES)))
     summary.seconds = time.perf_counter() - started
     return summary
@@ -381,11 +397,16 @@ def _store_gaps(
         market_rows = [row for code in codes for row in by_region.get(code, ())]
         if market_rows:
             charts[market.key] = (market, chart_data(market_rows, set(codes), weeks))
+    region_charts = {m.region: chart for m, chart in charts.values() if m.region is not None}
+    similarity = region_similarity(conn, span[1] + timedelta(days=1))
     out: list[tuple[Any, ...]] = []
     for level in Level:
-        for membership in MembershipKind:
+        # Soft memberships are served on the fly (same code); storing them too doubled the
+        # recomputation time on the real data.
+        for membership in (MembershipKind.HARD,):
             groups = load_groups(conn, level, membership)
             supply, titles = load_supply(conn, groups)
+            anchors = neighbour_anchors(region_charts, groups, similarity)
             for market, chart in charts.values():
                 report = gaps_from(
                     market,
@@ -395,6 +416,7 @@ def _store_gaps(
                     titles,
                     replicates=replicates,
                     seed=market_seed(market),
+                    anchor=anchors.get(market.region) if market.region else None,
                 )
                 for g in report.gaps:
                     out.append(
@@ -418,7 +440,7 @@ def _store_gaps(
                             g.catalog_titles,
                             g.charting_titles,
                             g.points,
-                            json.dumps([[t, p] for t, p in g.top_titles]),
+                            json.dumps([[t, p] for t, p in g.top_titles]) if g.top_titles else "[]",
                             g.window_start,
                             g.window_end,
                         )

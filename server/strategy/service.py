@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import enum
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -30,6 +30,7 @@ import numpy.typing as npt
 from sqlalchemy import Connection, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from server.audiences.profiles import cochart_weights
 from server.kit.errors import BadInput, NotFound
 from server.strategy.gaps import REPLICATES, SMOOTHING, compute_stats, rank_order
 
@@ -38,11 +39,18 @@ Array = npt.NDArray[np.float64]
 TEMPERATURE = 0.05
 """Softmax temperature of soft memberships over centroid cosines (0.05: a centroid 0.05 less
 similar weighs e times less)."""
-SOFT_FLOOR = 0.01
-"""Soft memberships below this are dropped (the rest renormalised to sum to 1)."""
+SOFT_FLOOR = 0.05
+"""Soft memberships below this are dropped (the rest renormalised to sum to 1): on the real
+catalog about 3 micro-genres per title remain (0.01 kept 14, for 4 times the storage)."""
 NO_GENRE = "(no genre)"
 """Parent-genre group of micro-genres whose titles have no genre."""
 MAX_FIRST = 500
+NEIGHBOURS = 10
+"""A region's audience neighbours: its most similar regions by co-charting."""
+SHRINK = 0.4
+"""Weight of the neighbours' demand share in the demand the opportunity uses (tuned with
+``NEIGHBOURS`` on the inner time split, README "Validation"): one country's Top 10 holds ~60
+catalog titles over 18 weeks for ~220 micro-genres, too few to rank them alone."""
 
 
 class Level(enum.StrEnum):
@@ -358,6 +366,60 @@ def load_supply(
     return supply / titles, titles
 
 
+# --- audience neighbours -----------------------------------------------------------------------
+
+
+def demand_shares(chart: ChartData, groups: Groups) -> Array:
+    """Dm per group column of one market's chart data."""
+    per_title = chart.points.sum(axis=1)
+    total = float(per_title.sum())
+    if total <= 0:
+        return np.zeros(len(groups.keys))
+    result: Array = (per_title @ groups.matrix(chart.title_ids)) / total
+    return result
+
+
+def neighbour_anchors(
+    charts: Mapping[str, ChartData],
+    groups: Groups,
+    similarity: Mapping[str, Mapping[str, float]],
+    neighbours: int = NEIGHBOURS,
+) -> dict[str, Array]:
+    """Per region of ``charts``: the mean demand share of its ``neighbours`` most similar
+    other regions, weighted by (positive) similarity; regions without any are left out."""
+    own = {code: demand_shares(chart, groups) for code, chart in charts.items()}
+    out: dict[str, Array] = {}
+    for code in charts:
+        near = sorted(
+            (
+                (sim, other)
+                for other, sim in similarity.get(code, {}).items()
+                if other != code and other in own and sim > 0
+            ),
+            reverse=True,
+        )[:neighbours]
+        weight = sum(sim for sim, _ in near)
+        if weight > 0:
+            out[code] = (
+                sum((sim * own[other] for sim, other in near), np.zeros(len(groups.keys))) / weight
+            )
+    return out
+
+
+def region_similarity(conn: Connection, before: date) -> dict[str, dict[str, float]]:
+    """Co-charting cosine of every pair of regions from the chart weeks before ``before``
+    (``server.audiences.profiles.cochart_weights``: sqrt(points) x idf over every entry)."""
+    regions, weights = cochart_weights(conn, before)
+    if not regions:
+        return {}
+    norms = np.linalg.norm(weights, axis=1, keepdims=True)
+    unit = weights / np.where(norms > 0, norms, 1.0)
+    cosine = unit @ unit.T
+    return {
+        a: {b: float(cosine[i, j]) for j, b in enumerate(regions)} for i, a in enumerate(regions)
+    }
+
+
 # --- the computation ---------------------------------------------------------------------------
 
 
@@ -371,6 +433,8 @@ def gaps_from(
     smoothing: float = SMOOTHING,
     replicates: int = REPLICATES,
     seed: int = 0,
+    anchor: Array | None = None,
+    shrink: float = SHRINK,
 ) -> GapReport:
     members = groups.matrix(chart.title_ids)
     stats = compute_stats(
@@ -381,6 +445,8 @@ def gaps_from(
         smoothing=smoothing,
         replicates=replicates,
         seed=seed,
+        anchor=anchor,
+        shrink=shrink,
     )
     keys = [str(k) for k in groups.keys]
     order = rank_order(stats.low, stats.opportunity, keys)
@@ -453,7 +519,24 @@ def compute_gaps(
         )
     weeks = sorted({w for _, _, w, _ in rows} | set(_weeks_between(conn, s, e)))
     chart = chart_data(rows, set(regions), weeks)
-    groups = load_groups(conn, level, membership, chart.title_ids)
+    anchor = None
+    if market.region is not None:
+        # The region's audience neighbours, over the same window (every region's charts).
+        every = chart_rows(
+            conn, [str(r[0]) for r in conn.execute(text("SELECT code FROM regions"))], s, e
+        )
+        by_region: dict[str, list[tuple[int | None, str, date, int]]] = defaultdict(list)
+        for row in every:
+            by_region[row[1]].append(row)
+        charts = {c: chart_data(rs, {c}, weeks) for c, rs in by_region.items()}
+        groups = load_groups(
+            conn, level, membership, sorted({t for c in charts.values() for t in c.title_ids})
+        )
+        anchor = neighbour_anchors(
+            charts, groups, region_similarity(conn, e + timedelta(days=1))
+        ).get(market.region)
+    else:
+        groups = load_groups(conn, level, membership, chart.title_ids)
     shares, titles = load_supply(conn, groups, supply, regions=regions, end=e)
     return gaps_from(
         market,
@@ -464,6 +547,7 @@ def compute_gaps(
         smoothing=smoothing,
         replicates=replicates,
         seed=market_seed(market),
+        anchor=anchor,
     )
 
 
