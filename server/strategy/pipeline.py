@@ -77,7 +77,8 @@ def compute_soft_memberships(
 ) -> list[tuple[int, int, float]]:
     """(title, micro-genre, weight) for every title with a primary micro-genre: softmax of its
     cosine to every centroid (mean of the primary members' clustering features) over the
-    temperature; weights below ``floor`` dropped and the rest renormalised. Reads only."""
+    temperature; weights below ``floor`` dropped (but a title's largest) and the rest
+    renormalised. Reads only."""
     primary = conn.execute(
         text(
             "SELECT title_id, micro_genre_id FROM title_micro_genres WHERE is_primary "
@@ -99,7 +100,8 @@ def compute_soft_memberships(
     logits -= logits.max(axis=1, keepdims=True)
     weights = np.exp(logits)
     weights /= weights.sum(axis=1, keepdims=True)
-    weights[weights < floor] = 0.0
+    best = weights.max(axis=1, keepdims=True)
+    weights[(weights < floor) & (weights < best)] = 0.0  # a flat row keeps its best at least
     weights /= weights.sum(axis=1, keepdims=True)
     rows, cols = np.nonzero(weights)
     values = np.minimum(weights[rows, cols], 1.0).tolist()

@@ -200,7 +200,8 @@ async def test_trends_demand_comparables_and_travelability(
     assert data["noir"]["notThere"] == {"charted": False, "score": 0, "percentile": None}
     # Noir shows share Brazil-only audiences: each other's comparables, not the comedies.
     names = [c["title"]["name"] for c in data["noir"]["audienceComparables"]]
-    assert names and all(n.startswith("Noir Story") for n in names)
+    assert names
+    assert all(n.startswith("Noir Story") for n in names)
     overlaps = [c["overlap"] for c in data["comedy"]["audienceComparables"]]
     assert overlaps == sorted(overlaps, reverse=True)
 
