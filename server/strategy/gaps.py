@@ -13,8 +13,9 @@ and groups ``g`` (columns of ``members``, the memberships m(t, g)):
   percentiles; the prior a/G is resampled like one more title, so a group without observed
   demand has a lower bound of 0, and one carried by one or two titles swings widely and gets a
   low lower bound;
-- momentum: the least-squares slope of the weekly demand share over the week index, with the
-  same resampling (weeks are resampled as (week, share) pairs, titles inside each week).
+- momentum: the least-squares slope of the weekly demand share over the week index, its
+  interval from resampling the weeks as (week, share) pairs (the pairs bootstrap of a
+  regression).
 
 Both bootstraps are closed-form matrix products: the slope of the weekly shares under weights
 ``w`` (weeks) and ``v`` (titles) is ``sum_t v_t m(t, g) K_t`` with ``K_t = sum_w c_w P(t, w) /
@@ -56,6 +57,8 @@ class GapStats:
     slope_low: Array
     slope_high: Array
     points: Array
+    neighbour_demand: Array
+    """The neighbours' demand share mixed in (zeros without an anchor)."""
     charting_titles: npt.NDArray[np.int64]
     top_titles: list[list[tuple[int, float]]]
 
@@ -108,18 +111,21 @@ def compute_stats(
     shrink: float = 0.0,
 ) -> GapStats:
     """``points``: titles x weeks (chart points of matched titles); ``members``: titles x
-    groups; ``supply``: per group. With an ``anchor`` (the demand shares of the market's
-    audience neighbours), the opportunity uses ``(1 - shrink) Dm + shrink anchor``, the anchor
-    held fixed in the resampling; ``demand`` stays the market's own share. Deterministic for a
-    given seed."""
+    groups; ``supply``: per group. ``anchor``: per title (rows of ``points``, which may hold
+    titles without points here), its share of the market's audience neighbours' chart points;
+    the opportunity then uses ``(1 - shrink) Dm + shrink Dm_neighbours``, and a title's
+    bootstrap weight applies to its points here and there alike (a micro-genre carried by one
+    title everywhere stays uncertain). ``demand`` stays the market's own share. Deterministic
+    for a given seed."""
     n_titles, n_weeks = points.shape
     n_groups = members.shape[1]
     per_title = points.sum(axis=1)
     total = float(per_title.sum())
     weighted = per_title @ members if n_titles else np.zeros(n_groups)
     demand = weighted / total if total > 0 else np.zeros(n_groups)
-    mix = shrink if anchor is not None else 0.0
-    base = anchor if anchor is not None else np.zeros(n_groups)
+    mix = shrink if anchor is not None and anchor.sum() > 0 else 0.0
+    weights_a = anchor if anchor is not None and mix > 0 else np.zeros(n_titles)
+    base = (weights_a @ members) / weights_a.sum() if mix > 0 else np.zeros(n_groups)
     point = opportunity((1 - mix) * demand + mix * base, supply, smoothing)
 
     rng = np.random.default_rng(seed)
@@ -135,7 +141,13 @@ def compute_stats(
     # or two titles falls to the prior's level in the replicates that drop them.
     prior = smoothing / max(n_groups, 1)
     prior_w = rng.poisson(1.0, size=(replicates, 1)).astype(np.float64)
-    opp_b = ((1 - mix) * demand_b + mix * base + prior_w * prior) / (supply + prior)
+    if mix > 0:
+        anchored = title_w * weights_a
+        anchor_totals = anchored.sum(axis=1, keepdims=True)
+        base_b = (anchored @ members) / np.where(anchor_totals > 0, anchor_totals, 1.0)
+    else:
+        base_b = np.zeros((replicates, n_groups))
+    opp_b = ((1 - mix) * demand_b + mix * base_b + prior_w * prior) / (supply + prior)
     tail = (1 - LEVEL) / 2 * 100
 
     # Momentum: slope of the weekly share, point estimate and replicates.
@@ -145,11 +157,12 @@ def compute_stats(
     coef = _slope_coefficients(ones, x)[0]
     kernel = points @ (coef / np.where(weekly_total > 0, weekly_total, 1.0))
     slope = kernel @ members if n_titles else np.zeros(n_groups)
-    week_totals_b = title_w @ points  # replicates x weeks
+    # Pairs bootstrap of the regression: weeks resampled with their shares as observed.
+    week_totals_b = np.broadcast_to(weekly_total, (replicates, n_weeks))
     valid = week_w * (week_totals_b > 0)
     coef_b = _slope_coefficients(valid, x)
     kernel_b = (coef_b / np.where(week_totals_b > 0, week_totals_b, 1.0)) @ points.T
-    slope_b = (title_w * kernel_b) @ members if n_titles else np.zeros((replicates, n_groups))
+    slope_b = kernel_b @ members if n_titles else np.zeros((replicates, n_groups))
     # One percentile pass over both statistics (half the cost of four calls).
     lows, highs = percentiles(np.hstack([opp_b, slope_b]), (tail, 100 - tail))
     low = np.minimum(lows[:n_groups], point)
@@ -175,6 +188,7 @@ def compute_stats(
         slope_low=slope_low,
         slope_high=slope_high,
         points=weighted,
+        neighbour_demand=base,
         charting_titles=counted.astype(np.int64),
         top_titles=top,
     )

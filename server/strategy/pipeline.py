@@ -400,7 +400,7 @@ def _store_gaps(
         if market_rows:
             charts[market.key] = (market, chart_data(market_rows, set(codes), weeks))
     region_charts = {m.region: chart for m, chart in charts.values() if m.region is not None}
-    similarity = region_similarity(conn, span[1] + timedelta(days=1))
+    anchors = neighbour_anchors(region_charts, region_similarity(conn, span[1] + timedelta(days=1)))
     out: list[tuple[Any, ...]] = []
     for level in Level:
         # Soft memberships are served on the fly (same code); storing them too doubled the
@@ -408,7 +408,6 @@ def _store_gaps(
         for membership in (MembershipKind.HARD,):
             groups = load_groups(conn, level, membership)
             supply, titles = load_supply(conn, groups)
-            anchors = neighbour_anchors(region_charts, groups, similarity)
             for market, chart in charts.values():
                 report = gaps_from(
                     market,

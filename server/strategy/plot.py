@@ -44,7 +44,7 @@ def draw_quadrant(
         c=np.log(np.maximum(low, 1e-3)),
         cmap="viridis",
         alpha=0.7,
-        edgecolors=np.where(demand > 0, "black", "lightgrey"),
+        edgecolors=["black" if d > 0 else "lightgrey" for d in demand],
         linewidths=0.5,
     )
     ax.set_xscale("log")

@@ -381,29 +381,47 @@ def demand_shares(chart: ChartData, groups: Groups) -> Array:
 
 def neighbour_anchors(
     charts: Mapping[str, ChartData],
-    groups: Groups,
     similarity: Mapping[str, Mapping[str, float]],
     neighbours: int = NEIGHBOURS,
-) -> dict[str, Array]:
-    """Per region of ``charts``: the mean demand share of its ``neighbours`` most similar
-    other regions, weighted by (positive) similarity; regions without any are left out."""
-    own = {code: demand_shares(chart, groups) for code, chart in charts.items()}
-    out: dict[str, Array] = {}
+) -> dict[str, dict[int, float]]:
+    """Per region of ``charts``: title -> its share of the chart points of the region's
+    ``neighbours`` most similar other regions (each region's shares weighted by its positive
+    similarity, summing to 1); regions without neighbours are left out."""
+    totals = {code: float(chart.points.sum()) for code, chart in charts.items()}
+    out: dict[str, dict[int, float]] = {}
     for code in charts:
         near = sorted(
             (
                 (sim, other)
                 for other, sim in similarity.get(code, {}).items()
-                if other != code and other in own and sim > 0
+                if other != code and totals.get(other, 0) > 0 and sim > 0
             ),
             reverse=True,
         )[:neighbours]
         weight = sum(sim for sim, _ in near)
-        if weight > 0:
-            out[code] = (
-                sum((sim * own[other] for sim, other in near), np.zeros(len(groups.keys))) / weight
-            )
+        if weight <= 0:
+            continue
+        shares: dict[int, float] = defaultdict(float)
+        for sim, other in near:
+            chart = charts[other]
+            for title, pts in zip(chart.title_ids, chart.points.sum(axis=1), strict=True):
+                shares[title] += sim / weight * float(pts) / totals[other]
+        out[code] = dict(shares)
     return out
+
+
+def with_anchor(
+    chart: ChartData, anchor: Mapping[int, float] | None
+) -> tuple[ChartData, Array | None]:
+    """The chart extended with rows (no points) for the neighbours' titles, and the anchor
+    weights aligned with its rows."""
+    if not anchor:
+        return chart, None
+    extra = sorted(set(anchor) - set(chart.title_ids))
+    ids = chart.title_ids + extra
+    points = np.vstack([chart.points, np.zeros((len(extra), chart.points.shape[1]))])
+    weights = np.array([anchor.get(t, 0.0) for t in ids])
+    return ChartData(chart.weeks, ids, points, chart.chart_points), weights
 
 
 def region_similarity(conn: Connection, before: date) -> dict[str, dict[str, float]]:
@@ -433,9 +451,10 @@ def gaps_from(
     smoothing: float = SMOOTHING,
     replicates: int = REPLICATES,
     seed: int = 0,
-    anchor: Array | None = None,
+    anchor: Mapping[int, float] | None = None,
     shrink: float = SHRINK,
 ) -> GapReport:
+    chart, weights = with_anchor(chart, anchor)
     members = groups.matrix(chart.title_ids)
     stats = compute_stats(
         chart.points,
@@ -445,7 +464,7 @@ def gaps_from(
         smoothing=smoothing,
         replicates=replicates,
         seed=seed,
-        anchor=anchor,
+        anchor=weights,
         shrink=shrink,
     )
     keys = [str(k) for k in groups.keys]
@@ -529,12 +548,11 @@ def compute_gaps(
         for row in every:
             by_region[row[1]].append(row)
         charts = {c: chart_data(rs, {c}, weeks) for c, rs in by_region.items()}
-        groups = load_groups(
-            conn, level, membership, sorted({t for c in charts.values() for t in c.title_ids})
+        anchor = neighbour_anchors(charts, region_similarity(conn, e + timedelta(days=1))).get(
+            market.region
         )
-        anchor = neighbour_anchors(
-            charts, groups, region_similarity(conn, e + timedelta(days=1))
-        ).get(market.region)
+        wanted = sorted(set(chart.title_ids) | set(anchor or ()))
+        groups = load_groups(conn, level, membership, wanted)
     else:
         groups = load_groups(conn, level, membership, chart.title_ids)
     shares, titles = load_supply(conn, groups, supply, regions=regions, end=e)

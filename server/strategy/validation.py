@@ -50,6 +50,7 @@ from server.strategy.service import (
     load_supply,
     neighbour_anchors,
     region_similarity,
+    with_anchor,
 )
 
 Array = npt.NDArray[np.float64]
@@ -145,12 +146,11 @@ def _scores(
 ) -> tuple[dict[str, Array], dict[str, Array]]:
     """Per region: the predicted demand share (shrunk towards the neighbours, projected with
     the momentum) and the opportunity's lower bound, exactly as ``contentGaps`` computes it."""
-    anchors = neighbour_anchors(split.train, split.groups, similarity, neighbours)
+    anchors = neighbour_anchors(split.train, similarity, neighbours)
     h = _horizon(split.train_weeks, split.test_weeks)
     predicted, lows = {}, {}
     for i, code in enumerate(split.regions):
-        chart = split.train[code]
-        anchor = anchors.get(code)
+        chart, weights = with_anchor(split.train[code], anchors.get(code))
         stats = compute_stats(
             chart.points,
             split.groups.matrix(chart.title_ids),
@@ -159,10 +159,12 @@ def _scores(
             smoothing=smoothing,
             replicates=replicates,
             seed=i,
-            anchor=anchor,
+            anchor=weights,
             shrink=shrink,
         )
-        mixed = stats.demand if anchor is None else (1 - shrink) * stats.demand + shrink * anchor
+        mixed = (1 - shrink) * stats.demand + shrink * stats.neighbour_demand
+        if weights is None:
+            mixed = stats.demand
         predicted[code] = np.maximum(mixed + lam * h * stats.slope, 0.0)
         lows[code] = stats.low
     return predicted, lows
