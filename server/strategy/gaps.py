@@ -32,7 +32,7 @@ import numpy.typing as npt
 
 Array = npt.NDArray[np.float64]
 
-SMOOTHING = 4.0
+SMOOTHING = 1.0
 """``a`` in O = (Dm + a/G) / (S + a/G): one group's worth of average share added to both."""
 REPLICATES = 250
 """Bootstrap replicates for the intervals (250: the 5th percentile moves by ~0.02 in O between

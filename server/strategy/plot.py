@@ -41,7 +41,7 @@ def draw_quadrant(
         np.maximum(supply, 1e-5),
         shown,
         s=20 + 400 * size / max(float(size.max()), 1.0),
-        c=np.log(np.maximum(low, 1e-3)),
+        c=np.clip(low, 0.0, max(float(np.percentile(low, 99)), 1.0)),
         cmap="viridis",
         alpha=0.7,
         edgecolors=["black" if d > 0 else "lightgrey" for d in demand],
@@ -58,26 +58,31 @@ def draw_quadrant(
     ax.set_xlim(lo, hi)
     ax.set_ylim(floor / 1.5, hi)
     ax.text(
-        lo * 1.2,
-        hi / 1.3,
-        "under-supplied, in demand",
+        0.98,
+        0.98,
+        "top left of the crossing lines: under-supplied, in demand",
+        transform=ax.transAxes,
         fontsize=9,
         color="firebrick",
         va="top",
+        ha="right",
     )
-    for g in gaps[:top]:
+    # Labels in a column at the left, top gap first, with a line to their bubble: the top
+    # gaps crowd the upper middle, where boxes next to the bubbles would overlap.
+    for n, g in enumerate(gaps[:top]):
         key: int | str = g.micro_genre_id if g.micro_genre_id is not None else (g.genre or "")
         name = labels.get(key, str(key))
         ax.annotate(
-            f"{g.rank}. {name}\nO {g.opportunity:.1f} [{g.low:.1f}, {g.high:.1f}]",
+            f"{g.rank}. {name}: O {g.opportunity:.1f} [{g.low:.1f}, {g.high:.1f}]",
             (max(g.supply_share, 1e-5), g.demand_share if g.demand_share > 0 else floor),
-            xytext=(8, 6),
-            textcoords="offset points",
+            xytext=(0.02, 0.90 - n * 0.045),
+            textcoords="axes fraction",
             fontsize=8,
-            bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "grey", "alpha": 0.85},
+            bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "grey", "alpha": 0.9},
+            arrowprops={"arrowstyle": "-", "color": "grey", "linewidth": 0.6},
         )
     colorbar = fig.colorbar(scatter, ax=ax)
-    colorbar.set_label("log lower bound of the opportunity")
+    colorbar.set_label("lower bound of the opportunity (90% interval)")
     ax.set_xlabel("supply share: memberships / catalog titles (log)")
     ax.set_ylabel("demand share: weighted chart points / matched points (log)")
     ax.set_title(title, fontsize=11)

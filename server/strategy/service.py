@@ -47,7 +47,7 @@ NO_GENRE = "(no genre)"
 MAX_FIRST = 500
 NEIGHBOURS = 10
 """A region's audience neighbours: its most similar regions by co-charting."""
-SHRINK = 0.4
+SHRINK = 0.2
 """Weight of the neighbours' demand share in the demand the opportunity uses (tuned with
 ``NEIGHBOURS`` on the inner time split, README "Validation"): one country's Top 10 holds ~60
 catalog titles over 18 weeks for ~220 micro-genres, too few to rank them alone."""
