@@ -60,9 +60,9 @@ INNER_WEEKS = (3, 4, 5)
 TUNING_REPLICATES = 100
 LAMBDAS = (0.0, 0.5, 1.0)
 """Weight of the momentum projection in the predicted share (tuned by Spearman)."""
-NEIGHBOUR_COUNTS = (10, 30, 93)
-SHRINKS = (0.2, 0.5, 0.8)
-SMOOTHINGS = (1.0, 4.0)
+NEIGHBOUR_COUNTS = (10, 20)
+SHRINKS = (0.2, 0.4, 0.6)
+SMOOTHINGS = (1.0, 2.0, 4.0)
 """Tuned together by the lift on the inner split."""
 REPLICATES = 200
 
