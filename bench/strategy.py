@@ -67,7 +67,7 @@ def main() -> None:
 
     with ExitStack() as stack:
         if args.data_dir is not None:
-            pg = stack.enter_context(EmbeddedPostgres(args.data_dir / "pg"))
+            pg = stack.enter_context(EmbeddedPostgres(args.data_dir))
             pg.ensure_database()
             url = pg.sqlalchemy_url()
             engine = make_engine(url)

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.console import Console
 from rich.table import Table
 
 from server.cli import app, configure_logging, console, migrated_engine, out, settings_or_exit
@@ -106,7 +107,7 @@ def gaps(
         "supply",
         "demand",
         "opportunity [90%]",
-        "momentum/wk [90%]",
+        "momentum pts/wk [90%]",
         "top charting title",
     ):
         table.add_column(
@@ -123,11 +124,12 @@ def gaps(
             f"{g.supply_share:.2%}",
             f"{g.demand_share:.2%}",
             f"{g.opportunity:.2f} [{g.low:.2f}, {g.high:.2f}]",
-            f"{g.momentum:+.4f} [{g.momentum_low:+.4f}, {g.momentum_high:+.4f}]"
+            f"{100 * g.momentum:+.2f} [{100 * g.momentum_low:+.2f}, {100 * g.momentum_high:+.2f}]"
             + (" rising" if g.rising else ""),
             top,
         )
-    out.print(table)
+    # Wide on purpose: a narrow terminal soft-wraps lines rather than cutting the labels.
+    Console(width=max(out.width, 180)).print(table)
     if out_path is not None:
         draw_quadrant(
             report,
