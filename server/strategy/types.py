@@ -44,6 +44,8 @@ strawberry.enum(
     ),
 )
 
+LazyMicroGenre = Annotated["MicroGenre", strawberry.lazy("server.similarity.microgenre_types")]
+
 MAX_LIST = 20
 """`chartingTitles(first)` reads the titles stored per group: at most this many."""
 
@@ -84,6 +86,9 @@ class ContentGap:
     micro_genre_id: strawberry.Private[int | None]
     level: strawberry.Private[Level]
     top: strawberry.Private[list[tuple[int, float]]]
+    micro_genre: (
+        Annotated[MicroGenre, strawberry.lazy("server.similarity.microgenre_types")] | None
+    ) = strawberry.field(description="The micro-genre (null at PARENT_GENRE level).")
     genre: str | None = strawberry.field(
         description="The parent genre (the group itself at PARENT_GENRE level)."
     )
@@ -113,9 +118,10 @@ class ContentGap:
     window_end: datetime.date
 
     @classmethod
-    def of(cls, g: service.Gap) -> ContentGap:
+    def of(cls, g: service.Gap, micro_genre: MicroGenre | None = None) -> ContentGap:
         return cls(
             micro_genre_id=g.micro_genre_id,
+            micro_genre=micro_genre,
             level=g.level,
             top=g.top_titles,
             genre=g.genre,
@@ -135,17 +141,6 @@ class ContentGap:
             window_start=g.window_start,
             window_end=g.window_end,
         )
-
-    @strawberry.field(description="The micro-genre (null at PARENT_GENRE level).")
-    async def micro_genre(
-        self, info: Info
-    ) -> Annotated[MicroGenre, strawberry.lazy("server.similarity.microgenre_types")] | None:
-        from server.similarity.microgenre_types import MicroGenre
-
-        if self.micro_genre_id is None:
-            return None
-        row = await info.context.loaders.micro_genres.by_id.load(self.micro_genre_id)
-        return MicroGenre.from_row(row) if row else None
 
     @strawberry.field(
         description=f"Its charting titles with the most weighted points (`first` 0..{MAX_LIST})."
@@ -251,6 +246,20 @@ class MicroGenreTravelability:
 # --- resolvers (root Query, Title, MicroGenre) -------------------------------------------------
 
 
+async def _items(info: Info, gaps: list[service.Gap]) -> list[ContentGap]:
+    """ContentGap objects with their micro-genres loaded in one batch (a plain field, not a
+    resolver per item: 220 items would each schedule a task)."""
+    from server.similarity.microgenre_types import MicroGenre
+
+    ids = [g.micro_genre_id for g in gaps if g.micro_genre_id is not None]
+    rows = await info.context.loaders.micro_genres.by_id.load_many(ids) if ids else []
+    found = {r.id: MicroGenre.from_row(r) for r in rows if r is not None}
+    return [
+        ContentGap.of(g, found.get(g.micro_genre_id) if g.micro_genre_id is not None else None)
+        for g in gaps
+    ]
+
+
 def _first(first: int | None, default: int, name: str = "first") -> int:
     try:
         return service.check_first(first, default, name)
@@ -305,7 +314,7 @@ async def content_gaps(
         window_end=head.window_end if head else None,
         coverage=head.coverage if head else None,
         groups=len(gaps),
-        items=[ContentGap.of(g) for g in kept[:size]],
+        items=await _items(info, kept[:size]),
     )
 
 
@@ -325,7 +334,7 @@ async def trending_micro_genres(
         membership or MembershipKind.HARD,
         SupplyScope.CATALOG,
     )
-    return [ContentGap.of(g) for g in service.trending(gaps, size)]
+    return await _items(info, service.trending(gaps, size))
 
 
 async def _check_market(info: Info, market: MarketInput) -> service.Market:
@@ -345,7 +354,7 @@ async def demand_of_micro_genre(
 ) -> ContentGap | None:
     m = await _check_market(info, market)
     gap = await info.context.loaders.strategy.micro_genre_demand.load((m.key, micro_genre_id))
-    return ContentGap.of(gap) if gap else None
+    return (await _items(info, [gap]))[0] if gap else None
 
 
 async def travelability_of_micro_genre(
