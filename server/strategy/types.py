@@ -4,9 +4,11 @@ travelability (thin, built from service results)."""
 from __future__ import annotations
 
 import datetime
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
+from strawberry.types.nodes import Selection
 
 from server.catalog.types import Title
 from server.graphql.context import Info
@@ -246,12 +248,17 @@ class MicroGenreTravelability:
 # --- resolvers (root Query, Title, MicroGenre) -------------------------------------------------
 
 
+def _selects(selections: Sequence[Selection], name: str) -> bool:
+    return any(s.name == name or _selects(getattr(s, "selections", []), name) for s in selections)
+
+
 async def _items(info: Info, gaps: list[service.Gap]) -> list[ContentGap]:
-    """ContentGap objects with their micro-genres loaded in one batch (a plain field, not a
-    resolver per item: 220 items would each schedule a task)."""
+    """ContentGap objects with their micro-genres loaded in one batch when the query selects
+    them (a plain field, not a resolver per item: 220 items would each schedule a task)."""
     from server.similarity.microgenre_types import MicroGenre
 
-    ids = [g.micro_genre_id for g in gaps if g.micro_genre_id is not None]
+    wanted = _selects(info.selected_fields, "microGenre")
+    ids = [g.micro_genre_id for g in gaps if g.micro_genre_id is not None and wanted]
     rows = await info.context.loaders.micro_genres.by_id.load_many(ids) if ids else []
     found = {r.id: MicroGenre.from_row(r) for r in rows if r is not None}
     return [
