@@ -249,7 +249,10 @@ class MicroGenreTravelability:
 
 
 def _selects(selections: Sequence[Selection], name: str) -> bool:
-    return any(s.name == name or _selects(getattr(s, "selections", []), name) for s in selections)
+    return any(
+        getattr(s, "name", None) == name or _selects(getattr(s, "selections", []), name)
+        for s in selections
+    )
 
 
 async def _items(info: Info, gaps: list[service.Gap]) -> list[ContentGap]:
