@@ -25,10 +25,12 @@ replicates over 300 titles and 220 groups cost a few milliseconds.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
+from scipy.sparse import csr_matrix
 
 Array = npt.NDArray[np.float64]
 
@@ -70,18 +72,29 @@ def opportunity(demand: Array, supply: Array, smoothing: float = SMOOTHING) -> A
 
 
 def percentiles(replicates: Array, qs: tuple[float, float]) -> tuple[Array, Array]:
-    """Per column, the ``qs`` percentiles (numpy's default linear interpolation). Sorting the
-    transposed, contiguous copy is ~7x faster than ``np.percentile(axis=0)`` at 250 x 450."""
-    ordered = np.sort(np.ascontiguousarray(replicates.T), axis=1)
-    n = ordered.shape[1]
-    out = []
+    """Per column, the ``qs`` percentiles (numpy's default linear interpolation). A partial
+    sort of the transposed, contiguous copy at the four ranks needed is ~20x faster than
+    ``np.percentile(axis=0)`` at 250 x 450."""
+    n = replicates.shape[0]
+    ranks = []
     for q in qs:
         position = q / 100 * (n - 1)
         below = int(np.floor(position))
-        above = min(below + 1, n - 1)
-        fraction = position - below
-        out.append(ordered[:, below] * (1 - fraction) + ordered[:, above] * fraction)
+        ranks.append((below, min(below + 1, n - 1), position - below))
+    kth = sorted({r for below, above, _ in ranks for r in (below, above)})
+    ordered = np.partition(np.ascontiguousarray(replicates.T), kth, axis=1)
+    out = [ordered[:, b] * (1 - f) + ordered[:, a] * f for b, a, f in ranks]
     return out[0], out[1]
+
+
+_POISSON_CDF = np.cumsum([math.exp(-1) / math.factorial(k) for k in range(16)])
+
+
+def poisson_weights(rng: np.random.Generator, shape: tuple[int, int]) -> Array:
+    """Poisson(1) draws by inverting the CDF on uniforms: ~10x faster than
+    ``rng.poisson`` (15 ms for 250 x 400 weights on the development machine)."""
+    weights: Array = np.searchsorted(_POISSON_CDF, rng.random(shape)).astype(np.float64)
+    return weights
 
 
 def _slope_coefficients(weights: Array, x: Array) -> Array:
@@ -119,6 +132,15 @@ def compute_stats(
     for a given seed."""
     n_titles, n_weeks = points.shape
     n_groups = members.shape[1]
+    # Memberships are sparse (one micro-genre per title when hard, ~3 when soft): replicates x
+    # titles times titles x groups through a sparse matrix is ~20x faster than dense here.
+    rows, cols = np.nonzero(members)
+    sparse = csr_matrix((members[rows, cols], (cols, rows)), shape=(n_groups, n_titles))
+
+    def by_group(per_title_rows: Array) -> Array:
+        result: Array = np.asarray(sparse @ per_title_rows.T).T
+        return result
+
     per_title = points.sum(axis=1)
     total = float(per_title.sum())
     weighted = per_title @ members if n_titles else np.zeros(n_groups)
@@ -129,22 +151,22 @@ def compute_stats(
     point = opportunity((1 - mix) * demand + mix * base, supply, smoothing)
 
     rng = np.random.default_rng(seed)
-    week_w = rng.poisson(1.0, size=(replicates, n_weeks)).astype(np.float64)
-    title_w = rng.poisson(1.0, size=(replicates, n_titles)).astype(np.float64)
+    week_w = poisson_weights(rng, (replicates, n_weeks))
+    title_w = poisson_weights(rng, (replicates, n_titles))
     # Opportunity replicates.
     resampled = title_w * (week_w @ points.T) if n_titles else np.zeros((replicates, 0))
     totals = resampled.sum(axis=1, keepdims=True)
-    demand_b = (resampled @ members) / np.where(totals > 0, totals, 1.0)
+    demand_b = by_group(resampled) / np.where(totals > 0, totals, 1.0)
     demand_b[totals[:, 0] <= 0] = demand  # an empty replicate says nothing: keep the estimate
     # The prior a/G is resampled like one more title (its own Poisson(1) weight): a group
     # with no observed demand has no credible excess (lower bound 0), and one carried by one
     # or two titles falls to the prior's level in the replicates that drop them.
     prior = smoothing / max(n_groups, 1)
-    prior_w = rng.poisson(1.0, size=(replicates, 1)).astype(np.float64)
+    prior_w = poisson_weights(rng, (replicates, 1))
     if mix > 0:
         anchored = title_w * weights_a
         anchor_totals = anchored.sum(axis=1, keepdims=True)
-        base_b = (anchored @ members) / np.where(anchor_totals > 0, anchor_totals, 1.0)
+        base_b = by_group(anchored) / np.where(anchor_totals > 0, anchor_totals, 1.0)
     else:
         base_b = np.zeros((replicates, n_groups))
     opp_b = ((1 - mix) * demand_b + mix * base_b + prior_w * prior) / (supply + prior)
@@ -162,7 +184,7 @@ def compute_stats(
     valid = week_w * (week_totals_b > 0)
     coef_b = _slope_coefficients(valid, x)
     kernel_b = (coef_b / np.where(week_totals_b > 0, week_totals_b, 1.0)) @ points.T
-    slope_b = kernel_b @ members if n_titles else np.zeros((replicates, n_groups))
+    slope_b = by_group(kernel_b) if n_titles else np.zeros((replicates, n_groups))
     # One percentile pass over both statistics (half the cost of four calls).
     lows, highs = percentiles(np.hstack([opp_b, slope_b]), (tail, 100 - tail))
     low = np.minimum(lows[:n_groups], point)

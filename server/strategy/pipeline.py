@@ -3,9 +3,10 @@
 ``recompute_strategy(conn)`` runs after the regional scores (``contentintel scores`` and every
 Top 10 ingest that recomputes them) and replaces, in the caller's transaction:
 
-- ``soft_memberships``: softmax memberships of every clustered title (``TEMPERATURE``);
-- ``content_gaps``: every region with charts and every cohort x {micro-genre, parent genre} x
-  {hard, soft} over every chart week, catalog supply;
+- ``soft_memberships``: softmax memberships of every clustered title (``TEMPERATURE``), when
+  empty (after ``contentintel cluster``);
+- ``content_gaps``: every region with charts and every cohort x micro-genre, hard
+  membership, every chart week, catalog supply (other questions are computed per request);
 - ``title_demand``, ``audience_comparables``, ``micro_genre_travelability``.
 
 The ``compute_*`` functions take ``before`` (chart weeks strictly before it) and write nothing,
@@ -307,7 +308,6 @@ def _copy(
 
 _TABLES = (
     "content_gaps",
-    "soft_memberships",
     "title_demand",
     "audience_comparables",
     "micro_genre_travelability",
@@ -355,12 +355,20 @@ def recompute_strategy(conn: Connection, replicates: int = REPLICATES) -> Strate
             for t in compute_travelability(conn, replicates=replicates, scores=scores)
         ),
     )
-    summary.soft_memberships = _copy(
-        conn,
-        "soft_memberships",
-        ("title_id", "micro_genre_id", "weight"),
-        compute_soft_memberships(conn),
-    )
+    # Soft memberships depend on the micro-genres and embeddings, not on the charts: computed
+    # once per clustering (`contentintel cluster` replaces the micro-genres, and the CASCADE
+    # empties this table), not on every scores run (2.7 s + the COPY on the real data).
+    if not conn.execute(text("SELECT EXISTS (SELECT 1 FROM soft_memberships)")).scalar():
+        summary.soft_memberships = _copy(
+            conn,
+            "soft_memberships",
+            ("title_id", "micro_genre_id", "weight"),
+            compute_soft_memberships(conn),
+        )
+    else:
+        summary.soft_memberships = int(
+            conn.execute(text("SELECT count(*) FROM soft_memberships")).scalar_one()
+        )
     span = chart_span(conn)
     if span is None:
         summary.skipped = "no chart data (run `contentintel ingest top10-countries`)"
@@ -402,9 +410,10 @@ def _store_gaps(
     region_charts = {m.region: chart for m, chart in charts.values() if m.region is not None}
     anchors = neighbour_anchors(region_charts, region_similarity(conn, span[1] + timedelta(days=1)))
     out: list[tuple[Any, ...]] = []
-    for level in Level:
-        # Soft memberships are served on the fly (same code); storing them too doubled the
-        # recomputation time on the real data.
+    # Stored: the micro-genre level with hard memberships, what `contentGaps` and
+    # `MicroGenre.demand` answer by default. Parent genres and soft memberships are computed
+    # per request by the same code (storing them too doubled the recomputation time).
+    for level in (Level.MICRO_GENRE,):
         for membership in (MembershipKind.HARD,):
             groups = load_groups(conn, level, membership)
             supply, titles = load_supply(conn, groups)

@@ -70,17 +70,28 @@ def test_momentum_of_a_rising_group() -> None:
 
 
 def test_neighbours_pull_the_opportunity_and_share_the_title_weights() -> None:
-    """The market charts group 0 only; its neighbours chart group 1 (titles 3, 4)."""
-    points = np.vstack([np.full(6, 10.0), np.full(6, 9.0), np.zeros(6), np.zeros(6)])
-    members = one_hot([0, 0, 1, 1], 2)
+    """The market charts group 0 only (titles 1, 2); its neighbours chart group 1 (titles
+    3..8, none of them charting here)."""
+    points = np.vstack([np.full(6, 10.0), np.full(6, 9.0)] + [np.zeros(6)] * 6)
+    members = one_hot([0, 0, 1, 1, 1, 1, 1, 1], 2)
     supply = np.array([0.5, 0.5])
-    own = compute_stats(points, members, supply, [1, 2, 3, 4], smoothing=1.0)
-    anchor = np.array([0.0, 0.0, 0.5, 0.5])
-    mixed = compute_stats(
-        points, members, supply, [1, 2, 3, 4], smoothing=1.0, anchor=anchor, shrink=0.5
-    )
+    ids = list(range(1, 9))
+    own = compute_stats(points, members, supply, ids, smoothing=1.0)
+    anchor = np.array([0.0, 0.0] + [1 / 6] * 6)
+    mixed = compute_stats(points, members, supply, ids, smoothing=1.0, anchor=anchor, shrink=0.5)
     assert np.allclose(mixed.demand, own.demand)  # the reported share stays the market's
     assert np.allclose(mixed.neighbour_demand, [0.0, 1.0])
     assert mixed.opportunity[1] > own.opportunity[1]
     assert mixed.opportunity[0] < own.opportunity[0]
-    assert mixed.low[1] > 0
+    assert mixed.low[1] > 0  # six titles carry it there: credible even with none here
+    # Two titles carrying it there: the replicates that drop both leave it at 0.
+    few = compute_stats(
+        points[:4],
+        members[:4],
+        supply,
+        ids[:4],
+        smoothing=1.0,
+        anchor=anchor[:4] * 3,
+        shrink=0.5,
+    )
+    assert few.low[1] < mixed.low[1]
