@@ -46,9 +46,10 @@ BI_VIEWS: dict[str, tuple[str, str, dict[str, str]]] = {
             "cohort_id": "The cohort, when the market is one (changes when cohorts are "
             "recomputed).",
             "cohort_label": "Cohort label.",
-            "level": "MICRO_GENRE or PARENT_GENRE.",
-            "membership": "HARD (primary micro-genre) or SOFT (softmax over centroid "
-            "similarity, temperature 0.05).",
+            "level": "MICRO_GENRE or PARENT_GENRE (`contentintel scores` stores MICRO_GENRE; "
+            "parent genres are computed per request).",
+            "membership": "HARD (primary micro-genre, what is stored) or SOFT (softmax over "
+            "centroid similarity, temperature 0.05).",
             "micro_genre_id": "The micro-genre (MICRO_GENRE level).",
             "micro_genre": "Its label.",
             "genre": "The parent genre (the group itself at PARENT_GENRE level).",
@@ -56,7 +57,8 @@ BI_VIEWS: dict[str, tuple[str, str, dict[str, str]]] = {
             "supply_share": "S = sum of memberships / catalog titles.",
             "demand_share": "Dm = membership-weighted chart points of matched titles / all "
             "matched chart points in the market.",
-            "opportunity": "O = (Dm + a/G) / (S + a/G), a = 1, G = number of groups.",
+            "opportunity": "O = (D~ + a/G) / (S + a/G), a = 1, G = number of groups, D~ = 0.8 Dm "
+            "+ 0.2 x the demand share of the country's 10 audience neighbours (README).",
             "low": "5th percentile of O when weeks and charting titles are resampled.",
             "high": "95th percentile of O under the same resampling.",
             "momentum": "Slope of the weekly demand share (share points per week).",
