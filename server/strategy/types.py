@@ -14,6 +14,7 @@ from server.catalog.types import Title
 from server.graphql.context import Info
 from server.graphql.errors import bad_input
 from server.kit.errors import ExpectedError
+from server.similarity.microgenre_service import MicroGenreRow
 from server.strategy import service
 from server.strategy.inputs import DateRangeInput, MarketInput
 from server.strategy.service import Level, MembershipKind, SupplyScope
@@ -87,7 +88,7 @@ class CatalogExample:
 class ContentGap:
     micro_genre_id: strawberry.Private[int | None]
     level: strawberry.Private[Level]
-    top: strawberry.Private[list[tuple[int, float]]]
+    gap: strawberry.Private[service.Gap]
     micro_genre: (
         Annotated[MicroGenre, strawberry.lazy("server.similarity.microgenre_types")] | None
     ) = strawberry.field(description="The micro-genre (null at PARENT_GENRE level).")
@@ -125,7 +126,7 @@ class ContentGap:
             micro_genre_id=g.micro_genre_id,
             micro_genre=micro_genre,
             level=g.level,
-            top=g.top_titles,
+            gap=g,
             genre=g.genre,
             rank=g.rank,
             supply_share=g.supply_share,
@@ -151,7 +152,7 @@ class ContentGap:
         size = 5 if first is None else first
         if not 0 <= size <= MAX_LIST:
             raise bad_input(f"first must be in 0..{MAX_LIST}, got {size}", "first")
-        return [ChartingTitle(title_id=t, points=p) for t, p in self.top[:size]]
+        return [ChartingTitle(title_id=t, points=p) for t, p in self.gap.charting()[:size]]
 
     @strawberry.field(
         description="Catalog titles most typical of the group (closest to the micro-genre "
@@ -262,7 +263,12 @@ async def _items(info: Info, gaps: list[service.Gap]) -> list[ContentGap]:
 
     wanted = _selects(info.selected_fields, "microGenre")
     ids = [g.micro_genre_id for g in gaps if g.micro_genre_id is not None and wanted]
-    rows = await info.context.loaders.micro_genres.by_id.load_many(ids) if ids else []
+    if not ids:
+        rows: list[MicroGenreRow | None] = []
+    elif _selects(info.selected_fields, "topTags"):
+        rows = await info.context.loaders.micro_genres.by_id.load_many(ids)
+    else:
+        rows = list(await info.context.db(lambda s: service.micro_genre_heads(s, ids)))
     found = {r.id: MicroGenre.from_row(r) for r in rows if r is not None}
     return [
         ContentGap.of(g, found.get(g.micro_genre_id) if g.micro_genre_id is not None else None)
