@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.dataloader import DataLoader
 
-from server.strategy import service
+from server.strategy import batches, service
 
 K = TypeVar("K")
 T = TypeVar("T")
@@ -29,15 +29,15 @@ class StrategyLoaders:
         self.micro_genre_demand: DataLoader[tuple[str, int], service.Gap | None] = batch(
             service.stored_micro_genre_demand
         )
-        self.title_demand: DataLoader[tuple[int, str], service.TitleDemand | None] = batch(
-            service.demand_of_titles
+        self.title_demand: DataLoader[tuple[int, str], batches.TitleDemand | None] = batch(
+            batches.demand_of_titles
         )
-        self.comparables: DataLoader[int, list[service.Comparable]] = batch(
-            service.comparables_of_titles
+        self.comparables: DataLoader[int, list[batches.Comparable]] = batch(
+            batches.comparables_of_titles
         )
-        self.travelability: DataLoader[int, service.Travel | None] = batch(
-            service.travelability_of_micro_genres
+        self.travelability: DataLoader[int, batches.Travel | None] = batch(
+            batches.travelability_of_micro_genres
         )
         self.genre_examples: DataLoader[tuple[str, int], list[int]] = batch(
-            service.catalog_examples
+            batches.catalog_examples
         )

@@ -15,7 +15,7 @@ from server.graphql.context import Info
 from server.graphql.errors import bad_input
 from server.kit.errors import ExpectedError
 from server.similarity.microgenre_service import MicroGenreRow
-from server.strategy import service
+from server.strategy import batches, service
 from server.strategy.inputs import DateRangeInput, MarketInput
 from server.strategy.service import Level, MembershipKind, SupplyScope
 
@@ -268,7 +268,7 @@ async def _items(info: Info, gaps: list[service.Gap]) -> list[ContentGap]:
     elif _selects(info.selected_fields, "topTags"):
         rows = await info.context.loaders.micro_genres.by_id.load_many(ids)
     else:
-        rows = list(await info.context.db(lambda s: service.micro_genre_heads(s, ids)))
+        rows = list(await info.context.db(lambda s: batches.micro_genre_heads(s, ids)))
     found = {r.id: MicroGenre.from_row(r) for r in rows if r is not None}
     return [
         ContentGap.of(g, found.get(g.micro_genre_id) if g.micro_genre_id is not None else None)
