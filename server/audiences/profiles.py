@@ -115,6 +115,53 @@ def mix(
     return out
 
 
+LIFT_REPLICATES = 400
+LIFT_LEVEL = 0.90
+
+
+def lift_lower_bounds(
+    scores: Sequence[tuple[int, str, float]],
+    labels: Mapping[int, Sequence[str | int]],
+    replicates: int = LIFT_REPLICATES,
+    seed: int = 20261202,
+) -> dict[tuple[str, str | int], float]:
+    """Per (region, label): the 5th percentile of the label's lift in the region when the
+    region's charting titles are resampled (a Poisson(1) weight per title), the global mix
+    held fixed. A label carried by one or two titles vanishes from many replicates, so its
+    lower bound is low however large its lift: ranking by it keeps such labels off the top
+    (the same rule as ``sceneTagLift`` and ``contentGaps``)."""
+    global_mass = sum(score for _, _, score in scores)
+    global_label: dict[str | int, float] = defaultdict(float)
+    by_region: dict[str, list[tuple[int, float]]] = defaultdict(list)
+    for title, region, score in scores:
+        by_region[region].append((title, score))
+        for label in labels.get(title, ()):
+            global_label[label] += score
+    if global_mass <= 0:
+        return {}
+    rng = np.random.default_rng(seed)
+    out: dict[tuple[str, str | int], float] = {}
+    for region in sorted(by_region):
+        rows = by_region[region]
+        keys = sorted({lb for t, _ in rows for lb in labels.get(t, ())}, key=str)
+        if not keys:
+            continue
+        column = {k: i for i, k in enumerate(keys)}
+        member = np.zeros((len(rows), len(keys)))
+        for i, (title, _) in enumerate(rows):
+            for label in labels.get(title, ()):
+                member[i, column[label]] = 1.0
+        mass = np.array([score for _, score in rows])
+        weights = rng.poisson(1.0, size=(replicates, len(rows))) * mass
+        totals = weights.sum(axis=1, keepdims=True)
+        shares = (weights @ member) / np.where(totals > 0, totals, 1.0)
+        base = np.array([global_label[k] / global_mass for k in keys])
+        lows = np.percentile(shares / base, (1 - LIFT_LEVEL) / 2 * 100, axis=0)
+        for k, low in zip(keys, lows, strict=True):
+            out[(region, k)] = float(low)
+    return out
+
+
 def over_indexed(
     entries: Sequence[MixEntry], first: int, min_titles: int = MIN_TITLES
 ) -> list[MixEntry]:
@@ -238,16 +285,25 @@ def compute_taste_profiles(conn: Connection) -> ProfilesSummary:
             ),
             genre_rows,
         )
+    micro_labels = load_micro_genres(conn, title_ids)
+    lows = lift_lower_bounds(scores, micro_labels)
     micro_rows = [
-        {"r": region, "g": e.key, "n": e.titles, "s": e.share, "l": e.lift}
-        for region, entries in mix(scores, load_micro_genres(conn, title_ids)).items()
+        {
+            "r": region,
+            "g": e.key,
+            "n": e.titles,
+            "s": e.share,
+            "l": e.lift,
+            "low": lows.get((region, e.key)),
+        }
+        for region, entries in mix(scores, micro_labels).items()
         for e in entries
     ]
     if micro_rows:
         conn.execute(
             text(
                 "INSERT INTO region_micro_genres (region_code, micro_genre_id, titles, share, "
-                "lift) VALUES (:r, :g, :n, :s, :l)"
+                "lift, lift_low) VALUES (:r, :g, :n, :s, :l, :low)"
             ),
             micro_rows,
         )

@@ -50,6 +50,7 @@ class MicroGenreLift:
     lift: float
     titles: int
     share: float
+    lift_low: float | None = None
 
 
 @dataclass(frozen=True)
@@ -153,9 +154,10 @@ async def micro_genres_of_regions(
 ) -> list[list[MicroGenreLift]]:
     rows = await session.execute(
         text(
-            "SELECT m.region_code, m.micro_genre_id, g.label, m.lift, m.titles, m.share "
-            "FROM region_micro_genres m JOIN micro_genres g ON g.id = m.micro_genre_id "
-            "WHERE m.region_code = ANY(:c) ORDER BY m.region_code, m.lift DESC, g.label"
+            "SELECT m.region_code, m.micro_genre_id, g.label, m.lift, m.titles, m.share, "
+            "m.lift_low FROM region_micro_genres m JOIN micro_genres g "
+            "ON g.id = m.micro_genre_id WHERE m.region_code = ANY(:c) "
+            "ORDER BY m.region_code, coalesce(m.lift_low, 0) DESC, m.lift DESC, g.label"
         ),
         {"c": list(codes)},
     )
@@ -163,7 +165,14 @@ async def micro_genres_of_regions(
         (
             (
                 r.region_code,
-                MicroGenreLift(r.micro_genre_id, r.label, float(r.lift), r.titles, float(r.share)),
+                MicroGenreLift(
+                    r.micro_genre_id,
+                    r.label,
+                    float(r.lift),
+                    r.titles,
+                    float(r.share),
+                    None if r.lift_low is None else float(r.lift_low),
+                ),
             )
             for r in rows
         ),

@@ -49,6 +49,13 @@ class MicroGenreLift:
     lift: float = strawberry.field(description="Share here / share in the global mix.")
     titles: int = strawberry.field(description="Charting titles whose primary micro-genre it is.")
     share: float = strawberry.field(description="Share of the score-weighted chart mix (0..1).")
+    lift_low: float | None = strawberry.field(
+        description=(
+            "Credible lower bound of the lift: its 5th percentile when the region's charting "
+            "titles are resampled (`topMicroGenres` ranks by it; null until profiles are "
+            "recomputed)."
+        )
+    )
 
     @strawberry.field(description="The micro-genre.")
     async def micro_genre(self, info: Info) -> MicroGenre | None:
@@ -80,7 +87,12 @@ class TasteProfile:
         least = min_titles or 0
         return [GenreLift.of(r) for r in rows if r.lift > 1 and r.titles >= least][:size]
 
-    @strawberry.field(description="Over-indexed micro-genres (lift > 1), strongest first.")
+    @strawberry.field(
+        description=(
+            "Over-indexed micro-genres (lift > 1), by the credible lower bound of the lift "
+            "(`liftLow`) so that one carried by one or two titles does not top the list."
+        )
+    )
     async def top_micro_genres(
         self, info: Info, first: int | None = 10, min_titles: int | None = 2
     ) -> list[MicroGenreLift]:
@@ -89,7 +101,11 @@ class TasteProfile:
         least = min_titles or 0
         return [
             MicroGenreLift(
-                micro_genre_id=r.micro_genre_id, lift=r.lift, titles=r.titles, share=r.share
+                micro_genre_id=r.micro_genre_id,
+                lift=r.lift,
+                titles=r.titles,
+                share=r.share,
+                lift_low=r.lift_low,
             )
             for r in rows
             if r.lift > 1 and r.titles >= least

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from server.scenes.types import CurvePoint, EngagementSummary, Scene
     from server.similarity.microgenres.types import MicroGenre
     from server.similarity.types import SimilarTitle
+    from server.strategy.types import AudienceComparable, TitleDemand
 
 # Registers the model enums as GraphQL enums (the classes stay the same objects).
 strawberry.enum(TitleKind, name="TitleKind", description="Movie or series.")
@@ -185,6 +186,34 @@ class Title:
         from server.audiences.types import travelability_of_title
 
         return await travelability_of_title(info, int(self.id))
+
+    @strawberry.field(
+        description=(
+            "Demand score in `region` (100 = the region's average chart entry, capped at 200) "
+            "and its percentile within its micro-genre there; score 0 if it never charted "
+            "there. BAD_USER_INPUT for an unknown region."
+        )
+    )
+    async def demand(
+        self, info: Info, region: str
+    ) -> Annotated[TitleDemand, strawberry.lazy("server.strategy.types")]:
+        from server.strategy.types import demand_of_title
+
+        return await demand_of_title(info, int(self.id), region)
+
+    @strawberry.field(
+        description=(
+            "Titles whose audiences overlap most (cosine of centred audience profiles), best "
+            "first, `first` 0..20; empty without chart history. Next to `similar` (content "
+            "neighbours)."
+        )
+    )
+    async def audience_comparables(
+        self, info: Info, first: int | None = 10
+    ) -> list[Annotated[AudienceComparable, strawberry.lazy("server.strategy.types")]]:
+        from server.strategy.types import audience_comparables_of_title
+
+        return await audience_comparables_of_title(info, int(self.id), first)
 
 
 @strawberry.type

@@ -18,6 +18,7 @@ from server.cli.commands import (
     schema,
     serve,
     similarity,
+    strategy,
 )
 
 app = typer.Typer(
@@ -27,7 +28,7 @@ app = typer.Typer(
 )
 ingest_app = typer.Typer(help="Load data files.", no_args_is_help=True)
 
-for feature in (serve, embeddings, similarity, schema, audiences, forecast, scenes):
+for feature in (serve, embeddings, similarity, schema, audiences, forecast, scenes, strategy):
     app.add_typer(feature.app)
 for feature_with_files in (catalog, audiences, scenes):
     ingest_app.add_typer(feature_with_files.ingest_app)

@@ -37,6 +37,8 @@ REFERENCE_TABLES = (
     "scene_tags",
     "forecast_models",
     "backtests",
+    "content_gaps",
+    "micro_genre_travelability",
 )
 """Small or looked up by something other than a title: a full copy on every node. The raw
 chart and viewing rows are keyed by region/week and may have no title (unmatched names);
@@ -51,6 +53,9 @@ DISTRIBUTED_TABLES = (
     "title_positions",
     "regional_scores",
     "global_scores",
+    "soft_memberships",
+    "title_demand",
+    "audience_comparables",
 )
 """Rows per title: sharded by ``title_id``, all co-located, so per-title joins stay on a shard."""
 

@@ -34,6 +34,15 @@ from server.audiences.ingest import ingest_viewing_bytes
 from server.audiences.readers import COUNTRY_COLUMNS, GLOBAL_COLUMNS
 from server.kit.rng import sub_rng
 
+PLANTED_REGION = "BR"
+PLANTED_ORIGINS = ("SE", "NO", "DK")
+PLANTED_BOOST = 40.0
+PLANTED_APPEAL = 60.0
+"""The planted gap: Nordic shows (Nordic Noir, a small micro-genre of the catalog) are pulled
+x ``PLANTED_BOOST`` in Brazil, and those not otherwise in release get a Brazil-only release
+(appeal ``PLANTED_APPEAL``, decaying like the rest, staggered starts), so
+``contentGaps(market: {region: "BR"})`` has an under-supplied, high-demand micro-genre to find
+(a test checks it ranks first)."""
 WEEKS = 16
 LAST_WEEK = date(2026, 10, 25)  # a Sunday, like Netflix's chart weeks
 IN_RELEASE = 0.3
@@ -121,9 +130,23 @@ def generate_charts(
             value *= NEIGHBOURS
         elif origin and group_of.get(origin) == group:
             value *= GROUP
+        if code == PLANTED_REGION and not t.film and origin in PLANTED_ORIGINS:
+            value *= PLANTED_BOOST
         return value
 
     base = {(t.name, code): affinity(t, code) for t in released for code in regions}
+    in_release = {t.name for t in released}
+    planted = [
+        (t, (3 * n) % WEEKS - 2)
+        for n, t in enumerate(
+            t
+            for t in titles
+            if not t.film
+            and t.countries[:1]
+            and t.countries[0] in PLANTED_ORIGINS
+            and t.name not in in_release
+        )
+    ]
     country_lines = ["\t".join(COUNTRY_COLUMNS)]
     totals: dict[tuple[int, str], float] = defaultdict(float)
     streak: Counter[tuple[str, str]] = Counter()
@@ -139,6 +162,14 @@ def generate_charts(
                     value *= math.exp(rng.gauss(0, 0.35))
                     scored.append((value, t.name))
                     totals[(w, t.name)] += value
+                if code == PLANTED_REGION and not film:
+                    # Regional releases of the planted gap: no random draws, so every other
+                    # region's charts stay exactly as without it.
+                    scored += [
+                        (PLANTED_APPEAL * DECAY ** (w - first), t.name)
+                        for t, first in planted
+                        if 0 <= w - first < 6
+                    ]
                 scored.sort(reverse=True)
                 for rank, (_, name) in enumerate(scored[:10], start=1):
                     streak[(code, name)] += 1
@@ -224,10 +255,13 @@ def seed_demo_charts(conn: Connection, seed: int) -> DemoChartsSummary | None:
 def refresh_demo_audiences(engine: Engine) -> str:
     """Taste profiles and cohorts of the demo world (after embeddings and micro-genres)."""
     from server.audiences.profiles import compute_cohorts
+    from server.strategy.pipeline import recompute_strategy
 
     with engine.begin() as conn:
         summary = compute_cohorts(conn)
+        strategy = recompute_strategy(conn)  # gaps need the micro-genres and cohorts
     return (
+        f"content strategy: {strategy.gaps:,} gap rows over {strategy.markets} markets; "
         f"audiences: {summary.profiles.regions} regions profiled, {summary.k} cohorts: "
         + "; ".join(c.label for c in summary.cohorts[:6])
     )

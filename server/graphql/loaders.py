@@ -14,6 +14,7 @@ from server.models.catalog import Title
 from server.scenes.loaders import SceneLoaders
 from server.similarity import service as similarity
 from server.similarity.microgenres.loaders import MicroGenreLoaders
+from server.strategy.loaders import StrategyLoaders
 
 T = TypeVar("T")
 RunInSession = Callable[[Callable[[AsyncSession], Awaitable[Any]]], Awaitable[Any]]
@@ -39,6 +40,7 @@ class Loaders:
         self.micro_genres = MicroGenreLoaders(run)
         self.scenes = SceneLoaders(run)
         self.audiences = AudienceLoaders(run)
+        self.strategy = StrategyLoaders(run)
 
         async def load_similar(
             keys: list[tuple[int, int]],

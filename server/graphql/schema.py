@@ -39,6 +39,9 @@ from server.similarity import types as similarity
 from server.similarity.microgenres import types as micro
 from server.similarity.service import SearchMode
 from server.similarity.types import FacetWeightsInput, SearchHit, SimilarTitle
+from server.strategy import types as strategy
+from server.strategy.inputs import DateRangeInput, MarketInput
+from server.strategy.service import Level, MembershipKind, SupplyScope
 
 TITLE_CURSOR = "title"
 
@@ -305,6 +308,51 @@ class Query:
         first: int | None = 10,
     ) -> list[audiences.RegionTrend]:
         return await audiences.region_trends(info, code, since, first)
+
+    @strawberry.field(
+        permission_classes=VIEWER,
+        description=(
+            "Which kinds of content a market (exactly one of a region or a cohort) demands "
+            "beyond what the catalog supplies: every micro-genre (or parent genre) with its "
+            "demand share, supply share, smoothed opportunity and 90% interval, ranked by the "
+            "interval's lower bound; momentum and coverage. `window`: chart weeks (default: "
+            "all); `minTitles`: only groups with at least that many charting titles; `first` "
+            "0..500. BAD_USER_INPUT (naming the argument) for an unknown region or cohort, a "
+            "reversed or empty window, or one outside the chart data."
+        ),
+    )
+    async def content_gaps(
+        self,
+        info: Info,
+        market: MarketInput,
+        window: DateRangeInput | None = None,
+        level: Level | None = Level.MICRO_GENRE,
+        first: int | None = 20,
+        min_titles: int | None = None,
+        membership: MembershipKind | None = MembershipKind.HARD,
+        supply: SupplyScope | None = SupplyScope.CATALOG,
+    ) -> strategy.ContentGapReport:
+        return await strategy.content_gaps(
+            info, market, window, level, first, min_titles, membership, supply
+        )
+
+    @strawberry.field(
+        permission_classes=VIEWER,
+        description=(
+            "Micro-genres whose weekly demand share in the market rises most, by the lower "
+            "bound of the slope's 90% interval (`momentum.rising` when it is above 0); only "
+            "micro-genres with chart points in the window; `first` 0..500."
+        ),
+    )
+    async def trending_micro_genres(
+        self,
+        info: Info,
+        market: MarketInput,
+        window: DateRangeInput | None = None,
+        first: int | None = 10,
+        membership: MembershipKind | None = MembershipKind.HARD,
+    ) -> list[strategy.ContentGap]:
+        return await strategy.trending_micro_genres(info, market, window, first, membership)
 
     @strawberry.field(
         permission_classes=ANALYST,

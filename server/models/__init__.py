@@ -41,14 +41,23 @@ from server.models.scenes import (
     SceneTagLink,
 )
 from server.models.similarity import MicroGenre, TitleMicroGenre, TitlePosition
+from server.models.strategy import (
+    AudienceComparable,
+    ContentGap,
+    MicroGenreTravelability,
+    SoftMembership,
+    TitleDemand,
+)
 
 __all__ = [
     "ApiKey",
+    "AudienceComparable",
     "Backtest",
     "Base",
     "ChartName",
     "Cohort",
     "CohortMember",
+    "ContentGap",
     "Country",
     "Credit",
     "CreditRole",
@@ -56,6 +65,7 @@ __all__ = [
     "ForecastModel",
     "GlobalScore",
     "MicroGenre",
+    "MicroGenreTravelability",
     "Person",
     "Region",
     "RegionGenre",
@@ -69,11 +79,13 @@ __all__ = [
     "ScenePerson",
     "SceneTag",
     "SceneTagLink",
+    "SoftMembership",
     "Tag",
     "TagKind",
     "TagSource",
     "Title",
     "TitleCountry",
+    "TitleDemand",
     "TitleEmbedding",
     "TitleKind",
     "TitleMicroGenre",

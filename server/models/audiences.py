@@ -247,6 +247,9 @@ class RegionMicroGenre(Base):
     titles: Mapped[int] = mapped_column(Integer)
     share: Mapped[float] = mapped_column(REAL)
     lift: Mapped[float] = mapped_column(REAL)
+    lift_low: Mapped[float | None] = mapped_column(REAL)
+    """5th percentile of the lift when the region's charting titles are resampled: the
+    credible lower bound ``topMicroGenres`` ranks by (null for rows computed before it)."""
 
 
 class Cohort(Base):

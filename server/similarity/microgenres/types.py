@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Annotated
+
 import strawberry
 
 from server.catalog.types import Title, TitleFilter
@@ -17,6 +19,10 @@ from server.similarity.microgenres.service import (
     MAX_MAP_NODES,
     MicroGenreRow,
 )
+from server.strategy.inputs import MarketInput
+
+if TYPE_CHECKING:
+    from server.strategy.types import ContentGap, MicroGenreTravelability
 
 MICRO_GENRE_CURSOR = "microgenre"
 
@@ -82,6 +88,35 @@ class MicroGenre:
         size = check_first(first, MAX_GENRE_TITLES, default=20, minimum=0)
         rows = await info.context.loaders.micro_genres.titles.load((int(self.id), size))
         return [Title.from_model(t) for t in rows]
+
+    @strawberry.field(
+        description=(
+            "Demand vs supply of this micro-genre in a market over every chart week (hard "
+            "membership, catalog supply; see `contentGaps`); null when not computed "
+            "(`contentintel scores`). BAD_USER_INPUT for an unknown region or cohort."
+        )
+    )
+    async def demand(
+        self,
+        info: Info,
+        market: MarketInput,
+    ) -> Annotated[ContentGap, strawberry.lazy("server.strategy.types")] | None:
+        from server.strategy.types import demand_of_micro_genre
+
+        return await demand_of_micro_genre(info, int(self.id), market)
+
+    @strawberry.field(
+        description=(
+            "Chart points its titles earn outside their origin countries / all their points, "
+            "with a 90% interval; null when none of its titles charted."
+        )
+    )
+    async def travelability(
+        self, info: Info
+    ) -> Annotated[MicroGenreTravelability, strawberry.lazy("server.strategy.types")] | None:
+        from server.strategy.types import travelability_of_micro_genre
+
+        return await travelability_of_micro_genre(info, int(self.id))
 
 
 @strawberry.type
