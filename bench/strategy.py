@@ -70,7 +70,7 @@ def main() -> None:
     from server.db.engine import make_engine
     from server.embeddings.embedders import HashingEmbedder
     from server.embeddings.pipeline import embed_catalog
-    from server.similarity.microgenres import cluster_catalog
+    from server.similarity.microgenres.clustering import cluster_catalog
 
     with ExitStack() as stack:
         if args.data_dir is not None:

@@ -9,7 +9,7 @@ from server.demo.audiences import PLANTED_ORIGINS, PLANTED_REGION
 from server.demo.seed import seed_demo_catalog
 from server.embeddings.embedders import HashingEmbedder
 from server.embeddings.pipeline import embed_catalog
-from server.similarity.microgenres import cluster_catalog
+from server.similarity.microgenres.clustering import cluster_catalog
 from server.strategy.pipeline import recompute_strategy
 from server.strategy.service import Market, compute_gaps
 

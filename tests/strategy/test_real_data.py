@@ -17,7 +17,7 @@ from server.audiences.ingest import ingest_viewing_file
 from server.catalog.ingest import ingest_catalog_file
 from server.embeddings.embedders import HashingEmbedder
 from server.embeddings.pipeline import embed_catalog
-from server.similarity.microgenres import cluster_catalog
+from server.similarity.microgenres.clustering import cluster_catalog
 from server.strategy.validation import validate
 from tests.conftest import NETFLIX_CSV, SHARED_DATA, requires_shared_data
 
