@@ -65,6 +65,7 @@ SIZED_BY_PARENT = frozenset(
         "MicroGenreConnection.edges",
         "SimilarityMap.nodes",
         "SimilarityMap.edges",
+        "ContentGapReport.items",
     }
 )
 """Lists whose length the parent's ``first`` already counts: priced like one object."""
