@@ -7,8 +7,10 @@ import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Generic, TypeVar
 
-from sqlalchemy import QueuePool, text
+from prometheus_client.core import Metric
+from sqlalchemy import QueuePool, event, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -21,7 +23,7 @@ from server.db.migrations import head_revision
 from server.embeddings.embedders import EmbedderUnavailable
 from server.graphql.http import GraphQLHTTP
 from server.graphql.schema import Schema, schema
-from server.observability.metrics import CONTENT_TYPE, REGISTRY, Gauge
+from server.observability.metrics import CONTENT_TYPE, METRICS, gauge_family, multiprocess_dir
 from server.similarity.service import query_embedder
 
 log = logging.getLogger("contentintel.app")
@@ -58,6 +60,7 @@ class AppState:
         if self._sessions is None and self.url is not None:
             self.engine = make_api_engine(self.url, self.settings)
             self._sessions = make_async_sessionmaker(self.engine)
+            self.report_pool_changes()
         if self._read_sessions is None and self.read_url is not None:
             self.read_engine = make_api_engine(self.read_url, self.settings)
         if self._read_sessions is None and (self.read_engine or self.engine) is not None:
@@ -70,16 +73,30 @@ class AppState:
             if engine is not None:
                 await engine.dispose()
 
-    def pool_usage(self) -> dict[tuple[str, ...], float]:
+    def pool_usage(self) -> dict[str, float]:
         pool = self.engine.pool if self.engine is not None else None
         if not isinstance(pool, QueuePool):
             return {}
         return {
-            ("checked_out",): float(pool.checkedout()),
-            ("idle",): float(pool.checkedin()),
-            ("overflow",): float(max(pool.overflow(), 0)),
-            ("size",): float(pool.size()),
+            "checked_out": float(pool.checkedout()),
+            "idle": float(pool.checkedin()),
+            "overflow": float(max(pool.overflow(), 0)),
+            "size": float(pool.size()),
         }
+
+    def report_pool_changes(self) -> None:
+        """With several workers, a scrape is answered by one of them: each worker writes its
+        pool's usage to the shared metrics files whenever a connection moves, so the sum is
+        current. (One process reads its pool at scrape time instead.)"""
+        if self.engine is None or multiprocess_dir() is None:
+            return
+
+        def moved(*args: object) -> None:
+            METRICS.set_pool(self.pool_usage())
+
+        for name in ("connect", "checkout", "checkin", "close"):
+            event.listen(self.engine.sync_engine.pool, name, moved)
+        moved()
 
 
 def make_api_engine(url: str, settings: Settings) -> AsyncEngine:
@@ -133,14 +150,6 @@ def create_app(
     ``read_database_url`` (a replica) when given."""
     state = AppState(database_url, session_factory, settings, read_database_url)
     graphql = GraphQLHTTP(settings, state.sessions, graphql_schema or schema, state.read_sessions)
-    REGISTRY.gauges[:] = [
-        Gauge(
-            "contentintel_db_pool_connections",
-            "Database connections of the API's pool by state.",
-            ("state",),
-            state.pool_usage,
-        )
-    ]
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -157,6 +166,7 @@ def create_app(
         finally:
             # uvicorn has stopped accepting and finished in-flight requests by now.
             await state.close()
+            METRICS.worker_stopped()
             log.info("stopped")
 
     async def healthz(request: Request) -> PlainTextResponse:
@@ -177,10 +187,12 @@ def create_app(
             )
         return JSONResponse({"ready": True, "revision": current})
 
-    gauges = CachedText(catalog_gauges, state, ttl=METRICS_CACHE_S)
+    catalog_figures = Cached(catalog_gauges, state, ttl=METRICS_CACHE_S)
 
     async def metrics(request: Request) -> Response:
-        return Response(REGISTRY.render() + await gauges.get(), media_type=CONTENT_TYPE)
+        METRICS.set_pool(state.pool_usage())
+        body = METRICS.render(await catalog_figures.get())
+        return Response(body, media_type=CONTENT_TYPE)
 
     return Starlette(
         routes=[
@@ -218,39 +230,43 @@ METRICS_CACHE_S = 5.0
 """Scrapes within this many seconds share one read of the catalog gauges."""
 
 
-class CachedText:
-    """The text ``produce(state)`` returned less than ``ttl`` seconds ago, or a fresh one;
+T = TypeVar("T")
+
+
+class Cached(Generic[T]):
+    """What ``produce(state)`` returned less than ``ttl`` seconds ago, or a fresh value;
     concurrent callers share one call, so a flood of scrapes costs one query per ``ttl``."""
 
     def __init__(
         self,
-        produce: Callable[[AppState], Awaitable[str]],
+        produce: Callable[[AppState], Awaitable[T]],
         state: AppState,
         ttl: float,
     ) -> None:
         self.produce = produce
         self.state = state
         self.ttl = ttl
-        self._text = ""
+        self._value: T | None = None
         self._at = -float("inf")
         self._lock = asyncio.Lock()
 
-    async def get(self) -> str:
-        if time.monotonic() - self._at < self.ttl:
-            return self._text
-        async with self._lock:
-            if time.monotonic() - self._at >= self.ttl:
-                self._text = await self.produce(self.state)
-                self._at = time.monotonic()
-        return self._text
+    async def get(self) -> T:
+        if self._value is None or time.monotonic() - self._at >= self.ttl:
+            async with self._lock:
+                if self._value is None or time.monotonic() - self._at >= self.ttl:
+                    self._value = await self.produce(self.state)
+                    self._at = time.monotonic()
+        return self._value
 
 
-async def catalog_gauges(state: AppState) -> str:
+async def catalog_gauges(state: AppState) -> list[Metric]:
     """Catalog size and embedding coverage, read from the database at scrape time (what the
     embed and ingest jobs, run as separate processes, have produced)."""
+    up = "contentintel_database_up"
+    up_help = "1 when the database answered this scrape."
     try:
         async with state.sessions()() as session:
-            titles = await session.scalar(text("SELECT count(*) FROM titles"))
+            titles = await session.scalar(text("SELECT count(*) FROM titles")) or 0
             embedded = (
                 await session.execute(
                     text("SELECT embedder, count(*) FROM title_embeddings GROUP BY 1 ORDER BY 1")
@@ -259,16 +275,16 @@ async def catalog_gauges(state: AppState) -> str:
             await session.rollback()
     except Exception as exc:  # metrics must render even when the database is down
         log.warning("catalog gauges unavailable: %s", exc)
-        return "contentintel_database_up 0\n"
-    lines = [
-        "# HELP contentintel_database_up 1 when the database answered this scrape.",
-        "# TYPE contentintel_database_up gauge",
-        "contentintel_database_up 1",
-        "# HELP contentintel_catalog_titles Titles in the catalog.",
-        "# TYPE contentintel_catalog_titles gauge",
-        f"contentintel_catalog_titles {titles or 0}",
-        "# HELP contentintel_embedded_titles Titles with an embedding, by embedder.",
-        "# TYPE contentintel_embedded_titles gauge",
+        return [gauge_family(up, up_help, {(): 0}, ())]
+    return [
+        gauge_family(up, up_help, {(): 1}, ()),
+        gauge_family(
+            "contentintel_catalog_titles", "Titles in the catalog.", {(): titles or 0}, ()
+        ),
+        gauge_family(
+            "contentintel_embedded_titles",
+            "Titles with an embedding, by embedder.",
+            {(str(embedder),): count for embedder, count in embedded},
+            ("embedder",),
+        ),
     ]
-    lines += [f'contentintel_embedded_titles{{embedder="{e}"}} {n}' for e, n in embedded]
-    return "\n".join(lines) + "\n"

@@ -49,7 +49,7 @@ from server.kit.cache import ByteLRU
 from server.kit.errors import ErrorCode
 from server.kit.text import unsafe_strings
 from server.observability.logs import REQUEST_ID
-from server.observability.metrics import REGISTRY
+from server.observability.metrics import METRICS
 
 log = logging.getLogger("contentintel.http")
 
@@ -289,12 +289,12 @@ class GraphQLHTTP:
                     500,
                     media,
                 )
-                REGISTRY.errors.inc(INTERNAL)
+                METRICS.errors.labels(INTERNAL).inc()
             response.headers["X-Request-ID"] = request_id
             elapsed = time.perf_counter() - started
             status = str(response.status_code)
-            REGISTRY.requests.inc(label, op_type, status)
-            REGISTRY.latency.observe(elapsed, label)
+            METRICS.requests.labels(label, op_type, status).inc()
+            METRICS.latency.labels(label).observe(elapsed)
             log.info(
                 "graphql %s %s -> %s in %.1f ms",
                 request.method,
@@ -478,7 +478,7 @@ class GraphQLHTTP:
             body["errors"] = [e.formatted for e in errors]
             for error in errors:
                 code = (error.extensions or {}).get("code", "UNKNOWN")
-                REGISTRY.errors.inc(str(code))
+                METRICS.errors.labels(str(code)).inc()
         if result.extensions:
             body["extensions"] = result.extensions
         encoded = _encode(body)
@@ -492,7 +492,7 @@ class GraphQLHTTP:
 
     def _parse_failed(self, error: GraphQLError, media: str) -> Response:
         """A document that does not parse (syntax, too many tokens): nothing ran."""
-        REGISTRY.errors.inc(PARSE_FAILED)
+        METRICS.errors.labels(PARSE_FAILED).inc()
         formatted = {**error.formatted, "extensions": {"code": PARSE_FAILED}}
         return _json_response(
             {"errors": [formatted]}, 400 if media == GRAPHQL_RESPONSE else 200, media
@@ -500,7 +500,7 @@ class GraphQLHTTP:
 
     def _failed(self, message: str, code: str, media: str) -> Response:
         """An operation that ran and was stopped: no data, one coded error."""
-        REGISTRY.errors.inc(code)
+        METRICS.errors.labels(code).inc()
         return _json_response(
             {"data": None, "errors": [{"message": message, "extensions": {"code": code}}]},
             200,
@@ -521,7 +521,7 @@ class GraphQLHTTP:
         return name
 
     def _error_response(self, exc: RequestError, media: str) -> Response:
-        REGISTRY.errors.inc(exc.code)
+        METRICS.errors.labels(exc.code).inc()
         extensions = {"code": exc.code}
         if exc.field:
             extensions["field"] = exc.field

@@ -32,7 +32,7 @@ from server.graphql.transaction import RequestTransaction
 from server.kit.ids import parse_id
 from server.kit.pagination import encode_cursor
 from server.models.catalog import TagKind
-from server.observability.metrics import REGISTRY
+from server.observability.metrics import METRICS
 from server.scenes import types as scenes
 from server.scenes.service import SceneMetric
 from server.similarity import types as similarity
@@ -434,8 +434,8 @@ class Mutation:
     async def upsert_titles(self, info: Info, input: list[TitleInput]) -> UpsertTitlesPayload:
         records = [item.to_record() for item in input]
         result = await info.context.db(lambda s: catalog.upsert_titles(s, records))
-        REGISTRY.jobs.inc("upsert_titles", "rejected" if result.errors else "ok")
-        REGISTRY.job_items.inc("upsert_titles", amount=result.inserted + result.updated)
+        METRICS.jobs.labels("upsert_titles", "rejected" if result.errors else "ok").inc()
+        METRICS.job_items.labels("upsert_titles").inc(result.inserted + result.updated)
         return UpsertTitlesPayload(
             inserted=result.inserted,
             updated=result.updated,

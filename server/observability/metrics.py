@@ -1,146 +1,129 @@
-"""A small in-process metrics registry rendered in the Prometheus text format (0.0.4).
+"""The API's metrics, kept by prometheus_client and rendered in the Prometheus text format.
 
-Counters and histograms keyed by label values; recording is a dict update (no locks: the
-server runs one event loop per process). Each uvicorn worker process has its own registry,
-so scrape each worker (or run one worker per container, as the compose file does).
+One process (tests, ``serve`` with one worker): the metrics live in this process's registry.
+Several workers (``serve --workers N``): ``serve`` points ``PROMETHEUS_MULTIPROC_DIR`` at a
+fresh directory before the workers start, each worker writes its samples to files there
+(prometheus_client's multiprocess mode, chosen when the library is imported), and whichever
+worker answers ``/metrics`` renders the sum over all of them.
 """
 
 from __future__ import annotations
 
-import bisect
-from collections.abc import Callable, Iterable
+import os
+from collections.abc import Iterable, Mapping
 
-CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+from prometheus_client import (
+    CONTENT_TYPE_PLAIN_0_0_4,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    disable_created_metrics,
+    generate_latest,
+    multiprocess,
+)
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+MULTIPROCESS_DIR_ENV = "PROMETHEUS_MULTIPROC_DIR"
+CONTENT_TYPE = CONTENT_TYPE_PLAIN_0_0_4
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
-
-def _labels(names: tuple[str, ...], values: tuple[str, ...], extra: str = "") -> str:
-    parts = [f'{n}="{_escape(v)}"' for n, v in zip(names, values, strict=True)]
-    if extra:
-        parts.append(extra)
-    return "{" + ",".join(parts) + "}" if parts else ""
+# `*_created` timestamps double the series and no dashboard of ours reads them.
+disable_created_metrics()  # type: ignore[no-untyped-call]
 
 
-def _escape(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
+def multiprocess_dir() -> str | None:
+    """The directory shared by the worker processes, when there are several."""
+    return os.environ.get(MULTIPROCESS_DIR_ENV) or None
 
 
-def _number(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else repr(float(value))
+class Metrics:
+    """The API's counters and histograms, registered in one registry of their own."""
 
-
-class Counter:
-    def __init__(self, name: str, help: str, labels: tuple[str, ...] = ()) -> None:
-        self.name, self.help, self.labels = name, help, labels
-        self.values: dict[tuple[str, ...], float] = {}
-
-    def inc(self, *labels: str, amount: float = 1) -> None:
-        self.values[labels] = self.values.get(labels, 0) + amount
-
-    def render(self) -> Iterable[str]:
-        yield f"# HELP {self.name} {self.help}"
-        yield f"# TYPE {self.name} counter"
-        for key, value in sorted(self.values.items()):
-            yield f"{self.name}{_labels(self.labels, key)} {_number(value)}"
-
-
-class Histogram:
-    def __init__(
-        self,
-        name: str,
-        help: str,
-        labels: tuple[str, ...] = (),
-        buckets: tuple[float, ...] = LATENCY_BUCKETS,
-    ) -> None:
-        self.name, self.help, self.labels, self.buckets = name, help, labels, buckets
-        self.series: dict[tuple[str, ...], list[float]] = {}
-
-    def observe(self, value: float, *labels: str) -> None:
-        counts = self.series.get(labels)
-        if counts is None:
-            # one slot per bucket, then +Inf, sum
-            counts = self.series[labels] = [0.0] * (len(self.buckets) + 2)
-        counts[bisect.bisect_left(self.buckets, value)] += 1
-        counts[-1] += value
-
-    def render(self) -> Iterable[str]:
-        yield f"# HELP {self.name} {self.help}"
-        yield f"# TYPE {self.name} histogram"
-        for key, counts in sorted(self.series.items()):
-            running = 0.0
-            for bound, count in zip(self.buckets, counts, strict=False):
-                running += count
-                le = f'le="{_number(bound)}"'
-                yield f"{self.name}_bucket{_labels(self.labels, key, le)} {_number(running)}"
-            running += counts[len(self.buckets)]
-            inf = _labels(self.labels, key, 'le="+Inf"')
-            yield f"{self.name}_bucket{inf} {_number(running)}"
-            yield f"{self.name}_sum{_labels(self.labels, key)} {_number(counts[-1])}"
-            yield f"{self.name}_count{_labels(self.labels, key)} {_number(running)}"
-
-
-class Gauge:
-    """A value read at scrape time from a callback returning {label values: value}."""
-
-    def __init__(
-        self,
-        name: str,
-        help: str,
-        labels: tuple[str, ...],
-        read: Callable[[], dict[tuple[str, ...], float]],
-    ) -> None:
-        self.name, self.help, self.labels, self.read = name, help, labels, read
-
-    def render(self) -> Iterable[str]:
-        yield f"# HELP {self.name} {self.help}"
-        yield f"# TYPE {self.name} gauge"
-        for key, value in sorted(self.read().items()):
-            yield f"{self.name}{_labels(self.labels, key)} {_number(value)}"
-
-
-class Registry:
     def __init__(self) -> None:
+        self.registry = CollectorRegistry()
         self.requests = Counter(
-            "contentintel_graphql_requests_total",
+            "contentintel_graphql_requests",
             "GraphQL requests by operation name, operation type and HTTP status.",
             ("operation", "type", "status"),
+            registry=self.registry,
         )
         self.latency = Histogram(
             "contentintel_graphql_request_duration_seconds",
             "GraphQL request latency by operation name.",
             ("operation",),
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
         )
         self.errors = Counter(
-            "contentintel_graphql_errors_total",
+            "contentintel_graphql_errors",
             "GraphQL errors by extensions.code.",
             ("code",),
-        )
-        self.http = Counter(
-            "contentintel_http_requests_total",
-            "HTTP requests by route and status.",
-            ("route", "status"),
+            registry=self.registry,
         )
         self.jobs = Counter(
-            "contentintel_jobs_total",
+            "contentintel_jobs",
             "Embed and ingest work done by this process, by job and outcome.",
             ("job", "outcome"),
+            registry=self.registry,
         )
         self.job_items = Counter(
-            "contentintel_job_items_total",
+            "contentintel_job_items",
             "Rows written by embed and ingest jobs in this process.",
             ("job",),
+            registry=self.registry,
         )
-        self.gauges: list[Gauge] = []
+        # Each worker's pool, summed over the live workers in multiprocess mode.
+        self.pool = Gauge(
+            "contentintel_db_pool_connections",
+            "Database connections of the API's pool by state (summed over workers).",
+            ("state",),
+            registry=self.registry,
+            multiprocess_mode="livesum",
+        )
 
-    def render(self) -> str:
-        lines: list[str] = []
-        for metric in (self.requests, self.latency, self.errors, self.http, self.jobs):
-            lines.extend(metric.render())
-        lines.extend(self.job_items.render())
-        for gauge in self.gauges:
-            lines.extend(gauge.render())
-        return "\n".join(lines) + "\n"
+    def set_pool(self, usage: Mapping[str, float]) -> None:
+        for state, value in usage.items():
+            self.pool.labels(state).set(value)
+
+    def render(self, scrape_time: Iterable[Metric] = ()) -> bytes:
+        """The text exposition: every worker's samples (or this process's), then the
+        families computed for this scrape (catalog figures read from the database)."""
+        directory = multiprocess_dir()
+        if directory is None:
+            body = generate_latest(self.registry)
+        else:
+            merged = CollectorRegistry()
+            multiprocess.MultiProcessCollector(merged, path=directory)  # type: ignore[no-untyped-call]
+            body = generate_latest(merged)
+        extra = CollectorRegistry()
+        extra.register(_Families(list(scrape_time)))
+        return body + generate_latest(extra)
+
+    def worker_stopped(self) -> None:
+        """Drop this worker's live gauges (its pool) from the multiprocess sum."""
+        directory = multiprocess_dir()
+        if directory is not None:
+            multiprocess.mark_process_dead(os.getpid(), directory)  # type: ignore[no-untyped-call]
 
 
-REGISTRY = Registry()
+class _Families(Collector):
+    def __init__(self, families: list[Metric]) -> None:
+        self.families = families
+
+    def collect(self) -> Iterable[Metric]:
+        return self.families
+
+
+def gauge_family(
+    name: str, documentation: str, values: Mapping[tuple[str, ...], float], labels: Iterable[str]
+) -> GaugeMetricFamily:
+    family = GaugeMetricFamily(name, documentation, labels=list(labels))
+    for key, value in sorted(values.items()):
+        family.add_metric(list(key), value)
+    return family
+
+
+METRICS = Metrics()

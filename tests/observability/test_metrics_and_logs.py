@@ -38,7 +38,7 @@ async def test_metrics_count_requests_latency_and_errors(client: httpx.AsyncClie
     after = response.text
     for line in after.splitlines():
         assert line.startswith("#") or SAMPLE.match(line), line
-    key = 'contentintel_graphql_requests_total{operation="MetricsProbe",type="query",status="200"}'
+    key = 'contentintel_graphql_requests_total{operation="MetricsProbe",status="200",type="query"}'
     assert _value(after, key) - _value(before, key) == 2
     count = 'contentintel_graphql_request_duration_seconds_count{operation="MetricsProbe"}'
     assert _value(after, count) - _value(before, count) == 2
@@ -46,7 +46,7 @@ async def test_metrics_count_requests_latency_and_errors(client: httpx.AsyncClie
     assert _value(after, errors) - _value(before, errors) >= 1
     assert "contentintel_database_up 1" in after
     await gql(client, "{ tags(first: 1) { name } }")
-    anonymous = 'contentintel_graphql_requests_total{operation="anonymous",type="query"'
+    anonymous = 'contentintel_graphql_requests_total{operation="anonymous",status="200"'
     assert anonymous in (await client.get("/metrics")).text
     assert "contentintel_catalog_titles " in after
 

@@ -100,12 +100,32 @@ def test_serve_with_two_workers(database_url: str, tmp_path: Path) -> None:
         assert ready
         for _ in range(10):
             body = httpx.post(
-                f"http://127.0.0.1:{port}/graphql", json={"query": "{ __typename }"}, timeout=10
+                f"http://127.0.0.1:{port}/graphql",
+                json={"query": "query WorkerProbe { __typename }"},
+                timeout=10,
             ).json()
             assert body == {"data": {"__typename": "Query"}}
+        # Whichever worker answers the scrape reports both workers' figures.
+        for _ in range(4):
+            metrics = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
+            probe = (
+                "contentintel_graphql_requests_total"
+                '{operation="WorkerProbe",status="200",type="query"}'
+            )
+            assert _sample(metrics, probe) == 10, metrics
+            assert _sample(metrics, 'contentintel_db_pool_connections{state="size"}') == 40
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=30) in (0, 128 + signal.SIGTERM, -signal.SIGTERM)
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def _sample(metrics: str, start: str) -> float:
+    """The value of the one sample whose line starts with ``start``."""
+    values = [
+        float(line.rsplit(" ", 1)[1]) for line in metrics.splitlines() if line.startswith(start)
+    ]
+    assert len(values) == 1, (start, values)
+    return values[0]

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -46,11 +50,16 @@ def _serve(settings: Settings, target: DatabaseTarget) -> None:
         "timeout_graceful_shutdown": 10,
     }
     if settings.workers > 1:
-        # Worker processes build their app from the environment: hand them the database.
+        # Worker processes build their app from the environment: hand them the database,
+        # and a directory where their metrics meet (see server/observability/metrics.py).
         os.environ[f"{ENV_PREFIX}DATABASE_URL"] = target.url
-        uvicorn.run(
-            "server.app:app_from_environment", factory=True, workers=settings.workers, **common
-        )
+        with shared_metrics_dir():
+            uvicorn.run(
+                "server.app:app_from_environment",
+                factory=True,
+                workers=settings.workers,
+                **common,
+            )
         return
     uvicorn.run(
         create_app(
@@ -62,6 +71,29 @@ def _serve(settings: Settings, target: DatabaseTarget) -> None:
         ),
         **common,
     )
+
+
+@contextlib.contextmanager
+def shared_metrics_dir() -> Iterator[Path]:
+    """An empty directory for the workers' metric files, named in the environment the
+    workers inherit; one given by the operator is emptied first (stale files from an earlier
+    run would be summed in), one made here is removed afterwards."""
+    from server.observability.metrics import MULTIPROCESS_DIR_ENV
+
+    given = os.environ.get(MULTIPROCESS_DIR_ENV)
+    if given:
+        directory = Path(given)
+        directory.mkdir(parents=True, exist_ok=True)
+        for stale in directory.glob("*.db"):
+            stale.unlink()
+        yield directory
+        return
+    with tempfile.TemporaryDirectory(prefix="contentintel-metrics-") as made:
+        os.environ[MULTIPROCESS_DIR_ENV] = made
+        try:
+            yield Path(made)
+        finally:
+            del os.environ[MULTIPROCESS_DIR_ENV]
 
 
 @app.command()
