@@ -8,7 +8,9 @@ Three formats, each a header line then one record per line:
   metric,value`` and an optional ``external_id``), for non-Netflix data.
 
 Every reader yields ``ParsedRow``s: the physical line and either a typed record or the errors
-that reject the row (field named, as the file names it). A wrong header is an
+that reject the row (field named, as the file names it). Each field is checked by the pydantic
+models of ``server.audiences.records``; the checks here need the regions table, several fields
+or the lines before. A wrong header is an
 ``InputFileError`` for the whole file. Duplicates of a record's key are rejected, pointing at
 the line that came first.
 """
@@ -16,57 +18,31 @@ the line that came first.
 from __future__ import annotations
 
 import csv
-import math
-import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Generic, TypeVar
 
+from pydantic import BaseModel, ValidationError
+
+from server.audiences.records import (
+    CountryChartInput,
+    GlobalChartInput,
+    ViewingInput,
+)
 from server.ingest.readers import Progress, Source, header_problems, read_table
+from server.ingest.records import row_errors
 from server.ingest.rows import InputFileError, RawRow, RowError, RowWarning
 from server.kit.countries import CountryResolver
-from server.models.audiences import GLOBAL_CATEGORIES
 from server.models.catalog import TitleKind
 
-COUNTRY_COLUMNS = (
-    "country_name",
-    "country_iso2",
-    "week",
-    "category",
-    "weekly_rank",
-    "show_title",
-    "season_title",
-    "cumulative_weeks_in_top_10",
-)
-GLOBAL_COLUMNS = (
-    "week",
-    "category",
-    "weekly_rank",
-    "show_title",
-    "season_title",
-    "weekly_hours_viewed",
-    "runtime",
-    "weekly_views",
-    "cumulative_weeks_in_top_10",
-)
-VIEWING_COLUMNS = ("title", "kind", "region", "period_start", "period_end", "metric", "value")
+COUNTRY_COLUMNS = tuple(CountryChartInput.model_fields)
+GLOBAL_COLUMNS = tuple(GlobalChartInput.model_fields)
 VIEWING_OPTIONAL = ("external_id",)
-
-COUNTRY_CATEGORIES = {"Films": TitleKind.MOVIE, "TV": TitleKind.SHOW}
-VIEWING_KINDS = {
-    "movie": TitleKind.MOVIE,
-    "film": TitleKind.MOVIE,
-    "films": TitleKind.MOVIE,
-    "show": TitleKind.SHOW,
-    "tv": TitleKind.SHOW,
-    "tv show": TitleKind.SHOW,
-}
-_METRIC = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
-_NOT_APPLICABLE = {"", "N/A"}
-MAX_TITLE = 300
+VIEWING_COLUMNS = tuple(c for c in ViewingInput.model_fields if c not in VIEWING_OPTIONAL)
 
 R = TypeVar("R")
+M = TypeVar("M", bound=BaseModel)
 
 
 @dataclass(frozen=True)
@@ -117,80 +93,18 @@ class ParsedRow(Generic[R]):
     warnings: list[RowWarning] = field(default_factory=list)
 
 
-class _Fields:
-    """One row's fields with typed getters that collect errors instead of raising."""
+@dataclass
+class Checked(Generic[M]):
+    """A line whose fields each passed their model: the checks that need more than one field
+    or the regions table add their errors and warnings here."""
 
-    def __init__(self, line: int, values: dict[str, str]) -> None:
-        self.line = line
-        self.values = values
-        self.errors: list[RowError] = []
-        self.warnings: list[RowWarning] = []
+    line: int
+    input: M
+    errors: list[RowError] = field(default_factory=list)
+    warnings: list[RowWarning] = field(default_factory=list)
 
     def fail(self, column: str, reason: str) -> None:
         self.errors.append(RowError(self.line, column, reason))
-
-    def text(self, column: str, *, required: bool = True) -> str | None:
-        value = self.values.get(column, "").strip()
-        if not value or value in _NOT_APPLICABLE:
-            if required:
-                self.fail(column, "required, empty")
-            return None
-        if len(value) > MAX_TITLE:
-            self.fail(column, f"longer than {MAX_TITLE} characters")
-            return None
-        return value
-
-    def day(self, column: str) -> date | None:
-        value = self.values.get(column, "").strip()
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            self.fail(column, f"expected a date YYYY-MM-DD, got {value!r}")
-            return None
-
-    def present(self, column: str, *, required: bool) -> str | None:
-        """The column's text, or ``None`` when empty or N/A (an error when ``required``)."""
-        value = self.values.get(column, "").strip()
-        if value in _NOT_APPLICABLE:
-            if required:
-                self.fail(column, "required, empty")
-            return None
-        return value
-
-    def integer(self, column: str, low: int, high: int | None, *, required: bool) -> int | None:
-        value = self.present(column, required=required)
-        if value is None:
-            return None
-        try:
-            number = int(value)
-        except ValueError:
-            try:
-                as_float = float(value)
-            except ValueError:
-                as_float = math.nan
-            if not as_float.is_integer():
-                self.fail(column, f"expected a whole number, got {value!r}")
-                return None
-            number = int(as_float)
-        if number < low or (high is not None and number > high):
-            bounds = f"{low}..{high}" if high is not None else f">= {low}"
-            self.fail(column, f"{number} out of range ({bounds})")
-            return None
-        return number
-
-    def number(self, column: str, *, required: bool) -> float | None:
-        value = self.present(column, required=required)
-        if value is None:
-            return None
-        try:
-            number = float(value)
-        except ValueError:
-            self.fail(column, f"expected a number, got {value!r}")
-            return None
-        if not math.isfinite(number):
-            self.fail(column, f"expected a finite number, got {value!r}")
-            return None
-        return number
 
 
 def _table(
@@ -224,30 +138,38 @@ def _invalid_utf8(line: int, columns: list[str], row: dict[str, str]) -> list[Ro
 
 def _rows(
     table: Iterator[RawRow],
-    build: Callable[[_Fields], R | None],
+    model: type[M],
+    build: Callable[[Checked[M]], R],
     key: Callable[[R], tuple[object, ...]],
     describe: Callable[[R], str],
 ) -> Iterator[ParsedRow[R]]:
+    """Each line validated by ``model``, then by ``build`` (the cross-field checks, which
+    return the record), then checked against the earlier lines' keys."""
     first_line: dict[tuple[object, ...], int] = {}
+    validate = model.model_validate
     for item in table:
         if item.data is None:
             yield ParsedRow(item.line, None, item.errors)
             continue
-        line, values = item.line, item.data
-        fields = _Fields(line, values)
-        record = build(fields)
-        if record is None or fields.errors:
-            yield ParsedRow(line, None, fields.errors, fields.warnings)
+        line = item.line
+        try:
+            checked = Checked(line, validate(item.data))
+        except ValidationError as exc:
+            yield ParsedRow(line, None, row_errors(exc, line, None))
+            continue
+        record = build(checked)
+        if checked.errors:
+            yield ParsedRow(line, None, checked.errors, checked.warnings)
             continue
         k = key(record)
         if k in first_line:
             error = RowError(
                 line, "row", f"duplicate {describe(record)}, first on line {first_line[k]}"
             )
-            yield ParsedRow(line, None, [error], fields.warnings)
+            yield ParsedRow(line, None, [error], checked.warnings)
             continue
         first_line[k] = line
-        yield ParsedRow(line, record, [], fields.warnings)
+        yield ParsedRow(line, record, [], checked.warnings)
 
 
 def read_country_charts(
@@ -256,36 +178,34 @@ def read_country_charts(
     """Rows of ``all-weeks-countries.tsv``; ``regions``: the known region codes."""
     resolver = CountryResolver.default()
 
-    def build(f: _Fields) -> CountryChartRow | None:
-        code = f.values["country_iso2"].strip().upper()
-        if not re.fullmatch(r"[A-Z]{2}", code):
-            f.fail("country_iso2", f"expected an ISO 3166-1 alpha-2 code, got {code!r}")
-        elif code not in regions:
-            f.fail("country_iso2", f"unknown region {code!r}: add it to the regions table")
+    def build(c: Checked[CountryChartInput]) -> CountryChartRow:
+        row = c.input
+        code = row.country_iso2
+        if code not in regions:
+            c.fail("country_iso2", f"unknown region {code!r}: add it to the regions table")
         else:
-            name = f.values["country_name"].strip()
+            name = row.country_name
             named = resolver.resolve(name) if name else None
             if named is not None and named != code:
-                f.fail("country_name", f"{name!r} is country {named}, not {code}")
+                c.fail("country_name", f"{name!r} is country {named}, not {code}")
             elif named is None:
-                f.warnings.append(
-                    RowWarning(f.line, "country_name", f"unknown country name {name!r}")
+                c.warnings.append(
+                    RowWarning(c.line, "country_name", f"unknown country name {name!r}")
                 )
-        week = f.day("week")
-        category = f.values["category"].strip()
-        kind = COUNTRY_CATEGORIES.get(category)
-        if kind is None:
-            f.fail("category", f"unknown category {category!r} (expected Films or TV)")
-        rank = f.integer("weekly_rank", 1, 10, required=True)
-        show = f.text("show_title")
-        season = f.text("season_title", required=False)
-        weeks = f.integer("cumulative_weeks_in_top_10", 1, None, required=False)
-        if f.errors or week is None or kind is None or rank is None or show is None:
-            return None
-        return CountryChartRow(f.line, code, week, kind, rank, show, season, weeks)
+        return CountryChartRow(
+            c.line,
+            code,
+            row.week,
+            row.category,
+            row.weekly_rank,
+            row.show_title,
+            row.season_title,
+            row.cumulative_weeks_in_top_10,
+        )
 
     return _rows(
         _table(source, COUNTRY_COLUMNS, (), "\t", "Top 10 by country", progress),
+        CountryChartInput,
         build,
         lambda r: (r.region_code, r.week, r.kind, r.rank),
         lambda r: f"chart position ({r.region_code}, {r.week}, {r.kind.value}, #{r.rank})",
@@ -297,32 +217,25 @@ def read_global_charts(
 ) -> Iterator[ParsedRow[GlobalChartRow]]:
     """Rows of ``all-weeks-global.tsv``."""
 
-    def build(f: _Fields) -> GlobalChartRow | None:
-        week = f.day("week")
-        category = f.values["category"].strip()
-        if category not in GLOBAL_CATEGORIES:
-            f.fail(
-                "category",
-                f"unknown category {category!r} (expected one of {', '.join(GLOBAL_CATEGORIES)})",
-            )
-        kind = TitleKind.MOVIE if category.startswith("Films") else TitleKind.SHOW
-        rank = f.integer("weekly_rank", 1, 10, required=True)
-        show = f.text("show_title")
-        season = f.text("season_title", required=False)
-        hours = f.integer("weekly_hours_viewed", 0, None, required=False)
-        runtime = f.number("runtime", required=False)
-        if runtime is not None and runtime <= 0:
-            f.fail("runtime", f"expected hours > 0, got {runtime}")
-        views = f.integer("weekly_views", 0, None, required=False)
-        weeks = f.integer("cumulative_weeks_in_top_10", 1, None, required=False)
-        if f.errors or week is None or rank is None or show is None:
-            return None
+    def build(c: Checked[GlobalChartInput]) -> GlobalChartRow:
+        row = c.input
         return GlobalChartRow(
-            f.line, week, category, kind, rank, show, season, hours, runtime, views, weeks
+            c.line,
+            row.week,
+            row.category,
+            row.kind,
+            row.weekly_rank,
+            row.show_title,
+            row.season_title,
+            row.weekly_hours_viewed,
+            row.runtime,
+            row.weekly_views,
+            row.cumulative_weeks_in_top_10,
         )
 
     return _rows(
         _table(source, GLOBAL_COLUMNS, (), "\t", "global Top 10", progress),
+        GlobalChartInput,
         build,
         lambda r: (r.week, r.category, r.rank),
         lambda r: f"chart position ({r.week}, {r.category}, #{r.rank})",
@@ -334,38 +247,34 @@ def read_viewing(
 ) -> Iterator[ParsedRow[ViewingRow]]:
     """Rows of the generic viewing-metric CSV (see the README, "Generic viewing CSV")."""
 
-    def build(f: _Fields) -> ViewingRow | None:
-        show = f.text("title")
-        raw_kind = f.values["kind"].strip()
-        kind = VIEWING_KINDS.get(raw_kind.casefold())
-        if kind is None:
-            f.fail("kind", f"unknown kind {raw_kind!r} (expected MOVIE or SHOW)")
-        code = f.values["region"].strip().upper()
-        if code not in regions:
-            f.fail("region", f"unknown region {code!r} (an ISO alpha-2 code of the regions table)")
-        start = f.day("period_start")
-        end = f.day("period_end")
-        if start is not None and end is not None and end < start:
-            f.fail("period_end", f"{end} is before period_start {start}")
-        metric = f.values["metric"].strip()
-        if not _METRIC.fullmatch(metric):
-            f.fail(
-                "metric", f"expected a lower-case identifier like hours or views, got {metric!r}"
+    def build(c: Checked[ViewingInput]) -> ViewingRow:
+        row = c.input
+        if row.region not in regions:
+            c.fail(
+                "region",
+                f"unknown region {row.region!r} (an ISO alpha-2 code of the regions table)",
             )
-        value = f.number("value", required=True)
-        if value is not None and value < 0:
-            f.fail("value", f"must be >= 0, got {value}")
-        elif value is not None and metric.endswith(("_rate", "_share")) and value > 1:
-            f.fail("value", f"{metric} is a fraction: expected 0..1, got {value}")
-        external = f.values.get("external_id", "").strip() or None
-        if f.errors or show is None or kind is None or start is None or end is None:
-            return None
-        if value is None:
-            return None
-        return ViewingRow(f.line, show, kind, code, start, end, metric, value, external)
+        if row.period_end < row.period_start:
+            c.fail("period_end", f"{row.period_end} is before period_start {row.period_start}")
+        if row.value < 0:
+            c.fail("value", f"must be >= 0, got {row.value}")
+        elif row.metric.endswith(("_rate", "_share")) and row.value > 1:
+            c.fail("value", f"{row.metric} is a fraction: expected 0..1, got {row.value}")
+        return ViewingRow(
+            c.line,
+            row.title,
+            row.kind,
+            row.region,
+            row.period_start,
+            row.period_end,
+            row.metric,
+            row.value,
+            row.external_id,
+        )
 
     return _rows(
         _table(source, VIEWING_COLUMNS, VIEWING_OPTIONAL, ",", "generic viewing", progress),
+        ViewingInput,
         build,
         lambda r: (r.show_title, r.kind, r.region_code, r.period_start, r.metric),
         lambda r: (
