@@ -31,7 +31,7 @@ from server.audiences.records import (
     ViewingInput,
 )
 from server.ingest.readers import Progress, Source, header_problems, read_table
-from server.ingest.records import row_errors
+from server.ingest.records import RecordParser, row_errors
 from server.ingest.rows import InputFileError, RawRow, RowError, RowWarning
 from server.kit.countries import CountryResolver
 from server.models.catalog import TitleKind
@@ -146,7 +146,7 @@ def _rows(
     """Each line validated by ``model``, then by ``build`` (the cross-field checks, which
     return the record), then checked against the earlier lines' keys."""
     first_line: dict[tuple[object, ...], int] = {}
-    validate = model.model_validate
+    validate = RecordParser(model).parse
     for item in table:
         if item.data is None:
             yield ParsedRow(item.line, None, item.errors)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any
 
@@ -35,6 +36,16 @@ _METRIC = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 _COUNTRY_CODE = re.compile(r"[A-Z]{2}")
 
 
+def _cell(check: Callable[[str], Any]) -> Any:
+    """``checked(check)`` for a check written for a file's text: a missing cell (``None``, as
+    a JSON null would be) reads as empty, a number as its text."""
+
+    def on_text(value: Any) -> Any:
+        return check("" if value is None else str(value))
+
+    return checked(on_text)
+
+
 def _present(value: str, *, required: bool) -> str | None:
     """The stripped text, or ``None`` when empty or N/A (an error when ``required``)."""
     value = value.strip()
@@ -52,7 +63,7 @@ def _title(required: bool) -> Any:
             raise FieldError("", f"longer than {MAX_TITLE} characters")
         return text
 
-    return checked(check)
+    return _cell(check)
 
 
 def _whole(low: int, high: int | None, *, required: bool) -> Any:
@@ -75,7 +86,7 @@ def _whole(low: int, high: int | None, *, required: bool) -> Any:
             raise FieldError("", f"{number} out of range ({bounds})")
         return number
 
-    return checked(check)
+    return _cell(check)
 
 
 def _number(value: str, *, required: bool) -> float | None:
@@ -164,13 +175,13 @@ def _optional_text(value: str) -> str | None:
     return value.strip() or None
 
 
-Day = Annotated[date, checked(_day)]
+Day = Annotated[date, _cell(_day)]
 Rank = Annotated[int, _whole(1, 10, required=True)]
 Weeks = Annotated[int | None, _whole(1, None, required=False)]
 Count = Annotated[int | None, _whole(0, None, required=False)]
 ShowTitle = Annotated[str, _title(required=True)]
 SeasonTitle = Annotated[str | None, _title(required=False)]
-Stripped = Annotated[str, checked(_stripped)]
+Stripped = Annotated[str, _cell(_stripped)]
 
 
 class _Record(BaseModel):
@@ -182,9 +193,9 @@ class CountryChartInput(_Record):
     """One line of Netflix's ``all-weeks-countries.tsv``."""
 
     country_name: Stripped
-    country_iso2: Annotated[str, checked(_country_code)]
+    country_iso2: Annotated[str, _cell(_country_code)]
     week: Day
-    category: Annotated[TitleKind, checked(_country_category)]
+    category: Annotated[TitleKind, _cell(_country_category)]
     weekly_rank: Rank
     show_title: ShowTitle
     season_title: SeasonTitle
@@ -195,12 +206,12 @@ class GlobalChartInput(_Record):
     """One line of Netflix's ``all-weeks-global.tsv``."""
 
     week: Day
-    category: Annotated[str, checked(_global_category)]
+    category: Annotated[str, _cell(_global_category)]
     weekly_rank: Rank
     show_title: ShowTitle
     season_title: SeasonTitle
     weekly_hours_viewed: Count
-    runtime: Annotated[float | None, checked(_runtime)]
+    runtime: Annotated[float | None, _cell(_runtime)]
     weekly_views: Count
     cumulative_weeks_in_top_10: Weeks
 
@@ -213,10 +224,10 @@ class ViewingInput(_Record):
     """One line of the generic viewing-metric CSV."""
 
     title: ShowTitle
-    kind: Annotated[TitleKind, checked(_viewing_kind)]
-    region: Annotated[str, checked(_upper)]
+    kind: Annotated[TitleKind, _cell(_viewing_kind)]
+    region: Annotated[str, _cell(_upper)]
     period_start: Day
     period_end: Day
-    metric: Annotated[str, checked(_metric)]
-    value: Annotated[float, checked(_required_number)]
-    external_id: Annotated[str | None, checked(_optional_text)] = None
+    metric: Annotated[str, _cell(_metric)]
+    value: Annotated[float, _cell(_required_number)]
+    external_id: Annotated[str | None, _cell(_optional_text)] = None

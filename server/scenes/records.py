@@ -26,7 +26,7 @@ from typing import Annotated, Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from server.ingest.records import FieldError, checked, row_errors
+from server.ingest.records import FieldError, RecordParser, checked, row_errors
 from server.ingest.rows import RowError
 from server.kit.countries import CountryResolver
 from server.scenes.readers import CURVE_COLUMNS, ENGAGEMENT_COLUMNS, SCENE_COLUMNS
@@ -458,13 +458,23 @@ def _parse(
     model: type[M], allowed: frozenset[str], data: Mapping[str, Any], line: int
 ) -> M | list[RowError]:
     """The row as ``model``, or its errors: each unknown field, else each bad field."""
-    ext = _external_id_of(data)
     if not data.keys() <= allowed:
+        ext = _external_id_of(data)
         return [RowError(line, f, "unknown field", ext) for f in _unknown_fields(data, allowed)]
     try:
-        return model.model_validate(data)
+        return _parser(model).parse(data)
     except ValidationError as exc:
-        return row_errors(exc, line, ext)
+        return row_errors(exc, line, _external_id_of(data))
+
+
+_PARSERS: dict[type[BaseModel], RecordParser[Any]] = {}
+
+
+def _parser(model: type[M]) -> RecordParser[M]:
+    parser: RecordParser[M] | None = _PARSERS.get(model)
+    if parser is None:
+        parser = _PARSERS[model] = RecordParser(model)
+    return parser
 
 
 T = TypeVar("T", bound=_TitledInput)
