@@ -82,10 +82,10 @@ class PublicModulesContract(Contract):
 
     A module of one package in ``features`` may import a module of another only when that
     module's name is in ``public`` (``service``: queries and logic), or when both are ``peers``
-    of the same name (``types``: the GraphQL type of a title resolves its scenes, audiences and
-    micro-genres through theirs). Only direct imports count: a feature may reach another
-    through the GraphQL layer's loaders. ``ignore_imports`` lists the documented exceptions,
-    ``importer -> imported``.
+    (``types`` and ``inputs``, a feature's GraphQL face: the GraphQL type of a title resolves its
+    scenes, audiences and micro-genres through theirs). Only direct imports count: a feature may
+    reach another through the GraphQL layer's loaders. ``ignore_imports`` lists the documented
+    exceptions, ``importer -> imported``.
     """
 
     type_name = "public_modules"
@@ -115,7 +115,7 @@ class PublicModulesContract(Contract):
                     if other is None or other == feature:
                         continue
                     tail, importer_tail = imported.rpartition(".")[2], importer.rpartition(".")[2]
-                    if tail in public or (tail in peers and importer_tail == tail):
+                    if tail in public or (tail in peers and importer_tail in peers):
                         continue
                     if (importer, imported) in ignored:
                         unused.discard((importer, imported))

@@ -39,6 +39,8 @@ from server.ingest.summary import PhaseProgress, RowTally
 Format = Literal["top10-countries", "top10-global", "viewing"]
 FORMATS: tuple[Format, ...] = ("top10-countries", "top10-global", "viewing")
 R = TypeVar("R")
+Rescore = Callable[[Connection], ScoresSummary]
+"""Recomputes what derives from the charts after an ingest changed them, in its transaction."""
 
 
 @dataclass
@@ -94,11 +96,13 @@ def ingest_viewing_file(
     strict: bool = False,
     rejects_path: Path | None = None,
     progress: PhaseProgress | None = None,
-    recompute_scores: bool = True,
+    rescore: Rescore | None = persist_scores,
 ) -> ViewingIngestSummary:
     """Ingest one file in ``fmt`` on ``conn`` (the caller commits). Raises ``InputFileError``
     for a file that cannot be read at all and ``StrictModeError`` (nothing written) for bad
-    rows in strict mode."""
+    rows in strict mode. When the charts or their links changed, ``rescore`` recomputes what
+    derives from them (the scores; ``server.strategy.pipeline.rescore`` adds the content
+    strategy); None leaves them as they are."""
     started = time.perf_counter()
     data = read_file(path)
     summary = ingest_viewing_bytes(
@@ -108,7 +112,7 @@ def ingest_viewing_file(
         source=str(path),
         strict=strict,
         progress=progress,
-        recompute_scores=recompute_scores,
+        rescore=rescore,
         rejects_path=rejects_path,
     )
     summary.seconds = time.perf_counter() - started
@@ -124,7 +128,7 @@ def ingest_viewing_bytes(
     strict: bool = False,
     rejects_path: Path | None = None,
     progress: PhaseProgress | None = None,
-    recompute_scores: bool = True,
+    rescore: Rescore | None = persist_scores,
 ) -> ViewingIngestSummary:
     """``ingest_viewing_file`` for file contents already in memory (tests, the demo)."""
     summary = ViewingIngestSummary(source=source, fmt=fmt)
@@ -163,8 +167,8 @@ def ingest_viewing_bytes(
             progress("merge", 2, 3)
         summary.matches, summary.unmatched_examples = _file_match_counts(conn, fmt)
         summary.relinked = relinked
-        if recompute_scores and (summary.changed or relinked) and fmt != "viewing":
-            summary.scores = persist_scores(conn)
+        if rescore is not None and (summary.changed or relinked) and fmt != "viewing":
+            summary.scores = rescore(conn)
         if progress:
             progress("merge", 3, 3)
         conn.execute(text(f"TRUNCATE {spec.stage}"))

@@ -22,12 +22,8 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, text
-
-if TYPE_CHECKING:
-    from server.strategy.pipeline import StrategySummary
 
 _REGIONAL = """
 WITH weekly AS (
@@ -88,8 +84,6 @@ class ScoresSummary:
     regions: int
     global_titles: int
     seconds: float
-    strategy: StrategySummary | None = None
-    """The content-strategy tables recomputed from the new scores (``server.strategy``)."""
 
 
 def compute_regional_scores(conn: Connection, before: date | None = None) -> list[RegionalScoreRow]:
@@ -108,11 +102,8 @@ def compute_global_scores(conn: Connection, before: date | None = None) -> list[
 
 
 def persist_scores(conn: Connection) -> ScoresSummary:
-    """Recompute regional and global scores from every chart week and replace the stored ones,
-    then the content-strategy tables that derive from them (gaps, demand scores, audience
-    comparables, travelability)."""
-    from server.strategy.pipeline import recompute_strategy  # strategy builds on this module
-
+    """Recompute regional and global scores from every chart week and replace the stored ones
+    (the content-strategy tables derived from them: ``server.strategy.pipeline.rescore``)."""
     started = time.perf_counter()
     conn.execute(text("DELETE FROM regional_scores"))
     conn.execute(
@@ -138,12 +129,10 @@ def persist_scores(conn: Connection) -> ScoresSummary:
         )
     ).one()
     global_titles = conn.execute(text("SELECT count(*) FROM global_scores")).scalar_one()
-    strategy = recompute_strategy(conn)
     return ScoresSummary(
         regional=int(regional),
         titles=int(titles),
         regions=int(regions),
         global_titles=int(global_titles),
         seconds=time.perf_counter() - started,
-        strategy=strategy,
     )

@@ -1,4 +1,6 @@
-"""Read queries of the audiences feature (the GraphQL layer calls these; no strawberry here).
+"""Read queries of the audiences feature (the GraphQL layer calls these; no strawberry here),
+and the cutoff-safe figures other features build on (``compute_regional_scores``,
+``cochart_weights``: forecast backtests and content strategy; ``persist_scores``).
 
 Batch functions take a list of keys and return results in key order (DataLoader contract).
 """
@@ -15,6 +17,11 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.audiences.profiles import MIN_TITLES, AudienceSpace, audience_space
+from server.audiences.profiles import cochart_weights as cochart_weights
+from server.audiences.scores import RegionalScoreRow as RegionalScoreRow
+from server.audiences.scores import ScoresSummary as ScoresSummary
+from server.audiences.scores import compute_regional_scores as compute_regional_scores
+from server.audiences.scores import persist_scores as persist_scores
 from server.kit import pagination
 from server.kit.batching import lists_by_key
 from server.kit.errors import BadInput, NotFound

@@ -33,6 +33,7 @@ from sqlalchemy import Connection, Engine, text
 from server.audiences.ingest import ingest_viewing_bytes
 from server.audiences.readers import COUNTRY_COLUMNS, GLOBAL_COLUMNS
 from server.kit.rng import sub_rng
+from server.strategy.pipeline import rescore
 
 PLANTED_REGION = "BR"
 PLANTED_ORIGINS = ("SE", "NO", "DK")
@@ -245,8 +246,12 @@ def seed_demo_charts(conn: Connection, seed: int) -> DemoChartsSummary | None:
         for r in conn.execute(text("SELECT code, name, languages, region_group FROM regions"))
     }
     countries, global_ = generate_charts(titles, regions, seed)
-    country = ingest_viewing_bytes(conn, countries, "top10-countries", source="demo charts")
-    glob = ingest_viewing_bytes(conn, global_, "top10-global", source="demo global charts")
+    country = ingest_viewing_bytes(
+        conn, countries, "top10-countries", source="demo charts", rescore=rescore
+    )
+    glob = ingest_viewing_bytes(
+        conn, global_, "top10-global", source="demo global charts", rescore=rescore
+    )
     return DemoChartsSummary(
         country.accepted, glob.accepted, country.matches.matched, country.matches.names
     )

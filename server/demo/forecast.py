@@ -15,8 +15,8 @@ from datetime import date, timedelta
 import numpy as np
 from sqlalchemy import Connection, Engine, text
 
-from server.audiences.scores import persist_scores
 from server.kit.rng import sub_rng
+from server.strategy.pipeline import rescore
 
 FIRST_WEEK = date(2021, 7, 4)
 """A Sunday, like Netflix's chart weeks."""
@@ -138,7 +138,7 @@ def seed_demo_charts(
     ):
         for item in rows_out:
             copy.write_row(item)
-    persist_scores(conn)
+    rescore(conn)
     charted = len({r[5] for r in rows_out})
     return ChartsSummary(len(rows_out), charted, len(codes), weeks)
 

@@ -15,8 +15,7 @@ import numpy as np
 import numpy.typing as npt
 from sqlalchemy import Connection, text
 
-from server.audiences.profiles import cochart_weights
-from server.audiences.scores import RegionalScoreRow, compute_regional_scores
+from server.audiences.service import RegionalScoreRow, cochart_weights, compute_regional_scores
 from server.embeddings.facets import tags_vector
 from server.forecast.model import Matrix, RegionInfo, TitleFacts, TrainingData
 

@@ -19,7 +19,7 @@ import json
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -29,9 +29,14 @@ import psycopg
 from sqlalchemy import Connection, text
 from threadpoolctl import threadpool_limits
 
-from server.audiences.scores import RegionalScoreRow, compute_regional_scores
+from server.audiences.service import (
+    RegionalScoreRow,
+    ScoresSummary,
+    compute_regional_scores,
+    persist_scores,
+)
 from server.embeddings.vectors import load_vectors
-from server.similarity.microgenres.clustering import cluster_features
+from server.similarity.microgenres.service import cluster_features
 from server.strategy.gaps import LEVEL, REPLICATES
 from server.strategy.service import (
     SOFT_FLOOR,
@@ -313,6 +318,16 @@ _TABLES = (
     "audience_comparables",
     "micro_genre_travelability",
 )
+
+
+def rescore(conn: Connection) -> ScoresSummary:
+    """Recompute the regional and global scores, then the content-strategy tables derived from
+    them, in the caller's transaction (``contentintel scores``, and Top 10 ingests through their
+    ``rescore`` argument); ``seconds`` covers both."""
+    started = time.perf_counter()
+    scores = persist_scores(conn)
+    recompute_strategy(conn)
+    return replace(scores, seconds=time.perf_counter() - started)
 
 
 def recompute_strategy(conn: Connection, replicates: int = REPLICATES) -> StrategySummary:

@@ -31,7 +31,7 @@ import numpy.typing as npt
 from sqlalchemy import Connection, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.audiences.profiles import cochart_weights
+from server.audiences.service import cochart_weights
 from server.kit.errors import BadInput, NotFound
 from server.strategy.gaps import REPLICATES, SMOOTHING, compute_stats, rank_order
 

@@ -18,6 +18,7 @@ from server.catalog.ingest import ingest_catalog_file
 from server.embeddings.embedders import HashingEmbedder
 from server.embeddings.pipeline import embed_catalog
 from server.similarity.microgenres.clustering import cluster_catalog
+from server.strategy.pipeline import rescore
 from server.strategy.validation import validate
 from tests.conftest import NETFLIX_CSV, SHARED_DATA, requires_shared_data
 
@@ -31,7 +32,7 @@ def test_time_split_validation_on_the_real_data(conn: Connection) -> None:
     ingest_catalog_file(conn, NETFLIX_CSV, fmt="netflix-csv")
     embed_catalog(conn, HashingEmbedder())
     cluster_catalog(conn, with_layout=False)
-    ingest_viewing_file(conn, COUNTRIES, "top10-countries")
+    ingest_viewing_file(conn, COUNTRIES, "top10-countries", rescore=rescore)
     figures = validate(conn, CUTOFF)
     print(
         f"\ntime split at {CUTOFF}: {figures.regions} regions, {figures.new_entries} new "

@@ -19,6 +19,7 @@ from server.catalog.readers import RawRow
 from server.catalog.records import RecordValidator
 from server.embeddings.embedders import HashingEmbedder
 from server.embeddings.pipeline import embed_catalog
+from server.strategy.pipeline import rescore
 from tests.audiences.charts import NAMES, country_tsv
 from tests.helpers import title_record
 
@@ -119,4 +120,4 @@ def charts(conn: Connection) -> None:
             rows += [
                 (region, week, "Films", 7 + r, f"Drama Story {(r + w) % 12}") for r in range(3)
             ]
-    ingest_viewing_bytes(conn, country_tsv(rows), "top10-countries")
+    ingest_viewing_bytes(conn, country_tsv(rows), "top10-countries", rescore=rescore)

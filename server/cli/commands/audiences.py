@@ -22,6 +22,7 @@ ingest_app = typer.Typer()
 
 def _ingest(path: Path, fmt: Format, strict: bool, rejects: Path | None) -> None:
     from server.audiences.ingest import ingest_viewing_file
+    from server.strategy.pipeline import rescore
 
     settings = settings_or_exit()
     configure_logging(settings)
@@ -36,6 +37,7 @@ def _ingest(path: Path, fmt: Format, strict: bool, rejects: Path | None) -> None
                 strict=strict,
                 rejects_path=rejects_path,
                 progress=PhaseBar(progress),
+                rescore=rescore,
             )
         elapsed = time.perf_counter() - started
     _print_summary(summary, elapsed)
@@ -104,13 +106,13 @@ def ingest_viewing(
 @app.command()
 def scores() -> None:
     """Recompute regional and global scores of catalog titles from the stored charts."""
-    from server.audiences.scores import persist_scores
+    from server.strategy.pipeline import rescore
 
     settings = settings_or_exit()
     configure_logging(settings)
     with migrated_engine(settings) as engine:
         with engine.begin() as conn:
-            s = persist_scores(conn)
+            s = rescore(conn)
     out.print(
         f"scores: {s.regional:,} title x region rows ({s.titles:,} titles, {s.regions} regions), "
         f"{s.global_titles:,} titles with global figures, in {s.seconds:.2f} s"

@@ -1,4 +1,5 @@
-"""Read queries over micro-genres and the similarity map (the GraphQL layer calls these)."""
+"""Read queries over micro-genres and the similarity map (the GraphQL layer calls these), and
+``cluster_features``, the facet weighting content strategy clusters with too."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from server.kit.pagination import check_first
 from server.models.catalog import Title
 from server.models.embeddings import TitleEmbedding
 from server.models.similarity import MicroGenre, TitleMicroGenre, TitlePosition
+from server.similarity.microgenres.clustering import cluster_features as cluster_features
 
 MAX_MAP_NODES = 2000
 MAX_MAP_NEIGHBOURS = 20
