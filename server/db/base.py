@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any, Literal
 
-from sqlalchemy import DateTime, MetaData, func
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy import DateTime, ForeignKey, MetaData, func
+from sqlalchemy.orm import DeclarativeBase, Mapped, MappedColumn, mapped_column
 
 NAMING_CONVENTION = {
     "ix": "%(table_name)s_%(column_0_N_name)s_idx",
@@ -18,6 +19,14 @@ NAMING_CONVENTION = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def parent_key(
+    target: str, ondelete: Literal["CASCADE", "RESTRICT"] = "CASCADE"
+) -> MappedColumn[Any]:
+    """A primary-key column that references ``target`` (``"titles.id"``): the key of a row
+    that belongs to (CASCADE) or names (RESTRICT) a row of another table."""
+    return mapped_column(ForeignKey(target, ondelete=ondelete), primary_key=True)
 
 
 class TimestampMixin:

@@ -26,7 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from server.db.base import Base
+from server.db.base import Base, parent_key
 from server.models.catalog import TitleKind, _pg_enum
 from server.models.dims import COMBINED_DIM
 
@@ -102,9 +102,7 @@ class Top10CountryWeek(Base):
         Index("top10_country_weeks_week_idx", "week"),
     )
 
-    region_code: Mapped[str] = mapped_column(
-        ForeignKey("regions.code", ondelete="RESTRICT"), primary_key=True
-    )
+    region_code: Mapped[str] = parent_key("regions.code", "RESTRICT")
     week: Mapped[date] = mapped_column(Date, primary_key=True)
     kind: Mapped[TitleKind] = mapped_column(_kind(), primary_key=True)
     rank: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
@@ -153,9 +151,7 @@ class ViewingMetric(Base):
 
     show_title: Mapped[str] = mapped_column(Text, primary_key=True)
     kind: Mapped[TitleKind] = mapped_column(_kind(), primary_key=True)
-    region_code: Mapped[str] = mapped_column(
-        ForeignKey("regions.code", ondelete="RESTRICT"), primary_key=True
-    )
+    region_code: Mapped[str] = parent_key("regions.code", "RESTRICT")
     period_start: Mapped[date] = mapped_column(Date, primary_key=True)
     period_end: Mapped[date] = mapped_column(Date)
     metric: Mapped[str] = mapped_column(String(40), primary_key=True)
@@ -174,12 +170,8 @@ class RegionalScore(Base):
         Index("regional_scores_region_code_idx", "region_code"),
     )
 
-    title_id: Mapped[int] = mapped_column(
-        ForeignKey("titles.id", ondelete="CASCADE"), primary_key=True
-    )
-    region_code: Mapped[str] = mapped_column(
-        ForeignKey("regions.code", ondelete="CASCADE"), primary_key=True
-    )
+    title_id: Mapped[int] = parent_key("titles.id")
+    region_code: Mapped[str] = parent_key("regions.code")
     weeks_in_top10: Mapped[int] = mapped_column(SmallInteger)
     best_rank: Mapped[int] = mapped_column(SmallInteger)
     first_week: Mapped[date] = mapped_column(Date)
@@ -195,9 +187,7 @@ class GlobalScore(Base):
 
     __tablename__ = "global_scores"
 
-    title_id: Mapped[int] = mapped_column(
-        ForeignKey("titles.id", ondelete="CASCADE"), primary_key=True
-    )
+    title_id: Mapped[int] = parent_key("titles.id")
     weeks_in_top10: Mapped[int] = mapped_column(SmallInteger)
     best_rank: Mapped[int] = mapped_column(SmallInteger)
     first_week: Mapped[date] = mapped_column(Date)
@@ -210,9 +200,7 @@ class RegionTaste(Base):
 
     __tablename__ = "region_tastes"
 
-    region_code: Mapped[str] = mapped_column(
-        ForeignKey("regions.code", ondelete="CASCADE"), primary_key=True
-    )
+    region_code: Mapped[str] = parent_key("regions.code")
     embedder: Mapped[str] = mapped_column(Text)
     taste: Mapped[Any] = mapped_column(Vector(COMBINED_DIM))
     titles: Mapped[int] = mapped_column(Integer)
@@ -224,9 +212,7 @@ class RegionGenre(Base):
 
     __tablename__ = "region_genres"
 
-    region_code: Mapped[str] = mapped_column(
-        ForeignKey("regions.code", ondelete="CASCADE"), primary_key=True
-    )
+    region_code: Mapped[str] = parent_key("regions.code")
     genre: Mapped[str] = mapped_column(Text, primary_key=True)
     titles: Mapped[int] = mapped_column(Integer)
     share: Mapped[float] = mapped_column(REAL)
@@ -238,12 +224,8 @@ class RegionMicroGenre(Base):
 
     __tablename__ = "region_micro_genres"
 
-    region_code: Mapped[str] = mapped_column(
-        ForeignKey("regions.code", ondelete="CASCADE"), primary_key=True
-    )
-    micro_genre_id: Mapped[int] = mapped_column(
-        ForeignKey("micro_genres.id", ondelete="CASCADE"), primary_key=True
-    )
+    region_code: Mapped[str] = parent_key("regions.code")
+    micro_genre_id: Mapped[int] = parent_key("micro_genres.id")
     titles: Mapped[int] = mapped_column(Integer)
     share: Mapped[float] = mapped_column(REAL)
     lift: Mapped[float] = mapped_column(REAL)
@@ -270,8 +252,6 @@ class CohortMember(Base):
     __tablename__ = "cohort_members"
     __table_args__ = (Index("cohort_members_cohort_id_idx", "cohort_id"),)
 
-    region_code: Mapped[str] = mapped_column(
-        ForeignKey("regions.code", ondelete="CASCADE"), primary_key=True
-    )
+    region_code: Mapped[str] = parent_key("regions.code")
     cohort_id: Mapped[int] = mapped_column(ForeignKey("cohorts.id", ondelete="CASCADE"))
     similarity: Mapped[float] = mapped_column(REAL)

@@ -22,7 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from server.db.base import Base, TimestampMixin
+from server.db.base import Base, TimestampMixin, parent_key
 
 
 class TitleKind(enum.StrEnum):
@@ -121,10 +121,8 @@ class TitleTag(Base):
         Index("title_tags_tag_id_idx", "tag_id"),
     )
 
-    title_id: Mapped[int] = mapped_column(
-        ForeignKey("titles.id", ondelete="CASCADE"), primary_key=True
-    )
-    tag_id: Mapped[int] = mapped_column(ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True)
+    title_id: Mapped[int] = parent_key("titles.id")
+    tag_id: Mapped[int] = parent_key("tags.id")
     weight: Mapped[float] = mapped_column(REAL, server_default="1")
     source: Mapped[TagSource] = mapped_column(_pg_enum(TagSource, "tag_source"))
 
@@ -147,9 +145,7 @@ class Credit(Base):
         Index("credits_person_id_idx", "person_id"),
     )
 
-    title_id: Mapped[int] = mapped_column(
-        ForeignKey("titles.id", ondelete="CASCADE"), primary_key=True
-    )
+    title_id: Mapped[int] = parent_key("titles.id")
     role: Mapped[CreditRole] = mapped_column(_pg_enum(CreditRole, "credit_role"), primary_key=True)
     position: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="RESTRICT"))
@@ -170,12 +166,8 @@ class TitleCountry(Base):
     __tablename__ = "title_countries"
     __table_args__ = (Index("title_countries_country_code_idx", "country_code"),)
 
-    title_id: Mapped[int] = mapped_column(
-        ForeignKey("titles.id", ondelete="CASCADE"), primary_key=True
-    )
-    country_code: Mapped[str] = mapped_column(
-        ForeignKey("countries.code", ondelete="RESTRICT"), primary_key=True
-    )
+    title_id: Mapped[int] = parent_key("titles.id")
+    country_code: Mapped[str] = parent_key("countries.code", "RESTRICT")
     position: Mapped[int] = mapped_column(SmallInteger)
 
     title: Mapped[Title] = relationship(back_populates="origin_countries", lazy="raise")

@@ -21,7 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, REAL
 from sqlalchemy.orm import Mapped, mapped_column
 
-from server.db.base import Base
+from server.db.base import Base, parent_key
 from server.models.dims import (
     COMBINED_DIM,
     METADATA_DIM,
@@ -75,9 +75,7 @@ class TitleEmbedding(Base):
         ),
     )
 
-    title_id: Mapped[int] = mapped_column(
-        ForeignKey("titles.id", ondelete="CASCADE"), primary_key=True
-    )
+    title_id: Mapped[int] = parent_key("titles.id")
     embedder: Mapped[str] = mapped_column(Text)
     projection_id: Mapped[int | None] = mapped_column(
         ForeignKey("embedding_projections.id", ondelete="SET NULL")

@@ -34,7 +34,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
-from server.db.base import Base
+from server.db.base import Base, parent_key
 from server.models.dims import TEXT_DIM
 
 _REGION_CHECK = "region ~ '^[A-Z]{2}$'"
@@ -80,12 +80,8 @@ class SceneTagLink(Base):
     __tablename__ = "scene_tag_links"
     __table_args__ = (Index("scene_tag_links_tag_id_idx", "tag_id"),)
 
-    scene_id: Mapped[int] = mapped_column(
-        ForeignKey("scenes.id", ondelete="CASCADE"), primary_key=True
-    )
-    tag_id: Mapped[int] = mapped_column(
-        ForeignKey("scene_tags.id", ondelete="CASCADE"), primary_key=True
-    )
+    scene_id: Mapped[int] = parent_key("scenes.id")
+    tag_id: Mapped[int] = parent_key("scene_tags.id")
 
 
 class ScenePerson(Base):
@@ -94,12 +90,8 @@ class ScenePerson(Base):
     __tablename__ = "scene_people"
     __table_args__ = (Index("scene_people_person_id_idx", "person_id"),)
 
-    scene_id: Mapped[int] = mapped_column(
-        ForeignKey("scenes.id", ondelete="CASCADE"), primary_key=True
-    )
-    person_id: Mapped[int] = mapped_column(
-        ForeignKey("people.id", ondelete="RESTRICT"), primary_key=True
-    )
+    scene_id: Mapped[int] = parent_key("scenes.id")
+    person_id: Mapped[int] = parent_key("people.id", "RESTRICT")
     position: Mapped[int] = mapped_column(SmallInteger)
 
 
@@ -115,9 +107,7 @@ class SceneEmbedding(Base):
         ),
     )
 
-    scene_id: Mapped[int] = mapped_column(
-        ForeignKey("scenes.id", ondelete="CASCADE"), primary_key=True
-    )
+    scene_id: Mapped[int] = parent_key("scenes.id")
     embedder: Mapped[str] = mapped_column(Text)
     text_hash: Mapped[str] = mapped_column(Text)
     """Hash of the embedder and the embedded text: unchanged means the vector is current."""

@@ -11,7 +11,6 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     DateTime,
-    ForeignKey,
     Identity,
     Index,
     Integer,
@@ -22,7 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from server.db.base import Base
+from server.db.base import Base, parent_key
 
 
 class MicroGenre(Base):
@@ -50,12 +49,8 @@ class TitleMicroGenre(Base):
         ),
     )
 
-    title_id: Mapped[int] = mapped_column(
-        ForeignKey("titles.id", ondelete="CASCADE"), primary_key=True
-    )
-    micro_genre_id: Mapped[int] = mapped_column(
-        ForeignKey("micro_genres.id", ondelete="CASCADE"), primary_key=True
-    )
+    title_id: Mapped[int] = parent_key("titles.id")
+    micro_genre_id: Mapped[int] = parent_key("micro_genres.id")
     is_primary: Mapped[bool] = mapped_column(Boolean)
     similarity: Mapped[float] = mapped_column(REAL)
     """Cosine similarity of the title to the micro-genre's centroid."""
@@ -66,8 +61,6 @@ class TitlePosition(Base):
 
     __tablename__ = "title_positions"
 
-    title_id: Mapped[int] = mapped_column(
-        ForeignKey("titles.id", ondelete="CASCADE"), primary_key=True
-    )
+    title_id: Mapped[int] = parent_key("titles.id")
     x: Mapped[float] = mapped_column(REAL)
     y: Mapped[float] = mapped_column(REAL)

@@ -27,7 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from server.db.base import Base
+from server.db.base import Base, parent_key
 
 GAP_LEVELS = ("MICRO_GENRE", "PARENT_GENRE")
 MEMBERSHIPS = ("HARD", "SOFT")
@@ -47,12 +47,8 @@ class SoftMembership(Base):
         Index("soft_memberships_micro_genre_id_idx", "micro_genre_id"),
     )
 
-    title_id: Mapped[int] = mapped_column(
-        ForeignKey("titles.id", ondelete="CASCADE"), primary_key=True
-    )
-    micro_genre_id: Mapped[int] = mapped_column(
-        ForeignKey("micro_genres.id", ondelete="CASCADE"), primary_key=True
-    )
+    title_id: Mapped[int] = parent_key("titles.id")
+    micro_genre_id: Mapped[int] = parent_key("micro_genres.id")
     weight: Mapped[float] = mapped_column(REAL)
 
 
@@ -119,12 +115,8 @@ class TitleDemand(Base):
         Index("title_demand_region_code_idx", "region_code"),
     )
 
-    title_id: Mapped[int] = mapped_column(
-        ForeignKey("titles.id", ondelete="CASCADE"), primary_key=True
-    )
-    region_code: Mapped[str] = mapped_column(
-        ForeignKey("regions.code", ondelete="CASCADE"), primary_key=True
-    )
+    title_id: Mapped[int] = parent_key("titles.id")
+    region_code: Mapped[str] = parent_key("regions.code")
     points: Mapped[int] = mapped_column(Integer)
     score: Mapped[float] = mapped_column(REAL)
     percentile: Mapped[float | None] = mapped_column(REAL)
@@ -140,9 +132,7 @@ class AudienceComparable(Base):
         CheckConstraint("rank >= 1", name="rank_positive"),
     )
 
-    title_id: Mapped[int] = mapped_column(
-        ForeignKey("titles.id", ondelete="CASCADE"), primary_key=True
-    )
+    title_id: Mapped[int] = parent_key("titles.id")
     rank: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
     comparable_id: Mapped[int] = mapped_column(ForeignKey("titles.id", ondelete="CASCADE"))
     overlap: Mapped[float] = mapped_column(REAL)
@@ -154,9 +144,7 @@ class MicroGenreTravelability(Base):
     __tablename__ = "micro_genre_travelability"
     __table_args__ = (CheckConstraint("low <= share AND share <= high", name="interval_ordered"),)
 
-    micro_genre_id: Mapped[int] = mapped_column(
-        ForeignKey("micro_genres.id", ondelete="CASCADE"), primary_key=True
-    )
+    micro_genre_id: Mapped[int] = parent_key("micro_genres.id")
     share: Mapped[float] = mapped_column(Double)
     low: Mapped[float] = mapped_column(Double)
     high: Mapped[float] = mapped_column(Double)
