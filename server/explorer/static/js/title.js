@@ -99,7 +99,7 @@ export async function render(root, p) {
       : h("p.muted", {}, "No chart history to compare audiences."),
     demandWidget(t));
 
-  const similar = h("div.card", {}, h("h3", {}, "Similar titles, and why"), sliders,
+  const similar = h("div.card.wide", {}, h("h3", {}, "Similar titles, and why"), sliders,
     h("div", { id: "neighbours", "aria-live": "polite" }));
   const engagement = t.engagementSummary ? h("div.card#engagement", {}, h("h3", {}, "Engagement"),
     h("p", {}, `Hook: ${pct(t.engagementSummary.hookStrength)} still watching at ${t.engagementSummary.hookSeconds ?? "–"} s.`),
