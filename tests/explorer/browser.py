@@ -89,7 +89,9 @@ def wait_for(
         messages = browser.execute_script(
             "return document.getElementById('messages')?.innerText ?? ''"
         )
-        raise AssertionError(f"timed out waiting for {what} (page says {messages!r}; {shot})") from exc
+        raise AssertionError(
+            f"timed out waiting for {what} (page says {messages!r}; {shot})"
+        ) from exc
 
 
 def screenshot(browser: Any, name: str) -> Path:

@@ -2,7 +2,7 @@
 // content gaps (contentGaps), or a note when this server has no such API.
 import { gql } from "./api.js";
 import { go } from "./app.js";
-import { h, link, num, pct } from "./ui.js";
+import { h, library, link, num, pct } from "./ui.js";
 
 const GAPS = `query Gaps($market: MarketInput!) { contentGaps(market: $market, first: 25) {
   windowStart windowEnd coverage groups region { name } cohort { label }
@@ -33,6 +33,7 @@ export async function render(root, p) {
   const report = data.contentGaps;
   const items = report.items;
   const label = (d) => d.microGenre?.label ?? d.genre;
+  const Plot = await library("Plot");
   const quadrant = Plot.plot({
     width: 560, height: 420, grid: true,
     x: { label: "supply share (catalog) →", tickFormat: "%", type: "sqrt" },

@@ -3,7 +3,7 @@
 // the engagement curve with top and worst scenes.
 import { gql } from "./api.js";
 import { go } from "./app.js";
-import { barRow, guarded, h, link, num, pct } from "./ui.js";
+import { barRow, guarded, h, library, link, num, pct } from "./ui.js";
 
 const TITLE = `query Title($id: ID!) { title(id: $id) {
   id externalId name kind synopsis releaseYear maturityRating durationMinutes seasons originalLanguage
@@ -142,7 +142,7 @@ async function renderSimilar(id, weights) {
 }
 
 async function renderEngagement(id, t) {
-  const data = await gql(ENGAGEMENT, { id });
+  const [data, Plot] = await Promise.all([gql(ENGAGEMENT, { id }), library("Plot")]);
   const curve = data.title.engagementCurve;
   const target = document.getElementById("engagement-curve");
   const marks = [Plot.ruleY([0]), Plot.line(curve, { x: (d) => d.second / 60, y: "share", stroke: "#2563eb" })];

@@ -72,3 +72,16 @@ export const tooltip = {
 };
 
 export const escape = (s) => String(s ?? "").replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]);
+
+// Libraries the map does not need load on first use, so the map is interactive sooner.
+const LIBRARIES = { Plot: "plot.umd.min.js", topojson: "topojson-client.min.js" };
+const loading = {};
+export function library(name) {
+  loading[name] ??= window[name] ? Promise.resolve() : new Promise((resolve, reject) => {
+    const script = h("script", { src: `/explore/static/vendor/${LIBRARIES[name]}` });
+    script.onload = resolve;
+    script.onerror = () => reject(new Error(`could not load ${LIBRARIES[name]}`));
+    document.head.append(script);
+  });
+  return loading[name].then(() => window[name]);
+}

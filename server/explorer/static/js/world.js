@@ -1,5 +1,5 @@
 // A world map (d3-geo over world-atlas, both vendored) with regions coloured by a value.
-import { escape, h, tooltip } from "./ui.js";
+import { h, library, tooltip } from "./ui.js";
 
 let atlas = null;
 
@@ -11,7 +11,8 @@ async function load() {
     atlas = Promise.all([
       fetch("/explore/static/vendor/countries-50m.json").then((r) => r.json()),
       fetch("/explore/static/vendor/iso-codes.json").then((r) => r.json()),
-    ]).then(([topology, codes]) => {
+      library("topojson"),
+    ]).then(([topology, codes, topojson]) => {
       const numericToAlpha2 = new Map(codes.map(([alpha2, , numeric]) => [numeric, alpha2]));
       const features = topojson.feature(topology, topology.objects.countries).features;
       for (const f of features) f.properties.code = numericToAlpha2.get(f.id) ?? null;
