@@ -64,7 +64,7 @@ async def test_graphiql_is_served_from_the_package(client: httpx.AsyncClient) ->
     assets = re.findall(
         r'(?:src|href)="(/explore/static/vendor/unpkg/[^"]+)"\s+integrity="([^"]+)"', page.text
     )
-    assert len(assets) == 7  # React, ReactDOM, js-cookie, GraphiQL and its explorer plugin (js + css)
+    assert len(assets) == 7  # React, ReactDOM, js-cookie, GraphiQL and its plugin (js + css)
     for url, integrity in assets:
         served = await client.get(url)
         assert served.status_code == 200, url
