@@ -21,7 +21,7 @@ export async function render(root, p) {
   if (!state) await build(root);
   if (!state) return;
   await applyFilters(p);
-  await search(p.get("q") ?? "");
+  await search(p.get("q") ?? "", filterFrom(p));
 }
 
 function skeleton(root) {
@@ -80,8 +80,11 @@ async function build(root) {
   const parentIndex = new Map(parents.map((name, i) => [name, i]));
   const colour = (i) => PALETTE[i % PALETTE.length];
   const points = nodes.map((n) => [n.x, n.y, parentIndex.get(genres.get(n.microGenreId)?.parentGenre ?? "(none)"), 0]);
+  // Legend: parent genres, each opening to its micro-genres.
+  const byParent = d3.group(microGenres, (m) => m.parentGenre ?? "(none)");
   document.getElementById("legend").replaceChildren(...parents.map((name, i) =>
-    h("li", {}, h("span.swatch", { style: `background:${colour(i)}` }), `${name} (${parentSize.get(name)})`)));
+    h("li", {}, h("details", {}, h("summary", {}, h("span.swatch", { style: `background:${colour(i)}` }), ` ${name} (${parentSize.get(name)})`),
+      h("ul", {}, (byParent.get(name) ?? []).map((m) => h("li", {}, `${m.label} (${m.size})`)))))));
 
   // Micro-genre centres, for labels.
   const centres = [...d3.group(nodes.filter((n) => n.microGenreId), (n) => n.microGenreId)]
@@ -204,18 +207,21 @@ async function applyFilters(p) {
   note.dataset.count = String(indices.length);
 }
 
-async function search(query) {
+async function search(query, filter) {
   document.getElementById("search-box").value = query;
-  if (query === state.query) return;
-  state.query = query;
+  const key = JSON.stringify([query, filter]);
+  if (key === state.query) return;
+  state.query = key;
   const list = document.getElementById("search-results");
   if (!query) {
     list.replaceChildren();
     state.scatterplot.deselect();
     return;
   }
-  const data = await gql(`query Search($q: String!) { searchTitles(query: $q, mode: HYBRID, first: 10) {
-      score keywordRank semanticRank title { id name kind releaseYear } } }`, { q: query });
+  // Search within the filters, so the hits are among the points shown.
+  const data = await gql(`query Search($q: String!, $filter: TitleFilter) {
+    searchTitles(query: $q, mode: HYBRID, first: 10, filter: $filter) {
+      score keywordRank semanticRank title { id name kind releaseYear } } }`, { q: query, filter });
   const hits = data.searchTitles;
   list.replaceChildren(...hits.map((hit) => h("li", {},
     link("title", { id: hit.title.id }, hit.title.name),
