@@ -156,6 +156,23 @@ def test_moving_a_slider_reorders_as_the_api_does(page: Any, demo: Served) -> No
     screenshot(page, "title-metadata-weight")
 
 
+def test_a_charted_title_shows_regions_demand_and_audience_comparables(
+    page: Any, demo: Served
+) -> None:
+    travelled = demo.gql(
+        '{ compareAudiences(a: "KR", b: "JP") { travellingTitles(first: 1) { title { id } } } }'
+    )["compareAudiences"]["travellingTitles"]
+    title_id = travelled[0]["title"]["id"]
+    open_view(page, demo.base, f"view=title&id={title_id}", "title")
+    assert page.find_elements("css selector", ".card .bar-row")
+    wait_for(
+        page,
+        lambda b: "Demand score" in b.find_element("id", "demand-out").text,
+        what="the demand score",
+    )
+    screenshot(page, "title-charted")
+
+
 def test_forecast_colours_every_region(page: Any, demo: Served) -> None:
     regions = demo.gql("{ regions { code } }")["regions"]
     open_view(page, demo.base, "view=forecast&id=7", "forecast")
