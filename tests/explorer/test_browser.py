@@ -102,17 +102,17 @@ def slack() -> float:
 
 
 def test_keyboard_search_then_neighbours_with_facet_bars(page: Any, demo: Served) -> None:
+    from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.keys import Keys
 
     name = demo.gql('{ title(id: "7") { name } }')["title"]["name"]
     page.get(f"{demo.base}/explore")
     ready(page, "map")
-    body = page.find_element("tag name", "body")
-    body.click()
-    for _ in range(30):  # keyboard only: Tab until the search box has focus
+    keys = ActionChains(page)
+    for _ in range(30):  # keyboard only, from the top of the page: Tab to the search box
         if page.switch_to.active_element.get_attribute("id") == "search-box":
             break
-        page.switch_to.active_element.send_keys(Keys.TAB)
+        keys.send_keys(Keys.TAB).perform()
     assert page.switch_to.active_element.get_attribute("id") == "search-box"
     page.switch_to.active_element.send_keys(name, Keys.ENTER)
     wait_for(page, lambda b: b.find_elements("css selector", "#search-results a"), what="results")
