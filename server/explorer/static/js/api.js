@@ -56,7 +56,8 @@ export async function gql(query, variables = {}) {
   const code = errors[0]?.extensions?.code;
   const said = errors.map((e) => e.message).join("; ");
   if (response.status === 401 || code === "UNAUTHENTICATED") {
-    throw new ApiError(`This server needs an API key (${said || "401"}). ${AUTH_HELP}`, "UNAUTHENTICATED");
+    const problem = key ? `The server refused the API key (${said || "401"}).` : "This server needs an API key.";
+    throw new ApiError(`${problem} ${AUTH_HELP}`, "UNAUTHENTICATED");
   }
   if (response.status === 403 || code === "FORBIDDEN") {
     throw new ApiError(`Your API key is not allowed to do this: ${said || "403 Forbidden"}.`, "FORBIDDEN");
