@@ -158,7 +158,7 @@ function drawLabels(xScale, yScale) {
   const [x0, x1] = xScale.domain();
   const zoom = 2.1 / (x1 - x0);
   // More labels as you zoom in; larger micro-genres first; skip any that would overlap.
-  const budget = Math.round(8 * zoom * zoom);
+  const budget = Math.round(12 * zoom * zoom);
   const placed = [];
   const spans = [];
   for (const c of state.centres) {
