@@ -1,4 +1,4 @@
-"""ASGI app factory: /graphql (GraphiQL in the browser), /healthz, /readyz, /metrics."""
+"""ASGI app factory: /graphql (GraphiQL in the browser), /explore, /healthz, /readyz, /metrics."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from server.config import Settings
 from server.db.engine import make_async_engine, make_async_sessionmaker
 from server.db.migrations import head_revision
 from server.embeddings.embedders import EmbedderUnavailable
+from server.explorer.routes import explorer_routes, offline_graphiql
 from server.graphql.http import GraphQLHTTP
 from server.graphql.schema import Schema, schema
 from server.observability.metrics import CONTENT_TYPE, METRICS, gauge_family, multiprocess_dir
@@ -196,10 +197,15 @@ def create_app(
 
     return Starlette(
         routes=[
-            Route("/graphql", graphql.handle, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),
+            Route(
+                "/graphql",
+                offline_graphiql(graphql.handle, settings),
+                methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+            ),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", metrics),
+            *explorer_routes(),
         ],
         lifespan=lifespan,
     )

@@ -175,7 +175,8 @@ class Query:
         description=(
             "Titles on the 2-D similarity map (positions from `contentintel cluster`), by id, "
             "`first` in 1..2000, with each node's `k` (0..20) nearest neighbours among the "
-            "returned nodes as edges (`source` -> `target`, best first)."
+            "returned nodes as edges (`source` -> `target`, best first). `after`: only titles "
+            "with a greater id (pass the last node's title id to read the next page)."
         ),
     )
     async def similarity_map(
@@ -184,8 +185,9 @@ class Query:
         filter: TitleFilter | None = None,
         first: int | None = 500,
         k: int | None = 5,
+        after: strawberry.ID | None = None,
     ) -> micro.SimilarityMap:
-        return await micro.similarity_map(info, filter, first, k)
+        return await micro.similarity_map(info, filter, first, k, after)
 
     @strawberry.field(
         permission_classes=VIEWER,

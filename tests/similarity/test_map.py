@@ -174,6 +174,10 @@ MAP = """query($first: Int, $k: Int, $filter: TitleFilter) {
   } }"""
 
 
+MAP_PAGE = """query($first: Int, $after: ID) {
+  similarityMap(first: $first, k: 0, after: $after) { nodes { title { id } } } }"""
+
+
 async def test_similarity_map(client: httpx.AsyncClient, clustered: int) -> None:
     body = await gql(client, MAP, {"first": 40, "k": 3})
     assert body.get("errors") is None, body
@@ -204,6 +208,21 @@ async def test_similarity_map(client: httpx.AsyncClient, clustered: int) -> None
     assert found["edges"] == []
     assert all(n["title"]["kind"] == "SHOW" for n in found["nodes"])
     assert len(found["nodes"]) < 120
+
+    # pages: `after` the last node's title id reads the rest, in id order, without overlap
+    everything = await gql(client, MAP, {"first": 2000, "k": 0})
+    all_ids = [n["title"]["id"] for n in everything["data"]["similarityMap"]["nodes"]]
+    paged: list[str] = []
+    after = None
+    while True:
+        page = await gql(client, MAP_PAGE, {"first": 15, "after": after})
+        ids_page = [n["title"]["id"] for n in page["data"]["similarityMap"]["nodes"]]
+        paged += ids_page
+        if len(ids_page) < 15:
+            break
+        after = ids_page[-1]
+    assert paged == all_ids
+    assert _error(await gql(client, MAP_PAGE, {"first": 5, "after": "x"})) == "BAD_USER_INPUT"
 
     assert _error(await gql(client, MAP, {"k": 21})) == "BAD_USER_INPUT"
     assert _error(await gql(client, MAP, {"first": 2001})) == "BAD_USER_INPUT"

@@ -36,8 +36,9 @@ def _serve(settings: Settings, target: DatabaseTarget) -> None:
     from server.app import create_app
     from server.db.embedded import to_sqlalchemy_url
 
-    url = f"http://{settings.host}:{settings.port}/graphql"
-    out.print(f"GraphQL API and GraphiQL: [bold]{url}[/bold]")
+    base = f"http://{settings.host}:{settings.port}"
+    out.print(f"GraphQL API and GraphiQL: [bold]{base}/graphql[/bold]")
+    out.print(f"Explorer: [bold]{base}/explore[/bold]")
     # uvicorn shuts down gracefully on SIGTERM, then re-raises it with the previous handler.
     # Make that handler an exit, so the embedded Postgres is stopped on the way out.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))

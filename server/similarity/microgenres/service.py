@@ -167,11 +167,12 @@ def check_map_args(first: int, k: int) -> None:
 
 
 async def similarity_map(
-    session: AsyncSession, flt: TitleFilter | None, first: int, k: int
+    session: AsyncSession, flt: TitleFilter | None, first: int, k: int, *, after: int | None = None
 ) -> SimilarityMap:
-    """Up to ``first`` positioned titles matching the filter (by id), and each one's ``k``
-    nearest neighbours among them by the inner product of ``combined`` vectors (exact, in
-    numpy over at most ``MAX_MAP_NODES`` vectors: bounded, and no index scan to tune)."""
+    """Up to ``first`` positioned titles matching the filter (by id, those past ``after``: a
+    client reads a catalog larger than a page in pages), and each one's ``k`` nearest
+    neighbours among them by the inner product of ``combined`` vectors (exact, in numpy over
+    at most ``MAX_MAP_NODES`` vectors: bounded, and no index scan to tune)."""
     check_map_args(first, k)
     primary = (
         select(TitleMicroGenre.title_id, TitleMicroGenre.micro_genre_id)
@@ -188,6 +189,8 @@ async def similarity_map(
         .order_by(Title.id)
         .limit(first)
     )
+    if after is not None:
+        stmt = stmt.where(Title.id > after)
     nodes = [
         MapNode(title, float(x), float(y), micro_genre_id)
         for title, x, y, micro_genre_id in (await session.execute(stmt)).all()

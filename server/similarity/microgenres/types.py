@@ -198,12 +198,19 @@ async def micro_genres_of_title(info: Info, title_id: int) -> list[MicroGenre]:
 
 
 async def similarity_map(
-    info: Info, filter: TitleFilter | None, first: int | None, k: int | None
+    info: Info,
+    filter: TitleFilter | None,
+    first: int | None,
+    k: int | None,
+    after: strawberry.ID | None = None,
 ) -> SimilarityMap:
     size = check_first(first, MAX_MAP_NODES, default=500)
     neighbours = check_first(k, MAX_MAP_NEIGHBOURS, default=5, minimum=0, field="k")
+    after_id = parse_id(after, "title", "after", positive=False) if after is not None else None
     flt = filter.to_service() if filter else None
-    found = await info.context.db(lambda s: service.similarity_map(s, flt, size, neighbours))
+    found = await info.context.db(
+        lambda s: service.similarity_map(s, flt, size, neighbours, after=after_id)
+    )
     return SimilarityMap(
         nodes=[
             SimilarityMapNode(
