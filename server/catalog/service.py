@@ -216,21 +216,24 @@ async def list_titles(
 ) -> TitlePage:
     """A keyset page of titles ordered by id, as plain rows of the ``columns`` asked for
     (``id`` always), with the filter's total count when ``count`` and each title's tags
-    when ``with_tags`` (in the same statement).
+    when ``with_tags`` (in the same statement). Read through the session's connection:
+    ``AsyncSession.execute`` runs even a Core statement through the ORM's execution path,
+    about twice the Python work.
 
     The count is a second statement over every matching title (about 3/4 of the database
     work of a 20-title page on the real catalog), so it runs only when asked for.
     """
     cols = title_columns(columns)
     key = _hashable(flt)
+    connection = await session.connection()
     rows: list[Any] = []
     if first > 0:
         params: dict[str, Any] = {"limit": first + 1}
         if after_id is not None:
             params["after_id"] = after_id
         statement = _page_statement(key, cols, with_tags, after_id is not None)
-        rows = list((await session.execute(statement, params)).all())
-    total = int(await session.scalar(_count_statement(key)) or 0) if count else None
+        rows = list((await connection.execute(statement, params)).all())
+    total = int(await connection.scalar(_count_statement(key)) or 0) if count else None
     rows = rows[: first + 1]
     page = [as_title(r, cols) for r in rows[:first]]
     tags = [_tags_of(r[len(cols)]) for r in rows[:first]] if with_tags else None
@@ -249,7 +252,8 @@ async def titles_by_ids(
 ) -> list[TitleColumns | None]:
     """Titles in key order (None for an unknown id), as plain rows."""
     cols = title_columns(columns)
-    rows = await session.execute(_by_ids_statement(cols), {"ids": list(ids)})
+    connection = await session.connection()
+    rows = await connection.execute(_by_ids_statement(cols), {"ids": list(ids)})
     by_id = {r[0]: as_title(r, cols) for r in rows}
     return [by_id.get(i) for i in ids]
 
@@ -283,7 +287,8 @@ async def title_with_tags(
     cols = title_columns(columns)
     by = "id" if title_id is not None else "external_id"
     key = title_id if title_id is not None else external_id
-    row = (await session.execute(_one_statement(cols, with_tags, by), {"key": key})).first()
+    connection = await session.connection()
+    row = (await connection.execute(_one_statement(cols, with_tags, by), {"key": key})).first()
     if row is None:
         return None
     return TitleWithTags(as_title(row, cols), _tags_of(row[len(cols)]) if with_tags else None)
@@ -295,7 +300,7 @@ async def title_by_external_id(session: AsyncSession, external_id: str) -> Title
 
 
 async def tags_of_titles(session: AsyncSession, ids: Sequence[int]) -> list[list[TagOnTitle]]:
-    rows = await session.execute(
+    rows = await (await session.connection()).execute(
         select(TitleTag.title_id, Tag.kind, Tag.name, TitleTag.weight)
         .join(Tag, Tag.id == TitleTag.tag_id)
         .where(TitleTag.title_id.in_(ids))
