@@ -33,7 +33,9 @@
 
 ``--procs 1,2`` runs the whole comparison with 1 process on each side, then 2 (same
 worker-to-core fairness). ``--variant NAME=K=V,K=V`` adds a contentintel server started with
-that environment to every round (e.g. to compare a setting on and off within one run).
+that environment to every round (e.g. to compare a setting on and off within one run);
+``CWD=DIR`` among them serves from another checkout of the project (a variant of the code,
+e.g. without the executor shortcut).
 
 Figures are printed; nothing is asserted.
 """
@@ -410,8 +412,10 @@ def start_contentintel(
         **env,
     }
     command = [sys.executable, "-m", "server", "serve", "--workers", str(workers)]
+    # CWD: another checkout of the project to serve from (a variant of the code)
+    cwd = Path(environment.pop("CWD", ROOT))
     with log.open("ab") as out:
-        proc = subprocess.Popen(command, cwd=ROOT, env=environment, stdout=out, stderr=out)
+        proc = subprocess.Popen(command, cwd=cwd, env=environment, stdout=out, stderr=out)
     headers = {"Authorization": f"Bearer {key}"}
     _wait_ready(proc, port, headers)
     return Server(label, proc, port, lambda q: q.ours, lambda v: v[0], headers)
