@@ -612,6 +612,167 @@ def run_wrk(server: Server, bodies: Path, script: Path, seconds: float, connecti
     )
 
 
+# --- where a request's time goes ----------------------------------------------------------
+
+
+async def asgi_post(app: Any, body: bytes, headers: list[tuple[bytes, bytes]]) -> bytes:
+    """One POST /graphql straight into the ASGI app (no client, no socket)."""
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/graphql",
+        "raw_path": b"/graphql",
+        "query_string": b"",
+        "root_path": "",
+        "headers": [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+            *headers,
+        ],
+        "client": ("127.0.0.1", 1),
+        "server": ("127.0.0.1", 80),
+    }
+    received = False
+    chunks: list[bytes] = []
+
+    async def receive() -> dict[str, Any]:
+        nonlocal received
+        if not received:
+            received = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        await asyncio.sleep(3600)
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.body":
+            chunks.append(message.get("body", b""))
+
+    await app(scope, receive, send)
+    return b"".join(chunks)
+
+
+def service_call(query_key: str) -> Callable[[Any, int], Awaitable[Any]] | None:
+    """The service call(s) a query's resolver makes, as the resolver makes them."""
+    from server.catalog import service as catalog
+    from server.similarity import service as similarity
+
+    if query_key == "titles":
+        columns = {"name", "kind", "release_year", "synopsis"}
+        return lambda s, i: catalog.list_titles(s, None, 20, i, columns=columns, count=False)
+    if query_key == "title":
+        columns = {"name", "kind", "release_year"}
+        return lambda s, i: catalog.title_with_tags(s, title_id=i, columns=columns, with_tags=True)
+    if query_key in ("similar", "explained"):
+        explain = query_key == "explained"
+        return lambda s, i: similarity.similar_titles(s, i, 10, explain=explain, columns={"name"})
+    return None
+
+
+async def breakdown(url: str, libpq: str, key: str, ids: Ids, queries: list[str], n: int) -> None:
+    """Per query, one request at a time, in-process (median ms of ``n``): the whole request
+    through the ASGI app; the operation alone (``run_operation``: validation, execution,
+    resolvers, service, session); the service call alone through a session; the same
+    data as raw SQL on one psycopg connection; and opening a session and checking out its
+    connection. The differences are the layers: HTTP (starlette, auth, metrics, JSON) =
+    request - operation; GraphQL (validation, execution, types) = operation - service;
+    SQLAlchemy over psycopg = service - raw SQL - session."""
+    import psycopg
+    from strawberry.types.graphql import OperationType
+
+    from server.app import AppState, create_app
+    from server.config import load_settings
+    from server.db.tuning import CONNECTION_SETTINGS
+    from server.graphql.context import Context
+    from server.graphql.documents import parse_document
+    from server.graphql.operation import run_operation
+    from server.graphql.schema import schema
+    from server.observability.logs import configure
+
+    settings = load_settings(auth="on", log_level="WARNING")
+    configure("WARNING", "json")
+    app = create_app(settings, database_url=url)
+    state = AppState(url, None, settings)
+    await state.open()
+    headers = [(b"authorization", f"Bearer {key}".encode())]
+    raw = await psycopg.AsyncConnection.connect(libpq, autocommit=True)
+    for setting, value in CONNECTION_SETTINGS.items():
+        await raw.execute("SELECT set_config(%s, %s, false)", (setting, value))
+    print(f"\n== where the time goes: one request at a time, in-process, median of {n} (ms)")
+    print(
+        f"   {'query':<32} {'request':>8} {'operation':>9} {'service':>8} {'raw SQL':>8} "
+        f"{'session':>8} | {'HTTP':>6} {'GraphQL':>7} {'SQLA':>6}"
+    )
+
+    async def interleaved(steps: list[Callable[[int], Awaitable[Any]]], count: int) -> list[float]:
+        """Median ms of each step, the steps taking turns (the machine's load falls on all
+        of them alike; the median ignores the requests that lost the CPU)."""
+        spent: list[list[float]] = [[] for _ in steps]
+        for i in range(count + 50):
+            for step, out in zip(steps, spent, strict=True):
+                started = time.perf_counter()
+                await step(i)
+                if i >= 50:
+                    out.append((time.perf_counter() - started) * 1000)
+        return [statistics.median(out) for out in spent]
+
+    async def layers(query_key: str) -> None:
+        query = QUERIES[query_key]
+        rng = random.Random(5)
+        variables = [query.variables(rng, ids)[0] for _ in range(n + 50)]
+        bodies = [json.dumps({"query": query.ours, "variables": v}).encode() for v in variables]
+        document = parse_document(query.ours, settings.max_tokens)
+        raw_rng = random.Random(5)
+        call = service_call(query_key)
+        keys = [int(v["id"]) if "id" in v else rng.choice(ids.titles) for v in variables]
+
+        async def request(i: int) -> None:
+            await asgi_post(app, bodies[i], headers)
+
+        async def operation(i: int) -> None:
+            context = Context(
+                settings=settings,
+                sessions=state.read_sessions(),
+                write_sessions=state.sessions(),
+                document=document,
+            )
+            await run_operation(
+                schema, query.ours, document, context, variables[i], None, {OperationType.QUERY}
+            )
+
+        async def service(i: int) -> None:
+            assert call is not None
+            async with state.read_sessions()() as session:
+                await call(session, keys[i])
+
+        async def floor(i: int) -> None:
+            await query.raw(raw, raw_rng, ids)
+
+        async def session_only(i: int) -> None:
+            async with state.read_sessions()() as session:
+                await session.connection()
+
+        steps = [request, operation, floor, session_only] + ([service] if call else [])
+        times = await interleaved(steps, n)
+        whole, op, sql, sess = times[:4]
+        svc = times[4] if call is not None else 0.0
+        orm = svc - sql - sess if call is not None else 0.0
+        print(
+            f"   {query.name:<32} {whole:8.2f} {op:9.2f} {svc:8.2f} {sql:8.2f} "
+            f"{sess:8.2f} | {whole - op:6.2f} {op - svc:7.2f} {orm:6.2f}"
+        )
+
+    try:
+        async with app.router.lifespan_context(app):
+            for query_key in queries:
+                await layers(query_key)
+    finally:
+        await raw.close()
+        await state.close()
+
+
 # --- the comparison -----------------------------------------------------------------------
 
 
@@ -733,6 +894,13 @@ def main() -> None:
     parser.add_argument("--procs", default="1,2", help="processes per side, e.g. 1,2")
     parser.add_argument("--queries", default=",".join(QUERIES), help=f"some of {','.join(QUERIES)}")
     parser.add_argument("--samples", type=int, default=20, help="requests compared per query")
+    parser.add_argument(
+        "--breakdown",
+        type=int,
+        default=300,
+        help="requests per layer for the in-process breakdown (0: skip it)",
+    )
+    parser.add_argument("--no-load", action="store_true", help="only the breakdown")
     parser.add_argument("--pgdata", help="keep the embedded cluster here and reuse it")
     parser.add_argument("--url", help="an existing database holding the embedded catalog")
     parser.add_argument(
@@ -781,6 +949,10 @@ def run(args: argparse.Namespace, url: str, libpq: str) -> None:
         ids = Ids(titles, embedded)
         print(f"catalog: {len(titles):,} titles, {len(embedded):,} embedded")
         key = make_key(url)
+        if args.breakdown:
+            asyncio.run(breakdown(url, libpq, key, ids, args.queries, args.breakdown))
+        if args.no_load:
+            return
         with tempfile.TemporaryDirectory(prefix="contentintel-peers-run-") as tmp:
             for processes in [int(p) for p in args.procs.split(",")]:
                 compare(args, url, libpq, key, ids, processes, Path(tmp))

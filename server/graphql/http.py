@@ -296,14 +296,19 @@ class GraphQLHTTP:
             status = str(response.status_code)
             METRICS.requests.labels(label, op_type, status).inc()
             METRICS.latency.labels(label).observe(elapsed)
-            log.info(
-                "graphql %s %s -> %s in %.1f ms",
-                request.method,
-                label,
-                status,
-                elapsed * 1000,
-                extra={"operation": label, "status": response.status_code, "ms": elapsed * 1000},
-            )
+            if log.isEnabledFor(logging.INFO):  # the access line: nothing built when off
+                log.info(
+                    "graphql %s %s -> %s in %.1f ms",
+                    request.method,
+                    label,
+                    status,
+                    elapsed * 1000,
+                    extra={
+                        "operation": label,
+                        "status": response.status_code,
+                        "ms": elapsed * 1000,
+                    },
+                )
             return response
         finally:
             REQUEST_ID.reset(token)
