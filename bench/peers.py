@@ -331,6 +331,24 @@ def drop_peer_schema(libpq: str, database: str) -> None:
             )
 
 
+MAX_CONNECTIONS = 400
+"""Every server's pool (contentintel: 20 per worker, variants too; PostGraphile: 10 per
+process) plus the raw-SQL floor's connections, with room to spare."""
+
+
+def raise_max_connections(libpq: str) -> bool:
+    """Raise the throwaway cluster's ``max_connections`` (Postgres' default 100 is less than
+    the pools of three contentintel servers of 2 workers); True when a restart is needed."""
+    import psycopg
+
+    with psycopg.connect(libpq, autocommit=True) as conn:
+        current = int(conn.execute("SHOW max_connections").fetchone()[0])  # type: ignore[index]
+        if current >= MAX_CONNECTIONS:
+            return False
+        conn.execute(f"ALTER SYSTEM SET max_connections = {MAX_CONNECTIONS}")
+    return True
+
+
 def database_name(libpq: str) -> str:
     from psycopg.conninfo import conninfo_to_dict
 
@@ -930,6 +948,9 @@ def main() -> None:
         where = Path(args.pgdata) if args.pgdata else Path(scratch)
         mode = "stop" if args.pgdata else "delete"
         with EmbeddedPostgres(where, cleanup_mode=mode) as pg:
+            if raise_max_connections(pg.libpq_url("postgres")):
+                pg.stop()
+                pg.start()
             pg.ensure_database(DATABASE)
             run(args, pg.sqlalchemy_url(DATABASE), pg.libpq_url(DATABASE))
 
