@@ -690,7 +690,8 @@ def service_call(query_key: str) -> Callable[[Any, int], Awaitable[Any]] | None:
 
 
 async def breakdown(url: str, libpq: str, key: str, ids: Ids, queries: list[str], n: int) -> None:
-    """Per query, one request at a time, in-process (median ms of ``n``): the whole request
+    """Per query, one request at a time, in-process (CPU ms of this process, mean of ``n``;
+    Postgres' own work is not in it): the whole request
     through the ASGI app; the operation alone (``run_operation``: validation, execution,
     resolvers, service, session); the service call alone through a session; the same
     data as raw SQL on one psycopg connection; and opening a session and checking out its
@@ -718,23 +719,24 @@ async def breakdown(url: str, libpq: str, key: str, ids: Ids, queries: list[str]
     raw = await psycopg.AsyncConnection.connect(libpq, autocommit=True)
     for setting, value in CONNECTION_SETTINGS.items():
         await raw.execute("SELECT set_config(%s, %s, false)", (setting, value))
-    print(f"\n== where the time goes: one request at a time, in-process, median of {n} (ms)")
+    print(f"\n== where the CPU goes: one request at a time, in-process, mean of {n} (CPU ms)")
     print(
         f"   {'query':<32} {'request':>8} {'operation':>9} {'service':>8} {'raw SQL':>8} "
         f"{'session':>8} | {'HTTP':>6} {'GraphQL':>7} {'SQLA':>6}"
     )
 
     async def interleaved(steps: list[Callable[[int], Awaitable[Any]]], count: int) -> list[float]:
-        """Median ms of each step, the steps taking turns (the machine's load falls on all
-        of them alike; the median ignores the requests that lost the CPU)."""
+        """Mean CPU ms of this process per call of each step, the steps taking turns. CPU,
+        not wall time: on a loaded machine each round trip to Postgres waits milliseconds for
+        the scheduler, which would swamp every layer."""
         spent: list[list[float]] = [[] for _ in steps]
         for i in range(count + 50):
             for step, out in zip(steps, spent, strict=True):
-                started = time.perf_counter()
+                started = time.process_time()
                 await step(i)
                 if i >= 50:
-                    out.append((time.perf_counter() - started) * 1000)
-        return [statistics.median(out) for out in spent]
+                    out.append((time.process_time() - started) * 1000)
+        return [statistics.fmean(out) for out in spent]
 
     async def layers(query_key: str) -> None:
         query = QUERIES[query_key]
