@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import datetime
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
+from strawberry.types.nodes import Selection
+from strawberry.utils.str_converters import to_camel_case
 
 from server.catalog import service
 from server.graphql.context import Info
 from server.graphql.pagination import PageInfo
+from server.graphql.selection import names, under
 from server.models.catalog import TagKind, TitleKind
 from server.models.catalog import Title as TitleModel
 
@@ -216,6 +220,53 @@ class Title:
         return await audience_comparables_of_title(info, int(self.id), first)
 
 
+COLUMN_OF_FIELD = {to_camel_case(c): c for c in service.TITLE_COLUMNS}
+"""GraphQL field of ``Title`` -> the column it reads."""
+TAG_FIELDS = frozenset({"tags", "genres"})
+"""``Title`` fields that read the title's tags."""
+
+
+@dataclass(frozen=True)
+class TitleReads:
+    """What a selection of ``Title`` fields reads: its columns, and whether its tags."""
+
+    columns: frozenset[str]
+    tags: bool
+
+
+def title_reads(selections: list[Selection]) -> TitleReads:
+    """The columns and tags a selection set of ``Title`` needs (a superset: see
+    ``server.graphql.selection``)."""
+    selected = names(selections)
+    return TitleReads(
+        frozenset(COLUMN_OF_FIELD[n] for n in selected if n in COLUMN_OF_FIELD),
+        not selected.isdisjoint(TAG_FIELDS),
+    )
+
+
+async def fetch_title(
+    info: Info, *, title_id: int | None = None, external_id: str | None = None
+) -> Title | None:
+    """The root ``title`` / ``titleByExternalId``: the selected columns, and the tags when
+    selected, in one statement; the tags go to the request's tags loader, which then answers
+    ``tags`` and ``genres`` without a query."""
+    reads = title_reads(under(info.selected_fields, info.field_name))
+    found = await info.context.db(
+        lambda s: service.title_with_tags(
+            s,
+            title_id=title_id,
+            external_id=external_id,
+            columns=reads.columns,
+            with_tags=reads.tags,
+        )
+    )
+    if found is None:
+        return None
+    if found.tags is not None:
+        info.context.loaders.tags.prime(found.title.id, found.tags)
+    return Title.from_model(found.title)
+
+
 @strawberry.type
 class TitleEdge:
     cursor: str
@@ -226,7 +277,14 @@ class TitleEdge:
 class TitleConnection:
     edges: list[TitleEdge]
     page_info: PageInfo
-    total_count: int
+    total: strawberry.Private[int | None]
+    """None when ``totalCount`` was not selected (and so not counted)."""
+
+    @strawberry.field
+    def total_count(self) -> int:
+        if self.total is None:
+            raise RuntimeError("totalCount was not counted: the selection said it was not read")
+        return self.total
 
 
 @strawberry.input(description="All conditions must hold; list conditions match any entry.")

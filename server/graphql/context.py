@@ -62,12 +62,16 @@ class Context:
     document: DocumentNode | None = None
     """The parsed query, when the HTTP layer parsed it already."""
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    loaders: Loaders = field(init=False)
+    _loaders: Loaders | None = field(default=None, init=False)
     _session: AsyncSession | None = field(default=None, init=False)
     _closed: bool = field(default=False, init=False)
 
-    def __post_init__(self) -> None:
-        self.loaders = Loaders(self.db)
+    @property
+    def loaders(self) -> Loaders:
+        """The request's DataLoaders, built on first use (``__typename`` needs none)."""
+        if self._loaders is None:
+            self._loaders = Loaders(self.db)
+        return self._loaders
 
     @property
     def session(self) -> AsyncSession:

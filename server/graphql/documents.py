@@ -78,14 +78,30 @@ class DocumentCache(SchemaExtension):
         ctx = self.execution_context
         document = ctx.graphql_document
         if document is not None and ctx.query is not None:
-            cached = DOCUMENTS.get(_key(ctx.query, ctx.parse_options))
-            schema, rules = ctx.schema._schema, tuple(ctx.validation_rules)
-            if cached is None or cached.node is not document:
-                ctx.pre_execution_errors = validate_document(schema, document, rules)
-            else:
-                errors = cached.errors.get((schema, rules))
-                if errors is None:
-                    errors = validate_document(schema, document, rules)
-                    cached.errors[(schema, rules)] = errors
-                ctx.pre_execution_errors = errors
+            ctx.pre_execution_errors = validation_errors(
+                ctx.query,
+                dict(ctx.parse_options),
+                document,
+                ctx.schema._schema,
+                tuple(ctx.validation_rules),
+            )
         yield
+
+
+def validation_errors(
+    query: str,
+    parse_options: Mapping[str, Any],
+    document: DocumentNode,
+    schema: GraphQLSchema,
+    rules: tuple[type[ASTValidationRule], ...],
+) -> list[GraphQLError]:
+    """strawberry's validation of ``document`` (parsed from ``query`` with ``parse_options``)
+    under ``rules``, cached with the document."""
+    cached = DOCUMENTS.get(_key(query, parse_options))
+    if cached is None or cached.node is not document:
+        return validate_document(schema, document, rules)
+    errors = cached.errors.get((schema, rules))
+    if errors is None:
+        errors = validate_document(schema, document, rules)
+        cached.errors[(schema, rules)] = errors
+    return errors

@@ -48,52 +48,67 @@ def _is_unexpected(error: GraphQLError) -> bool:
     )
 
 
+def shape_errors(
+    errors: list[GraphQLError], request_id: str, has_document: bool
+) -> list[GraphQLError]:
+    """Expected errors get their ``extensions.code``; unexpected ones are logged with the
+    request id and masked. ``has_document``: False when the errors are the parser's."""
+    request_fault = VALIDATION if has_document else PARSE_FAILED
+    shaped: list[GraphQLError] = []
+    for error in errors:
+        expected = as_expected(error.original_error)
+        if expected is not None:
+            if expected is not error.original_error:
+                error = GraphQLError(
+                    str(expected),
+                    nodes=error.nodes,
+                    source=error.source,
+                    positions=error.positions,
+                    path=error.path,
+                    original_error=expected,
+                )
+            error.extensions = {**(error.extensions or {}), "code": expected.code.value}
+            if expected.field:
+                error.extensions["field"] = expected.field
+        elif (
+            error.original_error is None or isinstance(error.original_error, GraphQLError)
+        ) and not (error.extensions or {}).get("code"):
+            # Parse, validation and variable-coercion errors: the request is at fault.
+            error.extensions = {**(error.extensions or {}), "code": request_fault}
+        shaped.append(_masked(error, request_id) if _is_unexpected(error) else error)
+    return shaped
+
+
+def _masked(error: GraphQLError, request_id: str) -> GraphQLError:
+    log.error(
+        "unexpected error in %s (request %s)",
+        ".".join(str(p) for p in error.path or []) or "operation",
+        request_id,
+        exc_info=error.original_error,
+        extra={"request_id": request_id},
+    )
+    return GraphQLError(
+        message=MASKED,
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        original_error=None,
+        extensions={"code": INTERNAL, "requestId": request_id},
+    )
+
+
+MASKED = "Unexpected error."
+
+
 class ErrorShaping(MaskErrors):
-    def __init__(self) -> None:
-        super().__init__(should_mask_error=_is_unexpected, error_message="Unexpected error.")
-
-    def _request_id(self) -> str:
-        return str(getattr(self.execution_context.context, "request_id", "-"))
-
-    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
-        request_id = self._request_id()
-        log.error(
-            "unexpected error in %s (request %s)",
-            ".".join(str(p) for p in error.path or []) or "operation",
-            request_id,
-            exc_info=error.original_error,
-            extra={"request_id": request_id},
-        )
-        masked = super().anonymise_error(error)
-        masked.extensions = {"code": INTERNAL, "requestId": request_id}
-        return masked
+    """``shape_errors`` as a strawberry extension, for ``schema.execute`` callers (the HTTP
+    layer calls it directly: ``server.graphql.operation``)."""
 
     def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
-        # No document: the errors are the parser's (syntax, too many tokens).
-        request_fault = VALIDATION if self.execution_context.graphql_document else PARSE_FAILED
-        shaped: list[GraphQLError] = []
-        for error in errors:
-            expected = as_expected(error.original_error)
-            if expected is not None:
-                if expected is not error.original_error:
-                    error = GraphQLError(
-                        str(expected),
-                        nodes=error.nodes,
-                        source=error.source,
-                        positions=error.positions,
-                        path=error.path,
-                        original_error=expected,
-                    )
-                error.extensions = {**(error.extensions or {}), "code": expected.code.value}
-                if expected.field:
-                    error.extensions["field"] = expected.field
-            elif (
-                error.original_error is None or isinstance(error.original_error, GraphQLError)
-            ) and not (error.extensions or {}).get("code"):
-                # Parse, validation and variable-coercion errors: the request is at fault.
-                error.extensions = {**(error.extensions or {}), "code": request_fault}
-            shaped.append(error)
-        return super()._process_errors(shaped)
+        ctx = self.execution_context
+        request_id = str(getattr(ctx.context, "request_id", "-"))
+        return shape_errors(errors, request_id, ctx.graphql_document is not None)
 
 
 def bad_input(message: str, field: str | None = None) -> ExpectedError:

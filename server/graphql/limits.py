@@ -51,6 +51,7 @@ from graphql.utilities import get_operation_ast
 from graphql.validation import ASTValidationRule, NoSchemaIntrospectionCustomRule, ValidationContext
 from strawberry.extensions import SchemaExtension
 
+from server.config import Settings
 from server.kit.errors import BadInput, ErrorCode
 from server.kit.text import unsafe_text_reason
 
@@ -225,22 +226,46 @@ def _count(number: int) -> str:
     return f"{number:,}" if number < 10**12 else "more than 10^12"
 
 
+def settings_rules(settings: Settings) -> tuple[type[ASTValidationRule], ...]:
+    """The extra validation rules of these settings' limits (the same classes every call)."""
+    return validation_rules(
+        settings.max_depth,
+        settings.max_aliases,
+        settings.introspection.value == "on",
+        settings.max_fields,
+    )
+
+
+def cost_refusal(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    operation_name: str | None,
+    variables: dict[str, Any],
+    settings: Settings,
+) -> GraphQLError | None:
+    """The error refusing an operation over ``settings.max_cost``, or None."""
+    cost = estimate_cost(schema, document, operation_name, variables)
+    if cost <= settings.max_cost:
+        return None
+    refusal = BadInput(
+        f"query cost {cost:,} exceeds the maximum {settings.max_cost:,} "
+        "(cost = requested list sizes, nested lists multiplied): ask for less"
+    )
+    return GraphQLError(str(refusal), original_error=refusal)
+
+
 class QueryLimits(SchemaExtension):
     """Depth, aliases, expanded fields and (optionally) introspection as cached rules; tokens
     at parse time; the cost estimate before execution. Limits come from the request's
-    settings."""
+    settings. (The HTTP layer applies the same functions directly:
+    ``server.graphql.operation``.)"""
 
     def on_operation(self) -> Iterator[None]:
         ctx = self.execution_context
         settings = getattr(ctx.context, "settings", None)
         if settings is not None:
             ctx.parse_options["max_tokens"] = settings.max_tokens
-            ctx.validation_rules = ctx.validation_rules + validation_rules(
-                settings.max_depth,
-                settings.max_aliases,
-                settings.introspection.value == "on",
-                settings.max_fields,
-            )
+            ctx.validation_rules = ctx.validation_rules + settings_rules(settings)
         yield
 
     def on_execute(self) -> Iterator[None]:
@@ -249,18 +274,16 @@ class QueryLimits(SchemaExtension):
             ctx.context.operation = (ctx.operation_type.value, ctx.operation_name or "-")
         settings = getattr(ctx.context, "settings", None)
         if settings is not None and ctx.graphql_document is not None:
-            cost = estimate_cost(
-                ctx.schema._schema, ctx.graphql_document, ctx.operation_name, ctx.variables or {}
+            refusal = cost_refusal(
+                ctx.schema._schema,
+                ctx.graphql_document,
+                ctx.operation_name,
+                ctx.variables or {},
+                settings,
             )
-            if cost > settings.max_cost:
+            if refusal is not None:
                 # A result set here skips execution (raising would bypass the other hooks).
-                refusal = BadInput(
-                    f"query cost {cost:,} exceeds the maximum {settings.max_cost:,} "
-                    "(cost = requested list sizes, nested lists multiplied): ask for less"
-                )
-                ctx.result = ExecutionResult(
-                    data=None, errors=[GraphQLError(str(refusal), original_error=refusal)]
-                )
+                ctx.result = ExecutionResult(data=None, errors=[refusal])
         yield
 
 

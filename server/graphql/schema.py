@@ -19,6 +19,8 @@ from server.catalog.types import (
     TitleInput,
     TitleInputError,
     UpsertTitlesPayload,
+    fetch_title,
+    title_reads,
 )
 from server.forecast import types as forecasting
 from server.graphql.auth import ADMIN, ANALYST, VIEWER
@@ -28,6 +30,7 @@ from server.graphql.errors import ErrorShaping
 from server.graphql.execution import FastLeafExecutionContext
 from server.graphql.limits import QueryLimits
 from server.graphql.pagination import PageInfo, after_key, page_size
+from server.graphql.selection import names, under
 from server.graphql.transaction import RequestTransaction
 from server.kit.ids import parse_id
 from server.kit.pagination import encode_cursor
@@ -56,16 +59,14 @@ class Query:
         permission_classes=VIEWER, description="A title by its id; null when there is none."
     )
     async def title(self, info: Info, id: strawberry.ID) -> Title | None:
-        row = await info.context.loaders.title.load(_parse_id(id))
-        return Title.from_model(row) if row else None
+        return await fetch_title(info, title_id=_parse_id(id))
 
     @strawberry.field(
         permission_classes=VIEWER,
         description="A title by the source system's id (e.g. `s1`); null if none.",
     )
     async def title_by_external_id(self, info: Info, external_id: str) -> Title | None:
-        row = await info.context.db(lambda s: catalog.title_by_external_id(s, external_id))
-        return Title.from_model(row) if row else None
+        return await fetch_title(info, external_id=external_id)
 
     @strawberry.field(
         permission_classes=VIEWER,
@@ -81,7 +82,22 @@ class Query:
         size = page_size(first)
         after_id = after_key(TITLE_CURSOR, after)
         flt = filter.to_service() if filter else None
-        page = await info.context.db(lambda s: catalog.list_titles(s, flt, size, after_id))
+        connection = under(info.selected_fields, info.field_name)
+        reads = title_reads(under(connection, "edges", "node"))
+        page = await info.context.db(
+            lambda s: catalog.list_titles(
+                s,
+                flt,
+                size,
+                after_id,
+                columns=reads.columns,
+                count="totalCount" in names(connection),
+                with_tags=reads.tags,
+            )
+        )
+        if page.tags is not None:
+            for row, tags in zip(page.titles, page.tags, strict=True):
+                info.context.loaders.tags.prime(row.id, tags)
         edges = [
             TitleEdge(cursor=encode_cursor(TITLE_CURSOR, t.id), node=Title.from_model(t))
             for t in page.titles
@@ -91,7 +107,7 @@ class Query:
             page_info=PageInfo.of(
                 [e.cursor for e in edges], has_next=page.has_next, after_given=after_id is not None
             ),
-            total_count=page.total,
+            total=page.total,
         )
 
     @strawberry.field(

@@ -15,9 +15,28 @@ _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskN
 
 
 class JsonFormatter(logging.Formatter):
+    """One JSON object per record. The access line of every request goes through here, so
+    the timestamp's date and time are built once per second (``isoformat`` per record was a
+    fifth of the formatting)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._second = -1
+        self._prefix = ""
+
+    def _timestamp(self, created: float) -> str:
+        second = int(created)
+        if second != self._second:
+            self._prefix = datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+            self._second = second
+        millis = round((created - second) * 1_000_000) // 1000  # as isoformat: truncated
+        if millis > 999:  # the microseconds rounded up to the next second
+            return datetime.fromtimestamp(created, UTC).isoformat(timespec="milliseconds")
+        return f"{self._prefix}.{millis:03d}+00:00"
+
     def format(self, record: logging.LogRecord) -> str:
         line: dict[str, object] = {
-            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "ts": self._timestamp(record.created),
             "level": record.levelname,
             "logger": record.name,
             "msg": record.getMessage(),
@@ -42,7 +61,17 @@ class TextFormatter(logging.Formatter):
 
 
 def configure(level: str, fmt: str) -> None:
-    """Route every logger (uvicorn's included) through one stderr handler."""
+    """Route every logger (uvicorn's included) through one stderr handler.
+
+    Records skip what neither format prints (logging's documented knobs): the caller's
+    file, line and function (a stack walk per record), the thread and process names. With
+    the JSON format at INFO, a request's access line cost ~0.08 ms of the server's 0.33 ms
+    CPU for ``{ __typename }`` (bench/peers.py, variant ``CONTENTINTEL_LOG_LEVEL=INFO``).
+    """
+    logging._srcfile = None  # no findCaller: neither format prints file, line or function
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
     root = logging.getLogger()

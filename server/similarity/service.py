@@ -23,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import enum
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 from functools import cache, lru_cache
 from typing import Any
@@ -52,7 +52,13 @@ from sqlalchemy.dialects.postgresql import ARRAY, REAL, aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from server.catalog.service import TITLE_COLUMNS, TitleColumns, TitleFilter
+from server.catalog.service import (
+    TITLE_COLUMNS,
+    TitleColumns,
+    TitleFilter,
+    as_title,
+    title_columns,
+)
 from server.catalog.service import filter_titles as filtered
 from server.config import EmbedderName
 from server.embeddings.embedders import Embedder, get_embedder
@@ -97,8 +103,9 @@ class SharedTag:
 class Neighbour:
     title: TitleColumns
     score: float
-    facets: FacetScores
-    shared_tags: list[SharedTag]
+    facets: FacetScores | None
+    """None unless asked for (``explain``), as ``shared_tags``."""
+    shared_tags: list[SharedTag] | None
 
 
 @dataclass(frozen=True)
@@ -169,20 +176,20 @@ def similar_params(ids: Sequence[int], first: int, weights: FacetWeights) -> dic
     }
 
 
-def _title(row: Any) -> TitleColumns | None:
-    """The neighbour's columns (read as plain columns through Core: no ORM instance)."""
-    if row.id is None:  # an embedded source with no neighbour (LEFT JOIN LATERAL)
-        return None
-    return TitleColumns(*(getattr(row, key) for key in TITLE_COLUMNS))
-
-
 @lru_cache(maxsize=256)
-def similar_statement(flt: TitleFilter | None) -> Select[Any]:
-    """Rows ``(source_id, title columns, score, synopsis, tags, metadata scores, shared tags)``.
+def similar_statement(
+    flt: TitleFilter | None,
+    explain: bool = True,
+    columns: tuple[str, ...] = TITLE_COLUMNS,
+) -> Select[Any]:
+    """Rows ``(source_id, score, title columns, [synopsis, tags, metadata scores, shared
+    tags])``: the facet scores and shared tags only when ``explain`` (they cost about 0.7x
+    the nearest-neighbour scan itself on the real catalog), the neighbour's ``columns`` only
+    (``title_columns``: ``id`` first, always).
 
-    Built once per filter (building this statement costs more than running it); sources,
-    ``first`` and weights are bind parameters (``similar_params``). Public so that
-    bench/similarity.py can time the very same SQL through plain psycopg.
+    Built once per filter, explain and columns (building this statement costs more than
+    running it); sources, ``first`` and weights are bind parameters (``similar_params``).
+    Public so that bench/similarity.py can time the very same SQL through plain psycopg.
     """
     source = aliased(TitleEmbedding, name="source")
     src = (
@@ -198,13 +205,14 @@ def similar_statement(flt: TitleFilter | None) -> Select[Any]:
     )
     e = aliased(TitleEmbedding, name="e")
     distance = e.combined.max_inner_product(src.c.q)  # negative inner product
+    facets = (
+        (1 - e.synopsis.cosine_distance(src.c.synopsis)).label("synopsis_score"),
+        (1 - e.tags.cosine_distance(src.c.tags)).label("tags_score"),
+        (1 - e.metadata_.cosine_distance(src.c.metadata)).label("metadata_score"),
+    )
     nearest = (
         select(
-            e.title_id.label("title_id"),
-            (-distance).label("score"),
-            (1 - e.synopsis.cosine_distance(src.c.synopsis)).label("synopsis_score"),
-            (1 - e.tags.cosine_distance(src.c.tags)).label("tags_score"),
-            (1 - e.metadata_.cosine_distance(src.c.metadata)).label("metadata_score"),
+            e.title_id.label("title_id"), (-distance).label("score"), *(facets if explain else ())
         )
         .join(Title, Title.id == e.title_id)
         .where(e.title_id != src.c.source_id)
@@ -233,15 +241,22 @@ def similar_statement(flt: TitleFilter | None) -> Select[Any]:
         .scalar_subquery()
     )
     neighbour = aliased(Title, name="t")
-    return (
-        select(
-            src.c.source_id,
-            *(getattr(neighbour, key).label(key) for key in TITLE_COLUMNS),
-            nearest_lateral.c.score,
+    explanation = (
+        (
             nearest_lateral.c.synopsis_score,
             nearest_lateral.c.tags_score,
             nearest_lateral.c.metadata_score,
             shared.label("shared_tags"),
+        )
+        if explain
+        else ()
+    )
+    return (
+        select(
+            src.c.source_id,
+            nearest_lateral.c.score,
+            *(getattr(neighbour, key).label(key) for key in columns),
+            *explanation,
         )
         .select_from(src)
         .outerjoin(nearest_lateral, true())
@@ -262,39 +277,36 @@ async def similar_for_titles(
     first: int,
     flt: TitleFilter | None = None,
     weights: FacetWeights = DEFAULT_WEIGHTS,
+    *,
+    explain: bool = True,
+    columns: Collection[str] = TITLE_COLUMNS,
 ) -> dict[int, list[Neighbour]]:
     """The ``first`` nearest titles of each source, best first, in one statement.
 
     Sources without an embedding (or unknown ids) are absent from the result; a source with an
-    embedding but no neighbour passing the filter maps to an empty list.
+    embedding but no neighbour passing the filter maps to an empty list. Facet scores and
+    shared tags only when ``explain``; the neighbours' ``columns`` only (others are None).
     """
     check_first(first)
     if not ids:
         return {}
+    cols = title_columns(columns)
     connection = await session.connection()
     rows = await connection.execute(
-        similar_statement(_hashable(flt)), similar_params(ids, first, weights)
+        similar_statement(_hashable(flt), explain, cols), similar_params(ids, first, weights)
     )
     found: dict[int, list[Neighbour]] = defaultdict(list)
+    end = 2 + len(cols)
     for row in rows:
-        bucket = found[row.source_id]
-        title = _title(row)
-        if title is None:
+        bucket = found[row[0]]
+        if row[2] is None:  # an embedded source with no neighbour (LEFT JOIN LATERAL)
             continue
-        bucket.append(
-            Neighbour(
-                title=title,
-                score=_cosine(row.score),
-                facets=FacetScores(
-                    _cosine(row.synopsis_score),
-                    _cosine(row.tags_score),
-                    _cosine(row.metadata_score),
-                ),
-                shared_tags=[
-                    SharedTag(TagKind(k), n, float(w)) for k, n, w in row.shared_tags or ()
-                ],
-            )
-        )
+        facets, shared = None, None
+        if explain:
+            synopsis, tags, metadata, shared_tags = row[end:]
+            facets = FacetScores(_cosine(synopsis), _cosine(tags), _cosine(metadata))
+            shared = [SharedTag(TagKind(k), n, float(w)) for k, n, w in shared_tags or ()]
+        bucket.append(Neighbour(as_title(row[2:end], cols), _cosine(row[1]), facets, shared))
     return dict(found)
 
 
@@ -304,9 +316,14 @@ async def similar_titles(
     first: int,
     flt: TitleFilter | None = None,
     weights: FacetWeights = DEFAULT_WEIGHTS,
+    *,
+    explain: bool = True,
+    columns: Collection[str] = TITLE_COLUMNS,
 ) -> list[Neighbour]:
     """Titles nearest to ``title_id``; ``NotFound`` when it does not exist or is not embedded."""
-    found = await similar_for_titles(session, [title_id], first, flt, weights)
+    found = await similar_for_titles(
+        session, [title_id], first, flt, weights, explain=explain, columns=columns
+    )
     if title_id in found:
         return found[title_id]
     exists = await session.scalar(select(Title.id).where(Title.id == title_id))

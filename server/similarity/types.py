@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import strawberry
 
-from server.catalog.types import Title, TitleFilter, TitleTag
+from server.catalog.types import Title, TitleFilter, TitleTag, title_reads
 from server.embeddings.facets import DEFAULT_WEIGHTS, FacetWeights
 from server.graphql.context import Info
 from server.graphql.errors import bad_input
+from server.graphql.selection import names, under
 from server.similarity import service
 from server.similarity.service import SearchMode
 
@@ -75,22 +76,33 @@ class SimilarTitle:
             "scores under the requested weights."
         )
     )
-    explanation: SimilarityExplanation
+    neighbour: strawberry.Private[service.Neighbour]
+
+    @strawberry.field
+    def explanation(self) -> SimilarityExplanation:
+        # Built only when selected, from what the service read for it (``explain``).
+        n = self.neighbour
+        if n.facets is None or n.shared_tags is None:
+            raise RuntimeError("the explanation was not read: the selection said it was not")
+        return SimilarityExplanation(
+            shared_tags=[
+                TitleTag(kind=t.kind, name=t.name, weight=t.weight) for t in n.shared_tags
+            ],
+            facet_scores=FacetScores(
+                synopsis=n.facets.synopsis, tags=n.facets.tags, metadata=n.facets.metadata
+            ),
+        )
 
     @classmethod
     def from_service(cls, n: service.Neighbour) -> SimilarTitle:
-        return cls(
-            title=Title.from_model(n.title),
-            score=n.score,
-            explanation=SimilarityExplanation(
-                shared_tags=[
-                    TitleTag(kind=t.kind, name=t.name, weight=t.weight) for t in n.shared_tags
-                ],
-                facet_scores=FacetScores(
-                    synopsis=n.facets.synopsis, tags=n.facets.tags, metadata=n.facets.metadata
-                ),
-            ),
-        )
+        return cls(title=Title.from_model(n.title), score=n.score, neighbour=n)
+
+
+def neighbour_reads(info: Info) -> tuple[bool, frozenset[str]]:
+    """(whether ``explanation`` is selected, the title columns selected) under a field that
+    returns ``[SimilarTitle]``."""
+    items = under(info.selected_fields, info.field_name)
+    return "explanation" in names(items), title_reads(under(items, "title")).columns
 
 
 @strawberry.type(description="A search result.")
@@ -120,15 +132,19 @@ async def similar_titles(
     size = service.check_first(first, DEFAULT_FIRST)
     facet_weights = weights.to_service() if weights else DEFAULT_WEIGHTS
     flt = filter.to_service() if filter else None
+    explain, columns = neighbour_reads(info)
     rows = await info.context.db(
-        lambda s: service.similar_titles(s, title_id, size, flt, facet_weights)
+        lambda s: service.similar_titles(
+            s, title_id, size, flt, facet_weights, explain=explain, columns=columns
+        )
     )
     return [SimilarTitle.from_service(n) for n in rows]
 
 
 async def similar_of_title(info: Info, title_id: int, first: int | None) -> list[SimilarTitle]:
     size = service.check_first(first, DEFAULT_FIRST)
-    rows = await info.context.loaders.similar.load((title_id, size))
+    explain, _ = neighbour_reads(info)
+    rows = await info.context.loaders.similar.load((title_id, size, explain))
     return [SimilarTitle.from_service(n) for n in rows]
 
 

@@ -208,5 +208,6 @@ async def test_title_audience_fields_statement_count(
         assert body.get("errors") is None, body
         assert len(body["data"]["titles"]["edges"]) == size
         per_size[size] = len(statements)
-    # page + count + performance batch + region batch + travelability batch
-    assert per_size == {3: 5, 45: 5}
+    # page (no count: totalCount is not selected) + performance batch + region batch +
+    # travelability batch
+    assert per_size == {3: 4, 45: 4}

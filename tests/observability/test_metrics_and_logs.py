@@ -96,6 +96,21 @@ def test_json_log_lines_carry_the_request_id() -> None:
     assert "ValueError: boom" in json.loads(JsonFormatter().format(record))["exc"]
 
 
+@pytest.mark.parametrize(
+    "created",
+    [1700000000.0, 1700000000.123456, 1700000000.9994, 1700000000.9999996, 1764748800.5005],
+)
+def test_json_timestamps_are_isoformat_to_the_millisecond(created: float) -> None:
+    from datetime import UTC, datetime
+
+    formatter = JsonFormatter()
+    for at in (created - 1, created):  # the per-second prefix is reused, then renewed
+        record = logging.LogRecord("contentintel.test", logging.INFO, __file__, 1, "m", (), None)
+        record.created = at
+        expected = datetime.fromtimestamp(at, UTC).isoformat(timespec="milliseconds")
+        assert json.loads(formatter.format(record))["ts"] == expected
+
+
 async def test_scrapes_share_one_read_of_the_catalog_gauges(
     tmp_path: Any, session_factory: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:

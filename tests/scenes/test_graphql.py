@@ -292,6 +292,6 @@ async def test_statement_count_is_independent_of_page_size(
         assert all(len(e["node"]["scenes"]) == 2 for e in edges)
         assert all(e["node"]["engagementCurve"] for e in edges)
         per_size[size] = len(statements)
-    # page + count, scenes, curves (stored + derived), summaries (curves stored + derived + scenes)
+    # page, scenes, curves (stored + derived), summaries (curves stored + derived + scenes)
     assert per_size[4] == per_size[40]
     assert per_size[40] <= 8
