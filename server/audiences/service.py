@@ -10,6 +10,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -77,6 +78,9 @@ class CohortRow:
     label: str
     size: int
     top_genres: list[dict[str, object]]
+    level: int = 1
+    """1: top-level cohort; 2: sub-cohort."""
+    parent_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -259,33 +263,48 @@ def _distinctive(mine: Sequence[GenreLift], theirs: Sequence[GenreLift]) -> list
 # --- cohorts ---------------------------------------------------------------------------------
 
 
+_COHORT = "SELECT id, label, size, top_genres, level, parent_id FROM cohorts"
+
+
+def _cohort(r: Any) -> CohortRow:
+    return CohortRow(r.id, r.label, r.size, list(r.top_genres), r.level, r.parent_id)
+
+
 async def list_cohorts(session: AsyncSession) -> list[CohortRow]:
-    rows = await session.execute(
-        text("SELECT id, label, size, top_genres FROM cohorts ORDER BY size DESC, id")
-    )
-    return [CohortRow(r.id, r.label, r.size, list(r.top_genres)) for r in rows]
+    """The top-level cohorts, largest first (sub-cohorts are their ``children``)."""
+    rows = await session.execute(text(_COHORT + " WHERE level = 1 ORDER BY size DESC, id"))
+    return [_cohort(r) for r in rows]
 
 
 async def cohorts_by_ids(session: AsyncSession, ids: Sequence[int]) -> list[CohortRow | None]:
-    rows = await session.execute(
-        text("SELECT id, label, size, top_genres FROM cohorts WHERE id = ANY(:i)"),
-        {"i": list(ids)},
-    )
-    found = {r.id: CohortRow(r.id, r.label, r.size, list(r.top_genres)) for r in rows}
+    rows = await session.execute(text(_COHORT + " WHERE id = ANY(:i)"), {"i": list(ids)})
+    found = {r.id: _cohort(r) for r in rows}
     return [found.get(i) for i in ids]
 
 
+async def children_of_cohorts(session: AsyncSession, ids: Sequence[int]) -> list[list[CohortRow]]:
+    """Sub-cohorts of each cohort, largest first."""
+    rows = await session.execute(
+        text(_COHORT + " WHERE parent_id = ANY(:i) ORDER BY parent_id, size DESC, id"),
+        {"i": list(ids)},
+    )
+    return lists_by_key(((r.parent_id, _cohort(r)) for r in rows), ids)
+
+
 async def members_of_cohorts(session: AsyncSession, ids: Sequence[int]) -> list[list[RegionRow]]:
-    """Member regions of each cohort, most central first."""
+    """Member regions of each cohort (top-level or sub-cohort), most central in the top-level
+    cohort first."""
     rows = await session.execute(
         text(
-            "SELECT m.cohort_id, r.code, r.name, r.region_group, r.languages "
-            "FROM cohort_members m JOIN regions r ON r.code = m.region_code "
-            "WHERE m.cohort_id = ANY(:i) ORDER BY m.cohort_id, m.similarity DESC, r.code"
+            "SELECT k.cohort, r.code, r.name, r.region_group, r.languages "
+            "FROM cohort_members m "
+            "CROSS JOIN LATERAL (VALUES (m.cohort_id), (m.sub_cohort_id)) AS k(cohort) "
+            "JOIN regions r ON r.code = m.region_code "
+            "WHERE k.cohort = ANY(:i) ORDER BY k.cohort, m.similarity DESC, r.code"
         ),
         {"i": list(ids)},
     )
-    return lists_by_key(((r.cohort_id, _region(r)) for r in rows), ids)
+    return lists_by_key(((r.cohort, _region(r)) for r in rows), ids)
 
 
 async def cohort_of_regions(session: AsyncSession, codes: Sequence[str]) -> list[int | None]:

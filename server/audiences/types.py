@@ -170,9 +170,13 @@ class Cohort:
     id: strawberry.ID
     label: str
     size: int = strawberry.field(description="Number of member regions.")
+    level: int = strawberry.field(
+        description="1: a top-level cohort; 2: a sub-cohort of its `parent`."
+    )
     top_genres: list[GenreLift] = strawberry.field(
         description="Genres over-indexed in the cohort's pooled charts vs the global mix."
     )
+    parent_id: strawberry.Private[int | None]
 
     @classmethod
     def of(cls, row: service.CohortRow) -> Cohort:
@@ -180,6 +184,8 @@ class Cohort:
             id=strawberry.ID(str(row.id)),
             label=row.label,
             size=row.size,
+            level=row.level,
+            parent_id=row.parent_id,
             top_genres=[
                 GenreLift(
                     name=str(g.get("name", "")),
@@ -195,6 +201,24 @@ class Cohort:
     async def regions(self, info: Info) -> list[Region]:
         rows = await info.context.loaders.audiences.cohort_members.load(int(self.id))
         return [Region.of(r) for r in rows]
+
+    @strawberry.field(description="The top-level cohort of a sub-cohort (null at level 1).")
+    async def parent(self, info: Info) -> Cohort | None:
+        if self.parent_id is None:
+            return None
+        row = await info.context.loaders.audiences.cohort.load(self.parent_id)
+        return Cohort.of(row) if row else None
+
+    @strawberry.field(
+        description=(
+            "Sub-cohorts, largest first: the same dendrogram cut again inside this cohort, "
+            "aiming at no more than 20 regions each (empty for a sub-cohort, or a cohort too "
+            "small to split)."
+        )
+    )
+    async def children(self, info: Info) -> list[Cohort]:
+        rows = await info.context.loaders.audiences.cohort_children.load(int(self.id))
+        return [Cohort.of(r) for r in rows]
 
 
 @strawberry.type(description="How a title did in one region's weekly Top 10.")

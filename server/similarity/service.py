@@ -1,11 +1,13 @@
 """Similar titles and title search: the only place their SQL is built.
 
-Similar titles rank by the weighted mean of three facet cosines (synopsis, tags, metadata). The
-stored ``combined`` vector is ``concat(synopsis, tags, metadata) / sqrt(3)`` of unit facets, so
-the query ``combined(source) * scale(weights)`` (element-wise, built in SQL) equals
-``weighted_query`` of the source's facets, and its inner product with a neighbour's
-``combined`` is exactly that weighted mean: one HNSW index (``vector_ip_ops``) serves every
-choice of weights, and a batch of sources is one statement (a LATERAL join per source).
+Similar titles rank by the weighted mean of four facet cosines (synopsis, tags, metadata,
+people). The stored ``combined`` vector is ``concat(synopsis, tags, metadata, people) / 2`` of
+unit facets (a zero people facet for a title that shares nobody), so the query
+``combined(source) * scale(weights)`` (element-wise, built in SQL) equals ``weighted_query`` of
+the source's facets, and its inner product with a neighbour's ``combined`` is exactly that
+weighted mean: one HNSW index (``vector_ip_ops``) serves every choice of weights, and a batch of
+sources is one statement (a LATERAL join per source). The people score is the inner product of
+the people facets (their cosine, and 0 when either title shares nobody).
 
 Filters are applied inside the nearest-neighbour scan. With pgvector's iterative index scans
 (``hnsw.iterative_scan = relaxed_order``) the scan keeps going until ``first`` rows pass the
@@ -56,13 +58,21 @@ from server.catalog.service import TITLE_COLUMNS, TitleColumns, TitleFilter
 from server.catalog.service import filter_titles as filtered
 from server.config import EmbedderName
 from server.embeddings.embedders import Embedder, get_embedder
-from server.embeddings.facets import DEFAULT_WEIGHTS, FacetWeights
+from server.embeddings.facets import DEFAULT_WEIGHTS, FACETS, FacetWeights
 from server.kit import pagination
 from server.kit.errors import BadInput, NotFound
 from server.kit.text import websearch_text
-from server.models.catalog import Tag, TagKind, Title, TitleTag
-from server.models.dims import COMBINED_DIM, METADATA_DIM, SYNOPSIS_DIM, TAGS_DIM, TEXT_DIM
+from server.models.catalog import Credit, CreditRole, Person, Tag, TagKind, Title, TitleTag
+from server.models.dims import (
+    COMBINED_DIM,
+    METADATA_DIM,
+    PEOPLE_DIM,
+    SYNOPSIS_DIM,
+    TAGS_DIM,
+    TEXT_DIM,
+)
 from server.models.embeddings import TitleEmbedding
+from server.models.similarity import TitleComparable
 
 MAX_FIRST = 500
 RRF_K = 60
@@ -70,6 +80,11 @@ RRF_K = 60
 MIN_DEPTH = 50
 """Each list feeding the fusion is fetched at least this deep (and at least 3 * first)."""
 MAX_QUERY_LENGTH = 500
+
+
+class SimilarityMode(enum.StrEnum):
+    CONTENT = "CONTENT"
+    COMPARABLES = "COMPARABLES"
 
 
 class SearchMode(enum.StrEnum):
@@ -83,6 +98,7 @@ class FacetScores:
     synopsis: float
     tags: float
     metadata: float
+    people: float
 
 
 @dataclass(frozen=True)
@@ -94,11 +110,23 @@ class SharedTag:
 
 
 @dataclass(frozen=True)
+class SharedPerson:
+    name: str
+    roles: list[CreditRole]
+    """The roles the person has in both titles (cast, director), or in either when none is
+    common to both."""
+    weight: float
+    """The name's idf in the catalog, ``log(titles / titles crediting the name)``: a name on
+    few titles says more than one on many."""
+
+
+@dataclass(frozen=True)
 class Neighbour:
     title: TitleColumns
     score: float
     facets: FacetScores
     shared_tags: list[SharedTag]
+    shared_people: list[SharedPerson]
 
 
 @dataclass(frozen=True)
@@ -113,6 +141,15 @@ class TitleNotEmbedded(NotFound):
     def __init__(self, title_id: int) -> None:
         super().__init__(
             f"title {title_id} has no embedding yet: run `contentintel embed`", field="titleId"
+        )
+
+
+class NoComparables(NotFound):
+    def __init__(self, title_id: int) -> None:
+        super().__init__(
+            f"title {title_id} has no learned comparables vector: run `contentintel "
+            "comparables` (after `contentintel embed` and a Top 10 ingest)",
+            field="titleId",
         )
 
 
@@ -131,41 +168,53 @@ def _hashable(flt: TitleFilter | None) -> TitleFilter | None:
     return replace(flt, genres=tuple(flt.genres), origin_countries=tuple(flt.origin_countries))
 
 
-def facet_factors(weights: FacetWeights) -> tuple[float, float, float]:
+_BLOCKS = (
+    ("w_synopsis", SYNOPSIS_DIM),
+    ("w_tags", TAGS_DIM),
+    ("w_metadata", METADATA_DIM),
+    ("w_people", PEOPLE_DIM),
+)
+
+
+def facet_factors(weights: FacetWeights) -> tuple[float, float, float, float]:
     """Per-facet factors turning a stored ``combined`` vector into the weighted query.
 
-    ``combined`` holds each unit facet divided by sqrt(3); ``weighted_query`` holds it times
-    ``w * sqrt(3) / sum(w)``: the factor for a facet block is ``3 * w / sum(w)``.
+    ``combined`` holds each unit facet divided by sqrt(4); ``weighted_query`` holds it times
+    ``w * sqrt(4) / sum(w)``: the factor for a facet block is ``4 * w / sum(w)``.
     """
-    factor = 3.0 / weights.total
-    return weights.synopsis * factor, weights.tags * factor, weights.metadata * factor
+    factor = FACETS / weights.total
+    return (
+        weights.synopsis * factor,
+        weights.tags * factor,
+        weights.metadata * factor,
+        weights.people * factor,
+    )
 
 
 def weight_scale(weights: FacetWeights) -> np.ndarray[Any, np.dtype[np.float32]]:
     """The element-wise scale vector the SQL builds from ``facet_factors``."""
-    blocks = zip(facet_factors(weights), (SYNOPSIS_DIM, TAGS_DIM, METADATA_DIM), strict=True)
+    blocks = zip(facet_factors(weights), (dim for _, dim in _BLOCKS), strict=True)
     return np.concatenate([np.full(dim, f, dtype=np.float32) for f, dim in blocks])
 
 
 def _scale_vector() -> Any:
-    """``weight_scale`` built in SQL from three parameters (cheaper than binding 768 floats)."""
+    """``weight_scale`` built in SQL from four parameters (cheaper than binding 1024 floats)."""
 
     def block(name: str, dim: int) -> Any:
         return func.array_fill(bindparam(name, type_=REAL), literal_column(f"ARRAY[{dim}]"))
 
-    blocks = func.array_cat(block("w_synopsis", SYNOPSIS_DIM), block("w_tags", TAGS_DIM))
-    return cast(func.array_cat(blocks, block("w_metadata", METADATA_DIM)), Vector(COMBINED_DIM))
+    blocks = [block(name, dim) for name, dim in _BLOCKS]
+    joined = func.array_cat(func.array_cat(blocks[0], blocks[1]), func.array_cat(*blocks[2:]))
+    return cast(joined, Vector(COMBINED_DIM))
 
 
 def similar_params(ids: Sequence[int], first: int, weights: FacetWeights) -> dict[str, Any]:
     """Execution parameters of ``similar_statement``."""
-    synopsis, tags, metadata = facet_factors(weights)
+    factors = facet_factors(weights)
     return {
         "ids": list(ids),
         "first": first,
-        "w_synopsis": synopsis,
-        "w_tags": tags,
-        "w_metadata": metadata,
+        **{name: factor for (name, _), factor in zip(_BLOCKS, factors, strict=True)},
     }
 
 
@@ -177,34 +226,55 @@ def _title(row: Any) -> TitleColumns | None:
 
 
 @lru_cache(maxsize=256)
-def similar_statement(flt: TitleFilter | None) -> Select[Any]:
-    """Rows ``(source_id, title columns, score, synopsis, tags, metadata scores, shared tags)``.
+def similar_statement(
+    flt: TitleFilter | None, mode: SimilarityMode = SimilarityMode.CONTENT
+) -> Select[Any]:
+    """Rows ``(source_id, title columns, score, synopsis, tags, metadata, people scores, shared
+    tags, shared people)``.
 
-    Built once per filter (building this statement costs more than running it); sources,
-    ``first`` and weights are bind parameters (``similar_params``). Public so that
+    Built once per filter and mode (building this statement costs more than running it);
+    sources, ``first`` and weights are bind parameters (``similar_params``). Public so that
     bench/similarity.py can time the very same SQL through plain psycopg.
+
+    CONTENT ranks by the weighted facet score (``combined``, inner product HNSW); COMPARABLES
+    by the cosine of the learned comparables vectors (``title_comparables``, cosine HNSW: the
+    predicted audience overlap), the facet scores still given as the explanation.
     """
     source = aliased(TitleEmbedding, name="source")
-    src = (
-        select(
-            source.title_id.label("source_id"),
-            source.combined.op("*", return_type=Vector(COMBINED_DIM))(_scale_vector()).label("q"),
-            source.synopsis,
-            source.tags,
-            source.metadata_.label("metadata"),
+    source_comparable = aliased(TitleComparable, name="source_comparable")
+    columns = [
+        source.title_id.label("source_id"),
+        source.combined.op("*", return_type=Vector(COMBINED_DIM))(_scale_vector()).label("q"),
+        source.synopsis,
+        source.tags,
+        source.metadata_.label("metadata"),
+        source.people,
+    ]
+    base = select(*columns)
+    if mode is SimilarityMode.COMPARABLES:
+        base = select(*columns, source_comparable.vector.label("audience")).join(
+            source_comparable, source_comparable.title_id == source.title_id
         )
-        .where(source.title_id == any_(bindparam("ids", type_=ARRAY(BigInteger))))
-        .subquery("src")
+    src = base.where(source.title_id == any_(bindparam("ids", type_=ARRAY(BigInteger)))).subquery(
+        "src"
     )
     e = aliased(TitleEmbedding, name="e")
-    distance = e.combined.max_inner_product(src.c.q)  # negative inner product
+    if mode is SimilarityMode.COMPARABLES:
+        c = aliased(TitleComparable, name="c")
+        distance = c.vector.cosine_distance(src.c.audience)
+        score = 1 - distance
+        candidates = select(c.title_id.label("title_id")).join(e, e.title_id == c.title_id)
+    else:
+        distance = e.combined.max_inner_product(src.c.q)  # negative inner product
+        score = -distance
+        candidates = select(e.title_id.label("title_id"))
     nearest = (
-        select(
-            e.title_id.label("title_id"),
-            (-distance).label("score"),
+        candidates.add_columns(
+            score.label("score"),
             (1 - e.synopsis.cosine_distance(src.c.synopsis)).label("synopsis_score"),
             (1 - e.tags.cosine_distance(src.c.tags)).label("tags_score"),
             (1 - e.metadata_.cosine_distance(src.c.metadata)).label("metadata_score"),
+            (-e.people.max_inner_product(src.c.people)).label("people_score"),
         )
         .join(Title, Title.id == e.title_id)
         .where(e.title_id != src.c.source_id)
@@ -232,6 +302,7 @@ def similar_statement(flt: TitleFilter | None) -> Select[Any]:
         .where(mine.title_id == src.c.source_id, theirs.title_id == nearest_lateral.c.title_id)
         .scalar_subquery()
     )
+    shared_people = _shared_people(src.c.source_id, nearest_lateral.c.title_id)
     neighbour = aliased(Title, name="t")
     return (
         select(
@@ -241,7 +312,9 @@ def similar_statement(flt: TitleFilter | None) -> Select[Any]:
             nearest_lateral.c.synopsis_score,
             nearest_lateral.c.tags_score,
             nearest_lateral.c.metadata_score,
+            nearest_lateral.c.people_score,
             shared.label("shared_tags"),
+            shared_people.label("shared_people"),
         )
         .select_from(src)
         .outerjoin(nearest_lateral, true())
@@ -249,6 +322,56 @@ def similar_statement(flt: TitleFilter | None) -> Select[Any]:
         # Relaxed-order scans may return rows slightly out of order: sort again.
         .order_by(src.c.source_id, nearest_lateral.c.score.desc(), nearest_lateral.c.title_id)
     )
+
+
+def _shared_people(source_id: Any, neighbour_id: Any) -> Any:
+    """JSON ``[[name, [roles in the source], [roles in the neighbour], idf]]`` of the people
+    credited on both titles, highest idf first (then name); idf over the catalog as in the
+    people facet."""
+    mine, theirs, anyone = (
+        aliased(Credit, name="my_credit"),
+        aliased(Credit, name="their_credit"),
+        aliased(Credit, name="any_credit"),
+    )
+    both = (
+        select(
+            mine.person_id.label("person_id"),
+            func.array_agg(func.distinct(mine.role)).label("mine"),
+            func.array_agg(func.distinct(theirs.role)).label("theirs"),
+        )
+        .join(theirs, theirs.person_id == mine.person_id)
+        .where(mine.title_id == source_id, theirs.title_id == neighbour_id)
+        .group_by(mine.person_id)
+        # The source and the neighbour come from the enclosing statement: never from here.
+        .correlate_except(mine, theirs)
+        .subquery("both_people")
+    )
+    titles = select(func.count()).select_from(Title).scalar_subquery()
+    df = (
+        select(func.count(func.distinct(anyone.title_id)))
+        .where(anyone.person_id == both.c.person_id)
+        .scalar_subquery()
+    )
+    idf = func.ln(cast(titles, Float) / df)
+    return (
+        select(
+            func.json_agg(
+                aggregate_order_by(
+                    func.json_build_array(Person.name, both.c.mine, both.c.theirs, idf),
+                    idf.desc(),
+                    Person.name,
+                )
+            )
+        )
+        .select_from(both)
+        .join(Person, Person.id == both.c.person_id)
+        .scalar_subquery()
+    )
+
+
+def _roles(mine: Sequence[str], theirs: Sequence[str]) -> list[CreditRole]:
+    common = set(mine) & set(theirs)
+    return sorted(CreditRole(r) for r in (common or set(mine) | set(theirs)))
 
 
 def _cosine(value: float) -> float:
@@ -262,18 +385,20 @@ async def similar_for_titles(
     first: int,
     flt: TitleFilter | None = None,
     weights: FacetWeights = DEFAULT_WEIGHTS,
+    mode: SimilarityMode = SimilarityMode.CONTENT,
 ) -> dict[int, list[Neighbour]]:
     """The ``first`` nearest titles of each source, best first, in one statement.
 
-    Sources without an embedding (or unknown ids) are absent from the result; a source with an
-    embedding but no neighbour passing the filter maps to an empty list.
+    Sources without an embedding (or, in COMPARABLES mode, a comparables vector) and unknown
+    ids are absent from the result; a source with one but no neighbour passing the filter maps
+    to an empty list. ``weights`` only shape the facet scores' weighted mean in CONTENT mode.
     """
     check_first(first)
     if not ids:
         return {}
     connection = await session.connection()
     rows = await connection.execute(
-        similar_statement(_hashable(flt)), similar_params(ids, first, weights)
+        similar_statement(_hashable(flt), mode), similar_params(ids, first, weights)
     )
     found: dict[int, list[Neighbour]] = defaultdict(list)
     for row in rows:
@@ -289,9 +414,14 @@ async def similar_for_titles(
                     _cosine(row.synopsis_score),
                     _cosine(row.tags_score),
                     _cosine(row.metadata_score),
+                    _cosine(row.people_score),
                 ),
                 shared_tags=[
                     SharedTag(TagKind(k), n, float(w)) for k, n, w in row.shared_tags or ()
+                ],
+                shared_people=[
+                    SharedPerson(n, _roles(mine, theirs), float(w))
+                    for n, mine, theirs, w in row.shared_people or ()
                 ],
             )
         )
@@ -304,15 +434,22 @@ async def similar_titles(
     first: int,
     flt: TitleFilter | None = None,
     weights: FacetWeights = DEFAULT_WEIGHTS,
+    mode: SimilarityMode = SimilarityMode.CONTENT,
 ) -> list[Neighbour]:
-    """Titles nearest to ``title_id``; ``NotFound`` when it does not exist or is not embedded."""
-    found = await similar_for_titles(session, [title_id], first, flt, weights)
+    """Titles nearest to ``title_id``; ``NotFound`` when it does not exist, is not embedded
+    or (COMPARABLES) has no comparables vector."""
+    found = await similar_for_titles(session, [title_id], first, flt, weights, mode)
     if title_id in found:
         return found[title_id]
     exists = await session.scalar(select(Title.id).where(Title.id == title_id))
     if exists is None:
         raise NotFound(f"no title with id {title_id}", field="titleId")
-    raise TitleNotEmbedded(title_id)
+    embedded = await session.scalar(
+        select(TitleEmbedding.title_id).where(TitleEmbedding.title_id == title_id)
+    )
+    if embedded is None:
+        raise TitleNotEmbedded(title_id)
+    raise NoComparables(title_id)
 
 
 # --- search -------------------------------------------------------------------------------------

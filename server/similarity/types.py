@@ -8,8 +8,11 @@ from server.catalog.types import Title, TitleFilter, TitleTag
 from server.embeddings.facets import DEFAULT_WEIGHTS, FacetWeights
 from server.graphql.context import Info
 from server.graphql.errors import bad_input
+from server.models.catalog import CreditRole
 from server.similarity import service
 from server.similarity.service import SearchMode
+
+strawberry.enum(CreditRole, name="CreditRole", description="How a person is credited on a title.")
 
 DEFAULT_FIRST = 10
 
@@ -26,9 +29,9 @@ strawberry.enum(
 
 @strawberry.input(
     description=(
-        "Relative weights of the three facets in a similarity score (only their ratios "
+        "Relative weights of the four facets in a similarity score (only their ratios "
         "matter). Each must be >= 0 and at least one > 0. Defaults: synopsis 0.5, tags 0.3, "
-        "metadata 0.2."
+        "metadata 0.2, people 0 (see README, people facet)."
     )
 )
 class FacetWeightsInput:
@@ -40,10 +43,16 @@ class FacetWeightsInput:
         default=DEFAULT_WEIGHTS.metadata,
         description="Kind, era, origin, language, maturity, length.",
     )
+    people: float = strawberry.field(
+        default=DEFAULT_WEIGHTS.people,
+        description=(
+            "Cast and directors, idf-weighted (a name on 40 titles counts less than one on 3)."
+        ),
+    )
 
     def to_service(self) -> FacetWeights:
         try:
-            return FacetWeights(self.synopsis, self.tags, self.metadata)
+            return FacetWeights(self.synopsis, self.tags, self.metadata, self.people)
         except ValueError as exc:
             raise bad_input(str(exc), "weights") from None
 
@@ -53,6 +62,20 @@ class FacetScores:
     synopsis: float
     tags: float
     metadata: float
+    people: float = strawberry.field(
+        description="Cosine of the people facets; 0 when either title shares no credited name."
+    )
+
+
+@strawberry.type(description="A person credited on both titles.")
+class SharedPerson:
+    name: str
+    roles: list[CreditRole] = strawberry.field(
+        description="Roles held on both titles (or on either, when none is common)."
+    )
+    weight: float = strawberry.field(
+        description="idf of the name in the catalog: log(titles / titles crediting it)."
+    )
 
 
 @strawberry.type(description="Why two titles are similar.")
@@ -62,6 +85,9 @@ class SimilarityExplanation:
             "Tags (genres included) both titles carry, strongest first; weight is the "
             "smaller of the two titles' weights."
         )
+    )
+    shared_people: list[SharedPerson] = strawberry.field(
+        description="Cast and directors credited on both titles, rarest in the catalog first."
     )
     facet_scores: FacetScores
 
@@ -86,8 +112,15 @@ class SimilarTitle:
                 shared_tags=[
                     TitleTag(kind=t.kind, name=t.name, weight=t.weight) for t in n.shared_tags
                 ],
+                shared_people=[
+                    SharedPerson(name=p.name, roles=p.roles, weight=p.weight)
+                    for p in n.shared_people
+                ],
                 facet_scores=FacetScores(
-                    synopsis=n.facets.synopsis, tags=n.facets.tags, metadata=n.facets.metadata
+                    synopsis=n.facets.synopsis,
+                    tags=n.facets.tags,
+                    metadata=n.facets.metadata,
+                    people=n.facets.people,
                 ),
             ),
         )
