@@ -89,7 +89,8 @@ def run(url: str, cutoff: date, backtest: bool) -> None:
         ]
         for t in tables:
             print(
-                f"{t.setting}: {t.queries} query titles, {t.candidates} candidates, {t.regions} regions"
+                f"{t.setting}: {t.queries} query titles, {t.candidates} candidates, "
+                f"{t.regions} regions"
             )
         print(service.format_table(tables))
         print(f"(measured in {time.perf_counter() - started:.1f} s)\n")

@@ -550,9 +550,9 @@ def compute_cohorts(
         parent = result(idx, cohort_mix.get(cohort, []))
         parent.silhouette = splits[cohort]
         if len({subs[i] for i in idx}) > 1:
-            for sub in sorted({subs[i] for i in idx}):
-                members = [i for i in idx if subs[i] == sub]
-                parent.children.append(result(members, sub_mix.get((cohort, sub), [])))
+            for number in sorted({subs[i] for i in idx}):
+                members = [i for i in idx if subs[i] == number]
+                parent.children.append(result(members, sub_mix.get((cohort, number), [])))
         results.append(parent)
     leaf_of = {(labels[i], subs[i]) for i in range(len(labels))}
     numbering = {key: n for n, key in enumerate(sorted(leaf_of))}

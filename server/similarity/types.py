@@ -10,7 +10,7 @@ from server.graphql.context import Info
 from server.graphql.errors import bad_input
 from server.models.catalog import CreditRole
 from server.similarity import service
-from server.similarity.service import SearchMode
+from server.similarity.service import SearchMode, SimilarityMode
 
 strawberry.enum(CreditRole, name="CreditRole", description="How a person is credited on a title.")
 
@@ -23,6 +23,17 @@ strawberry.enum(
         "KEYWORD: full text over name and synopsis plus typo-tolerant (trigram) name matching. "
         "SEMANTIC: the query's text embedding against each title's synopsis embedding. "
         "HYBRID: reciprocal-rank fusion of both lists."
+    ),
+)
+
+
+strawberry.enum(
+    SimilarityMode,
+    name="SimilarityMode",
+    description=(
+        "CONTENT: what titles are about and who made them (weighted facet cosines). "
+        "COMPARABLES: who watches them (learned comparables: the cosine of audience profiles, "
+        "observed or predicted from content)."
     ),
 )
 
@@ -97,8 +108,9 @@ class SimilarTitle:
     title: Title
     score: float = strawberry.field(
         description=(
-            "Cosine similarity (-1..1, higher is closer): the weighted mean of the facet "
-            "scores under the requested weights."
+            "Cosine similarity (-1..1, higher is closer). CONTENT: the weighted mean of the "
+            "facet scores under the requested weights; COMPARABLES: the cosine of the two "
+            "titles' audience profiles (predicted audience overlap)."
         )
     )
     explanation: SimilarityExplanation
@@ -149,12 +161,13 @@ async def similar_titles(
     first: int | None,
     filter: TitleFilter | None,
     weights: FacetWeightsInput | None,
+    mode: SimilarityMode = SimilarityMode.CONTENT,
 ) -> list[SimilarTitle]:
     size = service.check_first(first, DEFAULT_FIRST)
     facet_weights = weights.to_service() if weights else DEFAULT_WEIGHTS
     flt = filter.to_service() if filter else None
     rows = await info.context.db(
-        lambda s: service.similar_titles(s, title_id, size, flt, facet_weights)
+        lambda s: service.similar_titles(s, title_id, size, flt, facet_weights, mode)
     )
     return [SimilarTitle.from_service(n) for n in rows]
 

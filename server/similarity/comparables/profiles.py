@@ -25,6 +25,7 @@ import numpy as np
 import numpy.typing as npt
 
 Matrix = npt.NDArray[np.float64]
+Indices = npt.NDArray[np.intp]
 
 K = 10
 """Comparables per title in overlap@k (the issue's overlap@10)."""
@@ -84,7 +85,7 @@ def audience_profiles(
     return Profiles(titles, codes, points, centre, unit)
 
 
-def top_k(scores: Matrix, k: int = K, exclude: Sequence[int | None] | None = None) -> Matrix:
+def top_k(scores: Matrix, k: int = K, exclude: Sequence[int | None] | None = None) -> Indices:
     """Per row, the column indices of the ``k`` highest scores, best first (ties by column);
     ``exclude[i]`` is a column left out of row ``i`` (the title itself)."""
     s = np.array(scores, dtype=np.float64, copy=True)
@@ -93,16 +94,16 @@ def top_k(scores: Matrix, k: int = K, exclude: Sequence[int | None] | None = Non
             if col is not None:
                 s[i, col] = -np.inf
     k = min(k, s.shape[1] - (1 if exclude is not None else 0))
-    order: Matrix = np.argsort(-s, axis=1, kind="stable")[:, :k]
+    order: Indices = np.argsort(-s, axis=1, kind="stable")[:, :k]
     return order
 
 
-def overlap_at(queries: Matrix, candidates: Matrix, chosen: Matrix) -> float:
+def overlap_at(queries: Matrix, candidates: Matrix, chosen: Indices) -> float:
     """Mean over query rows of the mean cosine between the query's profile (unit row of
     ``queries``) and its chosen candidates' (rows of ``candidates`` indexed by ``chosen``)."""
     if not len(queries):
         return float("nan")
-    cos = np.einsum("qr,qkr->qk", queries, candidates[chosen.astype(np.int64)])
+    cos = np.einsum("qr,qkr->qk", queries, candidates[chosen])
     return float(cos.mean())
 
 

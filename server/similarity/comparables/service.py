@@ -203,10 +203,20 @@ def fit_comparables(
 
 def _write_vectors(conn: Connection, model_id: int, ids: Sequence[int], vectors: Vectors) -> None:
     conn.execute(text("DELETE FROM title_comparables"))
-    indexes = drop_hnsw_for_bulk_write(conn, "title_comparables", len(ids))
     raw = sync_driver(conn)
-    if raw is None:
-        raise RuntimeError("writing comparables needs a synchronous psycopg connection")
+    if raw is None:  # an async driver under run_sync: plain inserts (small catalogs, tests)
+        conn.execute(
+            text(
+                "INSERT INTO title_comparables (title_id, model_id, vector) "
+                "VALUES (:t, :m, CAST(:v AS vector))"
+            ),
+            [
+                {"t": title, "m": model_id, "v": "[" + ",".join(f"{x:.7g}" for x in vector) + "]"}
+                for title, vector in zip(ids, vectors, strict=True)
+            ],
+        )
+        return
+    indexes = drop_hnsw_for_bulk_write(conn, "title_comparables", len(ids))
     register_vector(raw)
     with (
         raw.cursor() as cursor,
