@@ -51,7 +51,7 @@ among the cuts that keep every sub-cohort at this size or below wins; when no cu
 best silhouette overall (the data says otherwise)."""
 SPLIT_MIN = 6
 """A top-level cohort with fewer regions is not split into sub-cohorts."""
-SUB_COHORTS = range(2, 9)
+SUB_COHORTS = range(2, 13)
 """Sub-cohort counts tried inside a top-level cohort."""
 MIN_TITLES = 3
 """A genre needs this many charting titles in a region/cohort to be listed as over-indexed."""

@@ -78,7 +78,7 @@ def test_the_model_predicts_the_audience_of_a_title_without_chart_history() -> N
     overlap = new @ observed.T
     assert overlap[0, :6].min() > 0.5 > overlap[0, 6:].max()
     assert overlap[1, 6:].min() > 0.5 > overlap[1, :6].max()
-    restored = ComparablesModel.from_bytes(model.to_bytes(), model.params)
+    restored = ComparablesModel.from_bytes(model.to_bytes())
     np.testing.assert_allclose(
         restored.vectors(content(["KR"])), model.vectors(content(["KR"])), atol=1e-5
     )

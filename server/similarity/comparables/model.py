@@ -168,14 +168,16 @@ class ComparablesModel:
             vocabulary=np.array(self.vocabulary),
             coef=self.coef.astype(np.float32),
             mean=self.mean,
+            params=np.array([self.params.lam, self.params.one_hot]),
         )
         return buffer.getvalue()
 
     @classmethod
-    def from_bytes(cls, blob: bytes, params: Params) -> ComparablesModel:
+    def from_bytes(cls, blob: bytes) -> ComparablesModel:
         with np.load(io.BytesIO(blob), allow_pickle=False) as z:
+            lam, one_hot = (float(v) for v in z["params"])
             return cls(
-                params,
+                Params(lam=lam, one_hot=one_hot),
                 [str(r) for r in z["regions"]],
                 [str(v) for v in z["vocabulary"]],
                 z["coef"].astype(np.float64),

@@ -23,9 +23,16 @@ from pgvector.psycopg import register_vector
 from sqlalchemy import Connection, text
 
 from server.audiences.scores import compute_regional_scores
-from server.embeddings.facets import DEFAULT_WEIGHTS, FacetWeights
+from server.embeddings.facets import (
+    DEFAULT_WEIGHTS,
+    FacetWeights,
+    TitleFeatures,
+    metadata_vector,
+    tags_vector,
+)
 from server.embeddings.vectors import sync_driver
 from server.ingest.bulk import drop_hnsw_for_bulk_write, recreate_indexes
+from server.models.dims import PEOPLE_DIM
 from server.similarity.comparables.model import (
     BLOCKS,
     ComparablesModel,
@@ -46,6 +53,20 @@ from server.similarity.comparables.profiles import (
     top_k,
 )
 
+__all__ = [
+    "PointsRow",
+    "TrainingAudience",
+    "catalog_content",
+    "draft_content",
+    "fit_comparables",
+    "load_catalog",
+    "measure_all_titles",
+    "measure_time_split",
+    "model_from_bytes",
+    "predicted_audience",
+    "training_audience",
+]
+
 FOLDS = 5
 """Cross-fitting folds of the in-sample (all titles) measure of the learned comparables."""
 RANDOM_DRAWS = 20
@@ -55,9 +76,13 @@ RANDOM_DRAWS = 20
 
 
 _CONTENT = """
-SELECT e.title_id, e.embedder, t.kind::text AS kind, t.original_language,
+SELECT e.title_id, e.embedder, t.kind::text AS kind, t.original_language, t.release_year,
        coalesce((SELECT array_agg(tc.country_code ORDER BY tc.position)
                  FROM title_countries tc WHERE tc.title_id = t.id), '{}') AS origins,
+       coalesce((SELECT json_agg(json_build_array(tg.kind, tg.name, tt.weight)
+                                 ORDER BY tg.kind, tg.name)
+                 FROM title_tags tt JOIN tags tg ON tg.id = tt.tag_id
+                 WHERE tt.title_id = t.id), '[]') AS tag_list,
        e.text::real[] AS text, e.projected::real[] AS projected, e.synopsis::real[] AS synopsis,
        e.tags::real[] AS tags, e.metadata::real[] AS metadata, e.people::real[] AS people
 FROM title_embeddings e JOIN titles t ON t.id = e.title_id
@@ -80,12 +105,32 @@ class Catalog:
         return [at[t] for t in ids]
 
 
-def load_catalog(conn: Connection, ids: Sequence[int] | None = None) -> Catalog:
+def load_catalog(
+    conn: Connection, ids: Sequence[int] | None = None, draft_visible: bool = False
+) -> Catalog:
+    """Embedded titles' content. ``draft_visible``: only what a draft can say about itself
+    (``draft_content``): metadata from kind, year, origins, language and tags (no rating,
+    length or seasons) and no people, so that a draft and a catalog title with the same
+    draft fields are described alike (the forecaster's rule)."""
     rows = conn.execute(text(_CONTENT), {"ids": list(ids) if ids is not None else None}).all()
     facets = {
         name: np.asarray([getattr(r, name) for r in rows], dtype=np.float32).reshape(len(rows), -1)
         for name in _FACETS
     }
+    if draft_visible and rows:
+        facets["metadata"] = np.stack(
+            [
+                draft_metadata(
+                    r.kind,
+                    r.release_year,
+                    list(r.origins),
+                    r.original_language,
+                    [(str(k), str(n), float(w)) for k, n, w in r.tag_list],
+                )
+                for r in rows
+            ]
+        )
+        facets["people"] = np.zeros_like(facets["people"])
     values = [one_hot_values(r.kind, list(r.origins), r.original_language) for r in rows]
     embedders = {str(r.embedder) for r in rows}
     return Catalog(
@@ -230,6 +275,115 @@ def _write_vectors(conn: Connection, model_id: int, ids: Sequence[int], vectors:
     if indexes:
         recreate_indexes(conn, indexes)
     conn.execute(text("ANALYZE title_comparables"))
+
+
+# --- for the forecaster ----------------------------------------------------------------------
+
+
+@dataclass
+class TrainingAudience:
+    """Learned comparables of a forecaster's training titles (rows in the given order)."""
+
+    observed: Matrix
+    """titles x regions: observed centred unit profiles (the comparables' side)."""
+    crossfitted: Matrix
+    """titles x regions: unit profiles predicted from content by a model that did not see the
+    title's charts (``FOLDS`` folds): the query side for a training title."""
+    model: ComparablesModel
+    """Fitted on every training title: the query side for any other title."""
+
+
+def training_audience(
+    conn: Connection,
+    title_ids: Sequence[int],
+    points: Sequence[PointsRow],
+    regions: Sequence[str],
+    params: Params | None = None,
+) -> TrainingAudience:
+    """Fit the learned comparables on ``title_ids`` (embedded, with ``points``) over
+    ``regions`` (in that order), from the titles' draft-visible content (``load_catalog``)."""
+    catalog = load_catalog(conn, title_ids, draft_visible=True)
+    missing = set(title_ids) - set(catalog.ids)
+    if missing:
+        raise ValueError(f"{len(missing)} training titles have no embedding")
+    wanted = set(title_ids)
+    profiles = audience_profiles([p for p in points if p.title_id in wanted], regions)
+    profiles = _subset(profiles, list(title_ids))
+    content = catalog.content.rows(catalog.index(title_ids))
+    model = ComparablesModel.fit(content, profiles.unit, profiles.regions, profiles.mean, params)
+    crossfitted = np.zeros_like(profiles.unit)
+    folds = np.arange(len(title_ids)) % FOLDS
+    np.random.default_rng(7).shuffle(folds)
+    for fold in range(FOLDS):
+        held = np.flatnonzero(folds == fold)
+        kept = np.flatnonzero(folds != fold)
+        if not len(held) or len(kept) < 2:
+            continue
+        inner = ComparablesModel.fit(
+            content.rows(list(kept)), profiles.unit[kept], profiles.regions, profiles.mean, params
+        )
+        crossfitted[held] = _unit(inner.predicted(content.rows(list(held))))
+    return TrainingAudience(profiles.unit, crossfitted, model)
+
+
+def predicted_audience(model: ComparablesModel, content: Content) -> Matrix:
+    """Unit predicted profiles (over ``model.regions``) of titles described by ``content``."""
+    return _unit(model.predicted(content))
+
+
+def catalog_content(conn: Connection, title_ids: Sequence[int]) -> tuple[list[int], Content]:
+    """(embedded ids among ``title_ids``, their draft-visible content: ``load_catalog``)."""
+    catalog = load_catalog(conn, title_ids, draft_visible=True)
+    return catalog.ids, catalog.content
+
+
+def draft_metadata(
+    kind: str,
+    release_year: int | None,
+    origins: Sequence[str],
+    language: str | None,
+    tags: Sequence[tuple[str, str, float]],
+) -> Vectors:
+    """The metadata facet from what a draft gives (no rating, length or seasons)."""
+    return metadata_vector(
+        TitleFeatures(
+            kind=kind,
+            release_year=release_year,
+            maturity_rating=None,
+            duration_minutes=None,
+            seasons=None,
+            original_language=language,
+            countries=list(origins),
+            tags=sorted(tags, key=lambda t: (t[0], t[1])),
+        )
+    )
+
+
+def draft_content(
+    text_vector: Vectors,
+    projected: Vectors,
+    kind: str,
+    release_year: int | None,
+    origins: Sequence[str],
+    language: str | None,
+    tags: Sequence[tuple[str, str, float]],
+) -> Content:
+    """The content of one title that is not in the catalog (a draft): its facets as
+    ``server.embeddings`` computes them from the draft's fields (a draft credits nobody yet:
+    its people facet is zero)."""
+    ordered = sorted(tags, key=lambda t: (t[0], t[1]))
+    facets = {
+        "text": np.asarray(text_vector, dtype=np.float32)[None, :],
+        "projected": np.asarray(projected, dtype=np.float32)[None, :],
+        "tags": tags_vector(ordered)[None, :],
+        "metadata": draft_metadata(kind, release_year, origins, language, ordered)[None, :],
+        "people": np.zeros((1, PEOPLE_DIM), dtype=np.float32),
+    }
+    return Content(facets, [one_hot_values(kind, origins, language)])
+
+
+def model_from_bytes(blob: bytes) -> ComparablesModel:
+    return ComparablesModel.from_bytes(blob)
 
 
 # --- the measure -----------------------------------------------------------------------------
