@@ -1,6 +1,6 @@
 """people facet (title_embeddings.people, combined of four facets), learned comparables
 (comparables_models, title_comparables), two-level cohorts (cohorts.parent_id, level,
-cohort_members.sub_cohort_id)
+cohort_members.sub_cohort_id), region_genres.lift_low
 
 Revision ID: 0009
 Revises: 0008
@@ -143,9 +143,11 @@ def upgrade() -> None:
         ondelete="SET NULL",
     )
     op.create_index("cohort_members_sub_cohort_id_idx", "cohort_members", ["sub_cohort_id"])
+    op.add_column("region_genres", sa.Column("lift_low", sa.REAL(), nullable=True))
 
 
 def downgrade() -> None:
+    op.drop_column("region_genres", "lift_low")
     op.drop_index("cohort_members_sub_cohort_id_idx", table_name="cohort_members")
     op.drop_constraint("cohort_members_sub_cohort_id_fkey", "cohort_members", type_="foreignkey")
     op.drop_column("cohort_members", "sub_cohort_id")

@@ -280,16 +280,25 @@ def compute_taste_profiles(conn: Connection) -> ProfilesSummary:
         )
         summary.tastes, summary.embedder = len(rows), str(rows[0]["e"])
 
+    genres = load_genres(conn, title_ids)
+    genre_lows = lift_lower_bounds(scores, genres)
     genre_rows = [
-        {"r": region, "g": e.key, "n": e.titles, "s": e.share, "l": e.lift}
-        for region, entries in mix(scores, load_genres(conn, title_ids)).items()
+        {
+            "r": region,
+            "g": e.key,
+            "n": e.titles,
+            "s": e.share,
+            "l": e.lift,
+            "low": genre_lows.get((region, e.key)),
+        }
+        for region, entries in mix(scores, genres).items()
         for e in entries
     ]
     if genre_rows:
         conn.execute(
             text(
-                "INSERT INTO region_genres (region_code, genre, titles, share, lift) "
-                "VALUES (:r, :g, :n, :s, :l)"
+                "INSERT INTO region_genres (region_code, genre, titles, share, lift, lift_low) "
+                "VALUES (:r, :g, :n, :s, :l, :low)"
             ),
             genre_rows,
         )

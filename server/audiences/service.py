@@ -42,6 +42,8 @@ class GenreLift:
     lift: float
     titles: int
     share: float
+    lift_low: float | None = None
+    """Credible lower bound of the lift (region taste profiles; None elsewhere)."""
 
 
 @dataclass(frozen=True)
@@ -136,17 +138,28 @@ async def regions_by_codes(session: AsyncSession, codes: Sequence[str]) -> list[
 
 
 async def genres_of_regions(session: AsyncSession, codes: Sequence[str]) -> list[list[GenreLift]]:
-    """Each region's genres, most over-indexed first."""
+    """Each region's genres, by the credible lower bound of their lift (then the lift), so a
+    genre carried by one or two titles does not come first."""
     rows = await session.execute(
         text(
-            "SELECT region_code, genre, lift, titles, share FROM region_genres "
-            "WHERE region_code = ANY(:c) ORDER BY region_code, lift DESC, genre"
+            "SELECT region_code, genre, lift, titles, share, lift_low FROM region_genres "
+            "WHERE region_code = ANY(:c) "
+            "ORDER BY region_code, coalesce(lift_low, 0) DESC, lift DESC, genre"
         ),
         {"c": list(codes)},
     )
     return lists_by_key(
         (
-            (r.region_code, GenreLift(r.genre, float(r.lift), r.titles, float(r.share)))
+            (
+                r.region_code,
+                GenreLift(
+                    r.genre,
+                    float(r.lift),
+                    r.titles,
+                    float(r.share),
+                    None if r.lift_low is None else float(r.lift_low),
+                ),
+            )
             for r in rows
         ),
         codes,

@@ -37,10 +37,24 @@ class GenreLift:
     )
     titles: int = strawberry.field(description="Charting titles carrying the genre.")
     share: float = strawberry.field(description="Share of the score-weighted chart mix (0..1).")
+    lift_low: float | None = strawberry.field(
+        default=None,
+        description=(
+            "Credible lower bound of the lift: its 5th percentile when the region's charting "
+            "titles are resampled (a region's `topGenres` rank by it; null elsewhere, and "
+            "until profiles are recomputed)."
+        ),
+    )
 
     @classmethod
     def of(cls, row: service.GenreLift) -> GenreLift:
-        return cls(name=row.name, lift=row.lift, titles=row.titles, share=row.share)
+        return cls(
+            name=row.name,
+            lift=row.lift,
+            titles=row.titles,
+            share=row.share,
+            lift_low=row.lift_low,
+        )
 
 
 @strawberry.type(description="A micro-genre's weight in a region's charts vs the global mix.")
@@ -75,8 +89,9 @@ class TasteProfile:
 
     @strawberry.field(
         description=(
-            "Over-indexed genres (lift > 1), strongest first, with at least `minTitles` "
-            "charting titles."
+            "Over-indexed genres (lift > 1) with at least `minTitles` charting titles, by the "
+            "credible lower bound of the lift (`liftLow`) so that a genre carried by one or "
+            "two titles does not top the list."
         )
     )
     async def top_genres(

@@ -231,6 +231,9 @@ class RegionGenre(Base):
     titles: Mapped[int] = mapped_column(Integer)
     share: Mapped[float] = mapped_column(REAL)
     lift: Mapped[float] = mapped_column(REAL)
+    lift_low: Mapped[float | None] = mapped_column(REAL)
+    """5th percentile of the lift when the region's charting titles are resampled: what
+    ``topGenres`` ranks by (null for rows computed before it)."""
 
 
 class RegionMicroGenre(Base):
