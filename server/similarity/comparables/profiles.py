@@ -76,7 +76,10 @@ def audience_profiles(
             points[ti[r.title_id], ri[r.region_code]] += r.points
     totals = points.sum(axis=1, keepdims=True)
     shares = points / np.where(totals > 0, totals, 1.0)
-    centre = shares.mean(axis=0) if mean is None else np.asarray(mean, dtype=np.float64)
+    if mean is not None:
+        centre = np.asarray(mean, dtype=np.float64)
+    else:
+        centre = shares.mean(axis=0) if len(titles) else np.zeros(len(codes))
     if centre.shape != (len(codes),):
         raise ValueError(f"mean has {centre.shape} entries for {len(codes)} regions")
     centred = shares - centre
