@@ -259,17 +259,22 @@ async def travelling_titles(
 
 
 def _distinctive(mine: Sequence[GenreLift], theirs: Sequence[GenreLift]) -> list[GenreLift]:
-    """Genres relatively stronger in ``mine``: lift = (share here + s) / (share there + s)."""
+    """Genres relatively stronger in ``mine``: lift = (share here + s) / (share there + s),
+    ranked by its credible lower bound: the share here at its resampled 5th percentile (the
+    region's ``lift_low`` / ``lift`` scales the share, the global base being fixed), so a
+    genre carried by one or two titles does not lead."""
     other = {g.name: g.share for g in theirs}
-    out = [
-        GenreLift(
-            g.name, (g.share + SMOOTHING) / (other.get(g.name, 0.0) + SMOOTHING), g.titles, g.share
-        )
-        for g in mine
-        if g.titles >= MIN_TITLES
-    ]
+    out = []
+    for g in mine:
+        if g.titles < MIN_TITLES:
+            continue
+        there = other.get(g.name, 0.0) + SMOOTHING
+        low = None
+        if g.lift_low is not None and g.lift > 0:
+            low = (g.share * g.lift_low / g.lift + SMOOTHING) / there
+        out.append(GenreLift(g.name, (g.share + SMOOTHING) / there, g.titles, g.share, low))
     out = [g for g in out if g.lift > 1]
-    out.sort(key=lambda g: (-g.lift, g.name))
+    out.sort(key=lambda g: (-(g.lift_low if g.lift_low is not None else g.lift), -g.lift, g.name))
     return out[:10]
 
 

@@ -41,8 +41,8 @@ class GenreLift:
         default=None,
         description=(
             "Credible lower bound of the lift: its 5th percentile when the region's charting "
-            "titles are resampled (a region's `topGenres` rank by it; null elsewhere, and "
-            "until profiles are recomputed)."
+            "titles are resampled. A region's `topGenres` and `compareAudiences`' distinctive "
+            "lists rank by it (null elsewhere, and until profiles are recomputed)."
         ),
     )
 
