@@ -81,14 +81,19 @@ SELECT t.id, t.name, t.synopsis, t.kind, t.release_year, t.maturity_rating,
                                  ORDER BY tg.kind, tg.name)
                  FROM title_tags tt JOIN tags tg ON tg.id = tt.tag_id
                  WHERE tt.title_id = t.id), '[]') AS tags,
-       coalesce((SELECT json_agg(json_build_array(c.role, p.name, c.position)
-                                 ORDER BY c.role, c.position)
-                 FROM credits c JOIN people p ON p.id = c.person_id
-                 WHERE c.title_id = t.id), '[]') AS credits,
        e.text_hash, e.content_hash
 FROM titles t LEFT JOIN title_embeddings e ON e.title_id = t.id
 ORDER BY t.id
 """
+
+_LOAD_CREDITS = """
+SELECT c.title_id, c.role::text AS role, p.name, c.position
+FROM credits c JOIN people p ON p.id = c.person_id
+ORDER BY c.title_id, c.role, c.position
+"""
+"""Credits in one statement, grouped in Python: as a correlated subquery of ``_LOAD_TITLES``
+the planner, without statistics right after a bulk ingest, joined all of ``people`` once per
+title (minutes on the real catalog)."""
 
 PEOPLE_WEIGHT_DECIMALS = 2
 """Credit weights are rounded before they enter the vector and the content hash: adding a title
@@ -134,9 +139,12 @@ def _sha(*parts: object) -> str:
 
 def load_inputs(conn: Connection, embedder: Embedder) -> list[TitleInput]:
     inputs = []
+    by_title: dict[int, list[tuple[str, str, int]]] = {}
+    for c in conn.execute(text(_LOAD_CREDITS)):
+        by_title.setdefault(int(c.title_id), []).append((str(c.role), str(c.name), int(c.position)))
     credits: list[list[tuple[str, str, int]]] = []
     for row in conn.execute(text(_LOAD_TITLES)):
-        credits.append([(str(r), str(n), int(p)) for r, n, p in row.credits])
+        credits.append(by_title.get(int(row.id), []))
         tags = [(str(k), str(n), float(w)) for k, n, w in row.tags]
         body = embed_text_of(row.name, row.synopsis)
         inputs.append(
