@@ -172,3 +172,21 @@ def test_embedded_cluster_is_shared_between_processes(tmp_path: Path) -> None:
     finally:
         holder.stop()
     assert not (tmp_path / "pg" / "postmaster.pid").exists(), "the last holder stops the cluster"
+
+
+def test_comparables_command_explains_what_it_needs(
+    cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    run(cli_env, "db", "upgrade")
+    code, output = run(cli_env, "comparables", "--before", "2021-13-01")
+    assert code == 2
+    assert "--before must be a date YYYY-MM-DD" in output
+    path = tmp_path / "catalog.csv"
+    path.write_text(HEADER + "".join(GOOD), encoding="utf-8")
+    assert run(cli_env, "ingest", "catalog", str(path))[0] == 0
+    code, output = run(cli_env, "embed", "--embedder", "hashing")
+    assert code == 0, output
+    # Embedded titles but no chart history: nothing to learn audiences from.
+    code, output = run(cli_env, "comparables")
+    assert code == 1
+    assert "at least two titles with chart history" in output

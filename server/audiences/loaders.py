@@ -39,6 +39,9 @@ class AudienceLoaders:
         self.cohort_members: DataLoader[int, list[service.RegionRow]] = batch(
             service.members_of_cohorts
         )
+        self.cohort_children: DataLoader[int, list[service.CohortRow]] = batch(
+            service.children_of_cohorts
+        )
         self.cohort_of_region: DataLoader[str, int | None] = batch(service.cohort_of_regions)
         self.performance: DataLoader[int, list[service.Performance]] = batch(
             service.performance_of_titles

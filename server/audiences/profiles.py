@@ -45,6 +45,14 @@ COCHART_WEIGHT = 0.8
 """Weight of co-charting in audience similarity (the rest: taste-vector similarity)."""
 AUTO_COHORTS = range(5, 9)
 """Cohort counts tried when none is given; the best silhouette wins."""
+SUB_COHORT_MAX = 20
+"""Sub-cohorts aim at no more than this many regions (a marketing unit): the best silhouette
+among the cuts that keep every sub-cohort at this size or below wins; when no cut does, the
+best silhouette overall (the data says otherwise)."""
+SPLIT_MIN = 6
+"""A top-level cohort with fewer regions is not split into sub-cohorts."""
+SUB_COHORTS = range(2, 13)
+"""Sub-cohort counts tried inside a top-level cohort."""
 MIN_TITLES = 3
 """A genre needs this many charting titles in a region/cohort to be listed as over-indexed."""
 GROUP_NAMES = {
@@ -272,16 +280,25 @@ def compute_taste_profiles(conn: Connection) -> ProfilesSummary:
         )
         summary.tastes, summary.embedder = len(rows), str(rows[0]["e"])
 
+    genres = load_genres(conn, title_ids)
+    genre_lows = lift_lower_bounds(scores, genres)
     genre_rows = [
-        {"r": region, "g": e.key, "n": e.titles, "s": e.share, "l": e.lift}
-        for region, entries in mix(scores, load_genres(conn, title_ids)).items()
+        {
+            "r": region,
+            "g": e.key,
+            "n": e.titles,
+            "s": e.share,
+            "l": e.lift,
+            "low": genre_lows.get((region, e.key)),
+        }
+        for region, entries in mix(scores, genres).items()
         for e in entries
     ]
     if genre_rows:
         conn.execute(
             text(
-                "INSERT INTO region_genres (region_code, genre, titles, share, lift) "
-                "VALUES (:r, :g, :n, :s, :l)"
+                "INSERT INTO region_genres (region_code, genre, titles, share, lift, lift_low) "
+                "VALUES (:r, :g, :n, :s, :l, :low)"
             ),
             genre_rows,
         )
@@ -423,6 +440,10 @@ class CohortResult:
     members: list[tuple[str, float]]
     """(region code, mean similarity to the other members), most central first."""
     top_genres: list[dict[str, Any]] = field(default_factory=list)
+    children: list[CohortResult] = field(default_factory=list)
+    """Sub-cohorts (level 2), largest first; empty when the cohort is not split."""
+    silhouette: float | None = None
+    """Silhouette of the split into ``children`` (within this cohort's regions)."""
 
 
 @dataclass
@@ -432,6 +453,43 @@ class CohortsSummary:
     k: int
     profiles: ProfilesSummary
     seconds: float = 0.0
+    leaf_silhouette: float | None = None
+    """Silhouette over all regions of the finest partition (sub-cohorts, and top-level cohorts
+    that are not split)."""
+
+
+def region_distance(space: AudienceSpace) -> Matrix:
+    """``1 - similarity``, symmetric, zero diagonal, no negatives."""
+    distance = np.clip(1 - space.similarity, 0, None)
+    np.fill_diagonal(distance, 0)
+    out: Matrix = (distance + distance.T) / 2
+    return out
+
+
+def _cut(
+    distance: Matrix, options: Sequence[int], max_size: int | None = None
+) -> tuple[list[int], float | None]:
+    """Average-linkage cuts of ``distance`` into each count of ``options``: the best
+    silhouette (among the cuts with no cluster above ``max_size``, when any), renumbered
+    largest first (equal sizes in the order their first member appears)."""
+    n = len(distance)
+    tree = linkage(squareform(distance, checks=False), "average")
+    best: tuple[bool, float, list[int]] | None = None
+    for count in options:
+        labels = [int(x) for x in fcluster(tree, count, "maxclust")]
+        if len(set(labels)) < 2:
+            score = -1.0
+        else:
+            score = float(silhouette_score(distance, labels, metric="precomputed"))
+        fits = max_size is None or max(Counter(labels).values()) <= max_size
+        if best is None or (fits, score) > (best[0], best[1]):
+            best = (fits, score, labels)
+    if best is None:
+        return [0] * n, None
+    _, score, raw = best
+    order = sorted(set(raw), key=lambda c: (-raw.count(c), raw.index(c)))
+    renumber = {c: i for i, c in enumerate(order)}
+    return [renumber[c] for c in raw], (score if len(set(raw)) > 1 else None)
 
 
 def cluster_regions(space: AudienceSpace, k: int | None = None) -> tuple[list[int], float | None]:
@@ -441,26 +499,20 @@ def cluster_regions(space: AudienceSpace, k: int | None = None) -> tuple[list[in
         return [], None
     if n <= 2:
         return [0] * n, None
-    distance = np.clip(1 - space.similarity, 0, None)
-    np.fill_diagonal(distance, 0)
-    distance = (distance + distance.T) / 2
-    tree = linkage(squareform(distance, checks=False), "average")
     options = [k] if k else [c for c in AUTO_COHORTS if c < n] or [min(2, n - 1)]
-    best: tuple[float, list[int]] | None = None
-    for count in options:
-        labels = fcluster(tree, count, "maxclust")
-        if len(set(labels)) < 2:
-            score = -1.0
-        else:
-            score = float(silhouette_score(distance, labels, metric="precomputed"))
-        if best is None or score > best[0]:
-            best = (score, [int(x) for x in labels])
-    assert best is not None
-    score, raw = best
-    # Largest cohort first; equal sizes in the order their first region appears.
-    order = sorted(set(raw), key=lambda c: (-raw.count(c), raw.index(c)))
-    renumber = {c: i for i, c in enumerate(order)}
-    return [renumber[c] for c in raw], (score if len(set(raw)) > 1 else None)
+    return _cut(region_distance(space), options)
+
+
+def split_cohort(
+    distance: Matrix, max_size: int = SUB_COHORT_MAX
+) -> tuple[list[int], float | None]:
+    """Sub-cohort number per member of one cohort (``distance`` between its members), and
+    the silhouette of the split; one sub-cohort (no split) below ``SPLIT_MIN`` members."""
+    n = len(distance)
+    if n < SPLIT_MIN:
+        return [0] * n, None
+    options = [c for c in SUB_COHORTS if c < n]
+    return _cut(distance, options, max_size)
 
 
 def compute_cohorts(
@@ -478,11 +530,18 @@ def compute_cohorts(
     }
     scores = _load_scores(conn)
     genres = load_genres(conn, sorted({t for t, _, _ in scores}))
-    groups = {space.regions[i]: c for i, c in enumerate(labels)}
-    cohort_mix = mix(scores, genres, groups)
-    results: list[CohortResult] = []
+    distance = region_distance(space) if space.regions else np.zeros((0, 0))
+    subs: list[int] = [0] * len(labels)
+    splits: dict[int, float | None] = {}
     for cohort in sorted(set(labels)):
         idx = [i for i, c in enumerate(labels) if c == cohort]
+        sub, splits[cohort] = split_cohort(distance[np.ix_(idx, idx)])
+        for i, number in zip(idx, sub, strict=True):
+            subs[i] = number
+    cohort_mix = mix(scores, genres, {space.regions[i]: c for i, c in enumerate(labels)})
+    sub_mix = mix(scores, genres, {space.regions[i]: (c, subs[i]) for i, c in enumerate(labels)})
+
+    def result(idx: Sequence[int], entries: Sequence[MixEntry]) -> CohortResult:
         members = []
         for i in idx:
             others = [space.similarity[i, j] for j in idx if j != i]
@@ -490,31 +549,77 @@ def compute_cohorts(
         members.sort(key=lambda m: (-m[1], m[0]))
         top = [
             {"name": e.key, "lift": round(e.lift, 3), "titles": e.titles}
-            for e in over_indexed(cohort_mix.get(cohort, []), 5)
+            for e in over_indexed(entries, 5)
         ]
-        results.append(CohortResult(_label(members, names, top), members, top))
+        return CohortResult(_label(members, names, top), members, top)
+
+    results: list[CohortResult] = []
+    for cohort in sorted(set(labels)):
+        idx = [i for i, c in enumerate(labels) if c == cohort]
+        parent = result(idx, cohort_mix.get(cohort, []))
+        parent.silhouette = splits[cohort]
+        if len({subs[i] for i in idx}) > 1:
+            for number in sorted({subs[i] for i in idx}):
+                members = [i for i in idx if subs[i] == number]
+                parent.children.append(result(members, sub_mix.get((cohort, number), [])))
+        results.append(parent)
+    leaf_of = {(labels[i], subs[i]) for i in range(len(labels))}
+    numbering = {key: n for n, key in enumerate(sorted(leaf_of))}
+    leaves = [numbering[(labels[i], subs[i])] for i in range(len(labels))]
+    leaf_silhouette = (
+        float(silhouette_score(distance, leaves, metric="precomputed"))
+        if 1 < len(set(leaves)) < len(leaves)
+        else None
+    )
+    _store_cohorts(conn, results)
+    return CohortsSummary(
+        results,
+        silhouette,
+        len(results),
+        profiles,
+        time.perf_counter() - started,
+        leaf_silhouette,
+    )
+
+
+def _store_cohorts(conn: Connection, results: Sequence[CohortResult]) -> None:
+    """Replace the stored cohorts: top-level ones (level 1) and their sub-cohorts (level 2);
+    each region's row names its top-level cohort and its sub-cohort (null when its cohort is
+    not split)."""
     conn.execute(text("DELETE FROM cohorts"))
-    for result in results:
-        cohort_id = conn.execute(
+
+    def insert(cohort: CohortResult, parent: int | None) -> int:
+        new_id: int = conn.execute(
             text(
-                "INSERT INTO cohorts (label, size, top_genres) "
-                "VALUES (:l, :n, CAST(:g AS jsonb)) RETURNING id"
+                "INSERT INTO cohorts (label, size, top_genres, parent_id, level) "
+                "VALUES (:l, :n, CAST(:g AS jsonb), :p, :v) RETURNING id"
             ),
-            {"l": result.label, "n": len(result.members), "g": _json(result.top_genres)},
+            {
+                "l": cohort.label,
+                "n": len(cohort.members),
+                "g": _json(cohort.top_genres),
+                "p": parent,
+                "v": 1 if parent is None else 2,
+            },
         ).scalar_one()
+        return new_id
+
+    for cohort in results:
+        cohort_id = insert(cohort, None)
+        sub_of: dict[str, int] = {}
+        for child in cohort.children:
+            child_id = insert(child, cohort_id)
+            sub_of.update({code: child_id for code, _ in child.members})
         conn.execute(
             text(
-                "INSERT INTO cohort_members (region_code, cohort_id, similarity) "
-                "VALUES (:r, :c, :s)"
+                "INSERT INTO cohort_members (region_code, cohort_id, sub_cohort_id, similarity) "
+                "VALUES (:r, :c, :sub, :s)"
             ),
             [
-                {"r": code, "c": cohort_id, "s": max(min(sim, 1.0), -1.0)}
-                for code, sim in result.members
+                {"r": code, "c": cohort_id, "sub": sub_of.get(code), "s": max(min(sim, 1.0), -1.0)}
+                for code, sim in cohort.members
             ],
         )
-    return CohortsSummary(
-        results, silhouette, len(results), profiles, time.perf_counter() - started
-    )
 
 
 def _label(

@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -48,6 +49,8 @@ class GenreLift:
     lift: float
     titles: int
     share: float
+    lift_low: float | None = None
+    """Credible lower bound of the lift (region taste profiles; None elsewhere)."""
 
 
 @dataclass(frozen=True)
@@ -84,6 +87,9 @@ class CohortRow:
     label: str
     size: int
     top_genres: list[dict[str, object]]
+    level: int = 1
+    """1: top-level cohort; 2: sub-cohort."""
+    parent_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -139,17 +145,28 @@ async def regions_by_codes(session: AsyncSession, codes: Sequence[str]) -> list[
 
 
 async def genres_of_regions(session: AsyncSession, codes: Sequence[str]) -> list[list[GenreLift]]:
-    """Each region's genres, most over-indexed first."""
+    """Each region's genres, by the credible lower bound of their lift (then the lift), so a
+    genre carried by one or two titles does not come first."""
     rows = await session.execute(
         text(
-            "SELECT region_code, genre, lift, titles, share FROM region_genres "
-            "WHERE region_code = ANY(:c) ORDER BY region_code, lift DESC, genre"
+            "SELECT region_code, genre, lift, titles, share, lift_low FROM region_genres "
+            "WHERE region_code = ANY(:c) "
+            "ORDER BY region_code, coalesce(lift_low, 0) DESC, lift DESC, genre"
         ),
         {"c": list(codes)},
     )
     return lists_by_key(
         (
-            (r.region_code, GenreLift(r.genre, float(r.lift), r.titles, float(r.share)))
+            (
+                r.region_code,
+                GenreLift(
+                    r.genre,
+                    float(r.lift),
+                    r.titles,
+                    float(r.share),
+                    None if r.lift_low is None else float(r.lift_low),
+                ),
+            )
             for r in rows
         ),
         codes,
@@ -249,50 +266,70 @@ async def travelling_titles(
 
 
 def _distinctive(mine: Sequence[GenreLift], theirs: Sequence[GenreLift]) -> list[GenreLift]:
-    """Genres relatively stronger in ``mine``: lift = (share here + s) / (share there + s)."""
+    """Genres relatively stronger in ``mine``: lift = (share here + s) / (share there + s),
+    ranked by its credible lower bound: the share here at its resampled 5th percentile (the
+    region's ``lift_low`` / ``lift`` scales the share, the global base being fixed), so a
+    genre carried by one or two titles does not lead."""
     other = {g.name: g.share for g in theirs}
-    out = [
-        GenreLift(
-            g.name, (g.share + SMOOTHING) / (other.get(g.name, 0.0) + SMOOTHING), g.titles, g.share
-        )
-        for g in mine
-        if g.titles >= MIN_TITLES
-    ]
+    out = []
+    for g in mine:
+        if g.titles < MIN_TITLES:
+            continue
+        there = other.get(g.name, 0.0) + SMOOTHING
+        low = None
+        if g.lift_low is not None and g.lift > 0:
+            low = (g.share * g.lift_low / g.lift + SMOOTHING) / there
+        out.append(GenreLift(g.name, (g.share + SMOOTHING) / there, g.titles, g.share, low))
     out = [g for g in out if g.lift > 1]
-    out.sort(key=lambda g: (-g.lift, g.name))
+    out.sort(key=lambda g: (-(g.lift_low if g.lift_low is not None else g.lift), -g.lift, g.name))
     return out[:10]
 
 
 # --- cohorts ---------------------------------------------------------------------------------
 
 
+_COHORT = "SELECT id, label, size, top_genres, level, parent_id FROM cohorts"
+
+
+def _cohort(r: Any) -> CohortRow:
+    return CohortRow(r.id, r.label, r.size, list(r.top_genres), r.level, r.parent_id)
+
+
 async def list_cohorts(session: AsyncSession) -> list[CohortRow]:
-    rows = await session.execute(
-        text("SELECT id, label, size, top_genres FROM cohorts ORDER BY size DESC, id")
-    )
-    return [CohortRow(r.id, r.label, r.size, list(r.top_genres)) for r in rows]
+    """The top-level cohorts, largest first (sub-cohorts are their ``children``)."""
+    rows = await session.execute(text(_COHORT + " WHERE level = 1 ORDER BY size DESC, id"))
+    return [_cohort(r) for r in rows]
 
 
 async def cohorts_by_ids(session: AsyncSession, ids: Sequence[int]) -> list[CohortRow | None]:
-    rows = await session.execute(
-        text("SELECT id, label, size, top_genres FROM cohorts WHERE id = ANY(:i)"),
-        {"i": list(ids)},
-    )
-    found = {r.id: CohortRow(r.id, r.label, r.size, list(r.top_genres)) for r in rows}
+    rows = await session.execute(text(_COHORT + " WHERE id = ANY(:i)"), {"i": list(ids)})
+    found = {r.id: _cohort(r) for r in rows}
     return [found.get(i) for i in ids]
 
 
+async def children_of_cohorts(session: AsyncSession, ids: Sequence[int]) -> list[list[CohortRow]]:
+    """Sub-cohorts of each cohort, largest first."""
+    rows = await session.execute(
+        text(_COHORT + " WHERE parent_id = ANY(:i) ORDER BY parent_id, size DESC, id"),
+        {"i": list(ids)},
+    )
+    return lists_by_key(((r.parent_id, _cohort(r)) for r in rows), ids)
+
+
 async def members_of_cohorts(session: AsyncSession, ids: Sequence[int]) -> list[list[RegionRow]]:
-    """Member regions of each cohort, most central first."""
+    """Member regions of each cohort (top-level or sub-cohort), most central in the top-level
+    cohort first."""
     rows = await session.execute(
         text(
-            "SELECT m.cohort_id, r.code, r.name, r.region_group, r.languages "
-            "FROM cohort_members m JOIN regions r ON r.code = m.region_code "
-            "WHERE m.cohort_id = ANY(:i) ORDER BY m.cohort_id, m.similarity DESC, r.code"
+            "SELECT k.cohort, r.code, r.name, r.region_group, r.languages "
+            "FROM cohort_members m "
+            "CROSS JOIN LATERAL (VALUES (m.cohort_id), (m.sub_cohort_id)) AS k(cohort) "
+            "JOIN regions r ON r.code = m.region_code "
+            "WHERE k.cohort = ANY(:i) ORDER BY k.cohort, m.similarity DESC, r.code"
         ),
         {"i": list(ids)},
     )
-    return lists_by_key(((r.cohort_id, _region(r)) for r in rows), ids)
+    return lists_by_key(((r.cohort, _region(r)) for r in rows), ids)
 
 
 async def cohort_of_regions(session: AsyncSession, codes: Sequence[str]) -> list[int | None]:

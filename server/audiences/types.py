@@ -37,10 +37,24 @@ class GenreLift:
     )
     titles: int = strawberry.field(description="Charting titles carrying the genre.")
     share: float = strawberry.field(description="Share of the score-weighted chart mix (0..1).")
+    lift_low: float | None = strawberry.field(
+        default=None,
+        description=(
+            "Credible lower bound of the lift: its 5th percentile when the region's charting "
+            "titles are resampled. A region's `topGenres` and `compareAudiences`' distinctive "
+            "lists rank by it (null elsewhere, and until profiles are recomputed)."
+        ),
+    )
 
     @classmethod
     def of(cls, row: service.GenreLift) -> GenreLift:
-        return cls(name=row.name, lift=row.lift, titles=row.titles, share=row.share)
+        return cls(
+            name=row.name,
+            lift=row.lift,
+            titles=row.titles,
+            share=row.share,
+            lift_low=row.lift_low,
+        )
 
 
 @strawberry.type(description="A micro-genre's weight in a region's charts vs the global mix.")
@@ -75,8 +89,9 @@ class TasteProfile:
 
     @strawberry.field(
         description=(
-            "Over-indexed genres (lift > 1), strongest first, with at least `minTitles` "
-            "charting titles."
+            "Over-indexed genres (lift > 1) with at least `minTitles` charting titles, by the "
+            "credible lower bound of the lift (`liftLow`) so that a genre carried by one or "
+            "two titles does not top the list."
         )
     )
     async def top_genres(
@@ -170,9 +185,13 @@ class Cohort:
     id: strawberry.ID
     label: str
     size: int = strawberry.field(description="Number of member regions.")
+    level: int = strawberry.field(
+        description="1: a top-level cohort; 2: a sub-cohort of its `parent`."
+    )
     top_genres: list[GenreLift] = strawberry.field(
         description="Genres over-indexed in the cohort's pooled charts vs the global mix."
     )
+    parent_id: strawberry.Private[int | None]
 
     @classmethod
     def of(cls, row: service.CohortRow) -> Cohort:
@@ -180,6 +199,8 @@ class Cohort:
             id=strawberry.ID(str(row.id)),
             label=row.label,
             size=row.size,
+            level=row.level,
+            parent_id=row.parent_id,
             top_genres=[
                 GenreLift(
                     name=str(g.get("name", "")),
@@ -195,6 +216,24 @@ class Cohort:
     async def regions(self, info: Info) -> list[Region]:
         rows = await info.context.loaders.audiences.cohort_members.load(int(self.id))
         return [Region.of(r) for r in rows]
+
+    @strawberry.field(description="The top-level cohort of a sub-cohort (null at level 1).")
+    async def parent(self, info: Info) -> Cohort | None:
+        if self.parent_id is None:
+            return None
+        row = await info.context.loaders.audiences.cohort.load(self.parent_id)
+        return Cohort.of(row) if row else None
+
+    @strawberry.field(
+        description=(
+            "Sub-cohorts, largest first: the same dendrogram cut again inside this cohort, "
+            "aiming at no more than 20 regions each (empty for a sub-cohort, or a cohort too "
+            "small to split)."
+        )
+    )
+    async def children(self, info: Info) -> list[Cohort]:
+        rows = await info.context.loaders.audiences.cohort_children.load(int(self.id))
+        return [Cohort.of(r) for r in rows]
 
 
 @strawberry.type(description="How a title did in one region's weekly Top 10.")

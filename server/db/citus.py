@@ -36,6 +36,7 @@ REFERENCE_TABLES = (
     "viewing_metrics",
     "scene_tags",
     "forecast_models",
+    "comparables_models",
     "backtests",
     "content_gaps",
     "micro_genre_travelability",
@@ -56,6 +57,7 @@ DISTRIBUTED_TABLES = (
     "soft_memberships",
     "title_demand",
     "audience_comparables",
+    "title_comparables",
 )
 """Rows per title: sharded by ``title_id``, all co-located, so per-title joins stay on a shard."""
 

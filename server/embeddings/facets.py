@@ -1,15 +1,20 @@
 """Facet vectors of a title and how they combine.
 
-Every facet is a unit vector. ``combined`` is the concatenation of the synopsis, tags and
-metadata facets divided by sqrt(3), so that for a query built as
-``concat(w_s * q_s, w_t * q_t, w_m * q_m) * sqrt(3) / sum(w)`` the inner product with a stored
-``combined`` vector is exactly the weighted mean of the three facet cosines: facet weights are a
-query-time choice served by one HNSW index.
+Four facets: synopsis, tags, metadata and people. Each is a unit vector, except the people
+facet of a title that shares no credited person with any other title, which is zero (nothing
+to share: its people cosine with every title is 0, not noise). ``combined`` is the
+concatenation of the four facets divided by sqrt(4), so that for a query built as
+``concat(w_s * q_s, w_t * q_t, w_m * q_m, w_p * q_p) * sqrt(4) / sum(w)`` the inner product
+with a stored ``combined`` vector is exactly the weighted mean of the four facet cosines (the
+inner products, for a zero people facet): facet weights are a query-time choice served by one
+HNSW index.
 
-Tags and metadata are embedded by deterministic random projection: every feature (a tag, a
-decade, an origin country...) has a fixed Gaussian direction seeded by its name, and a title's
-vector is the weighted sum of its features' directions. Cosine then approximates weighted
-feature overlap.
+Tags, metadata and people are embedded by deterministic random projection: every feature (a
+tag, a decade, an origin country, a person...) has a fixed Gaussian direction seeded by its
+name, and a title's vector is the weighted sum of its features' directions. Cosine then
+approximates weighted feature overlap. People are weighted by idf (``log(titles / titles
+crediting them)``), so a name on 40 titles counts less than one on 3; a name credited on one
+title only cannot be shared and is left out.
 """
 
 from __future__ import annotations
@@ -23,13 +28,17 @@ from functools import cache
 import numpy as np
 import numpy.typing as npt
 
-from server.models.dims import METADATA_DIM, SYNOPSIS_DIM, TAGS_DIM, TEXT_DIM
+from server.models.dims import METADATA_DIM, PEOPLE_DIM, SYNOPSIS_DIM, TAGS_DIM, TEXT_DIM
 
 Vector = npt.NDArray[np.float32]
 Matrix = npt.NDArray[np.float32]
 
 SYNOPSIS_PROJECTED_SHARE = 0.5
 """Share of the synopsis facet's cosine that comes from the projected (genre-structure) part."""
+FACETS = 4
+"""Facets in ``combined``: synopsis, tags, metadata, people."""
+COMBINED_SCALE = math.sqrt(FACETS)
+"""``combined`` = concatenated facets / ``COMBINED_SCALE``."""
 
 
 @dataclass(frozen=True)
@@ -37,17 +46,26 @@ class FacetWeights:
     synopsis: float = 0.5
     tags: float = 0.3
     metadata: float = 0.2
+    people: float = 0.0
 
     def __post_init__(self) -> None:
-        values = (self.synopsis, self.tags, self.metadata)
-        if any(v < 0 or not math.isfinite(v) for v in values):
-            raise ValueError("facet weights must be finite and >= 0")
-        if sum(values) <= 0:
+        for name, value in self.as_dict().items():
+            if value < 0 or not math.isfinite(value):
+                raise ValueError(f"facet weight {name} must be finite and >= 0, got {value}")
+        if self.total <= 0:
             raise ValueError("at least one facet weight must be > 0")
+
+    def as_dict(self) -> dict[str, float]:
+        return {
+            "synopsis": self.synopsis,
+            "tags": self.tags,
+            "metadata": self.metadata,
+            "people": self.people,
+        }
 
     @property
     def total(self) -> float:
-        return self.synopsis + self.tags + self.metadata
+        return self.synopsis + self.tags + self.metadata + self.people
 
 
 DEFAULT_WEIGHTS = FacetWeights()
@@ -140,6 +158,28 @@ def metadata_vector(f: TitleFeatures) -> Vector:
     return _weighted(metadata_features(f), METADATA_DIM, "metadata:none")
 
 
+PersonCredit = tuple[str, str, float]
+"""(role, name, weight): role ``CAST`` or ``DIRECTOR``, weight the credit's idf weight."""
+
+
+def person_weight(role: str, position: int, idf: float) -> float:
+    """A credit's weight in the people facet: its idf, halved for cast billed after the 5th
+    (a lead is who an audience follows) and doubled for a director."""
+    if role == "DIRECTOR":
+        return 2.0 * idf
+    return idf if position < 5 else 0.5 * idf
+
+
+def people_vector(credits: Sequence[PersonCredit]) -> Vector:
+    """The people facet: idf-weighted directions of the credited names, unit length; zero when
+    no name is shared with another title (``credits`` lists only shareable names)."""
+    total = np.zeros(PEOPLE_DIM, dtype=np.float32)
+    for _, name, weight in credits:
+        total += np.float32(weight) * _direction(f"person:{name.casefold()}", PEOPLE_DIM)
+    norm = float(np.linalg.norm(total))
+    return total / np.float32(norm) if norm > 0 else total
+
+
 def synopsis_vector(text: Vector, projected: Vector) -> Vector:
     """Concatenation whose cosine blends raw text similarity and genre-structure similarity."""
     out = np.empty(SYNOPSIS_DIM, dtype=np.float32)
@@ -160,26 +200,28 @@ def synopsis_matrix(text: npt.NDArray[np.float32], projected: npt.NDArray[np.flo
     return out
 
 
-def combined_vector(synopsis: Vector, tags: Vector, metadata: Vector) -> Vector:
-    return np.concatenate([synopsis, tags, metadata]).astype(np.float32) / np.float32(math.sqrt(3))
+def combined_vector(synopsis: Vector, tags: Vector, metadata: Vector, people: Vector) -> Vector:
+    out: Vector = np.concatenate([synopsis, tags, metadata, people]).astype(np.float32)
+    return out / np.float32(COMBINED_SCALE)
 
 
-def combined_matrix(synopsis: Matrix, tags: Matrix, metadata: Matrix) -> Matrix:
+def combined_matrix(synopsis: Matrix, tags: Matrix, metadata: Matrix, people: Matrix) -> Matrix:
     """``combined_vector`` for many rows at once."""
-    out: Matrix = np.concatenate([synopsis, tags, metadata], axis=1).astype(np.float32)
-    out /= np.float32(math.sqrt(3))
+    out: Matrix = np.concatenate([synopsis, tags, metadata, people], axis=1).astype(np.float32)
+    out /= np.float32(COMBINED_SCALE)
     return out
 
 
 def weighted_query(
-    synopsis: Vector, tags: Vector, metadata: Vector, weights: FacetWeights
+    synopsis: Vector, tags: Vector, metadata: Vector, people: Vector, weights: FacetWeights
 ) -> Vector:
     """A query whose inner product with stored ``combined`` vectors is the weighted score."""
-    scale = math.sqrt(3) / weights.total
+    scale = COMBINED_SCALE / weights.total
     return np.concatenate(
         [
             synopsis * np.float32(weights.synopsis * scale),
             tags * np.float32(weights.tags * scale),
             metadata * np.float32(weights.metadata * scale),
+            people * np.float32(weights.people * scale),
         ]
     ).astype(np.float32)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -21,10 +22,13 @@ from sqlalchemy import Connection, text
 
 from server.embeddings.embedders import Embedder, Matrix
 from server.embeddings.facets import (
+    PersonCredit,
     TitleFeatures,
     combined_matrix,
     metadata_features,
     metadata_vector,
+    people_vector,
+    person_weight,
     synopsis_matrix,
     tags_vector,
 )
@@ -47,6 +51,8 @@ class TitleInput:
     text_hash: str
     stored_text_hash: str | None
     stored_content_hash: str | None
+    people: list[PersonCredit] = field(default_factory=list)
+    """Shareable credits (names on at least two titles) with their weights (``people_facet``)."""
 
 
 @dataclass
@@ -80,6 +86,47 @@ FROM titles t LEFT JOIN title_embeddings e ON e.title_id = t.id
 ORDER BY t.id
 """
 
+_LOAD_CREDITS = """
+SELECT c.title_id, c.role::text AS role, p.name, c.position
+FROM credits c JOIN people p ON p.id = c.person_id
+ORDER BY c.title_id, c.role, c.position
+"""
+"""Credits in one statement, grouped in Python: as a correlated subquery of ``_LOAD_TITLES``
+the planner, without statistics right after a bulk ingest, joined all of ``people`` once per
+title (minutes on the real catalog)."""
+
+PEOPLE_WEIGHT_DECIMALS = 2
+"""Credit weights are rounded before they enter the vector and the content hash: adding a title
+moves every idf a little (``log(titles / df)``), and unrounded that would rewrite every row."""
+
+
+def people_facet(
+    credits: Sequence[Sequence[tuple[str, str, int]]],
+) -> list[list[PersonCredit]]:
+    """Per title, its shareable credits with weights: ``person_weight(role, position, idf)``,
+    ``idf = log(titles / titles crediting the name)`` over the given titles (the catalog); names
+    credited on one title only are left out (nobody can share them). A name credited twice on
+    a title (cast and director) keeps its strongest credit."""
+    df: dict[str, int] = {}
+    for title in credits:
+        for name in {n.casefold() for _, n, _ in title}:
+            df[name] = df.get(name, 0) + 1
+    n = max(len(credits), 1)
+    out = []
+    for title in credits:
+        best: dict[str, PersonCredit] = {}
+        for role, name, position in title:
+            key = name.casefold()
+            if df[key] < 2:
+                continue
+            weight = round(
+                person_weight(role, position, math.log(n / df[key])), PEOPLE_WEIGHT_DECIMALS
+            )
+            if key not in best or weight > best[key][2]:
+                best[key] = (role, name, weight)
+        out.append(sorted(best.values(), key=lambda c: (-c[2], c[1])))
+    return out
+
 
 def embed_text_of(name: str, synopsis: str | None) -> str:
     """What the text model reads for a title: its synopsis, or its name when there is none."""
@@ -92,7 +139,12 @@ def _sha(*parts: object) -> str:
 
 def load_inputs(conn: Connection, embedder: Embedder) -> list[TitleInput]:
     inputs = []
+    by_title: dict[int, list[tuple[str, str, int]]] = {}
+    for c in conn.execute(text(_LOAD_CREDITS)):
+        by_title.setdefault(int(c.title_id), []).append((str(c.role), str(c.name), int(c.position)))
+    credits: list[list[tuple[str, str, int]]] = []
     for row in conn.execute(text(_LOAD_TITLES)):
+        credits.append(by_title.get(int(row.id), []))
         tags = [(str(k), str(n), float(w)) for k, n, w in row.tags]
         body = embed_text_of(row.name, row.synopsis)
         inputs.append(
@@ -115,6 +167,8 @@ def load_inputs(conn: Connection, embedder: Embedder) -> list[TitleInput]:
                 stored_content_hash=row.content_hash,
             )
         )
+    for item, people in zip(inputs, people_facet(credits), strict=True):
+        item.people = people
     return inputs
 
 
@@ -124,6 +178,7 @@ def _content_hash(item: TitleInput, projection_id: int | None) -> str:
         projection_id,
         json.dumps(sorted(item.features.tags)),
         json.dumps(metadata_features(item.features)),
+        json.dumps(item.people),
     )
 
 
@@ -274,10 +329,11 @@ def _write(
     synopsis = synopsis_matrix(text_matrix, projected)
     tags = np.stack([tags_vector(i.features.tags) for i in items])
     metadata = np.stack([metadata_vector(i.features) for i in items])
-    combined = combined_matrix(synopsis, tags, metadata)
+    people = np.stack([people_vector(i.people) for i in items])
+    combined = combined_matrix(synopsis, tags, metadata, people)
     columns = (
         "title_id, embedder, projection_id, text_hash, content_hash, "
-        "text, synopsis, projected, tags, metadata, combined"
+        "text, synopsis, projected, tags, metadata, people, combined"
     )
     # The bulk-load rule (server.ingest.bulk): a bulk write drops the HNSW indexes and replaces the
     # rows by COPY straight into the table (no staging: nothing else can write meanwhile);
@@ -304,7 +360,7 @@ def _write(
         raw.cursor() as cursor,
         cursor.copy(f"COPY {target} ({columns}) FROM STDIN WITH (FORMAT BINARY)") as copy,
     ):
-        copy.set_types(["int8", "text", "int8", "text", "text"] + ["vector"] * 6)
+        copy.set_types(["int8", "text", "int8", "text", "text"] + ["vector"] * 7)
         for n, item in enumerate(items):
             copy.write_row(
                 (
@@ -318,6 +374,7 @@ def _write(
                     projected[n],
                     tags[n],
                     metadata[n],
+                    people[n],
                     combined[n],
                 )
             )
@@ -336,7 +393,8 @@ def _write(
                     text_hash = excluded.text_hash, content_hash = excluded.content_hash,
                     text = excluded.text, synopsis = excluded.synopsis,
                     projected = excluded.projected, tags = excluded.tags,
-                    metadata = excluded.metadata, combined = excluded.combined,
+                    metadata = excluded.metadata, people = excluded.people,
+                    combined = excluded.combined,
                     updated_at = now();
                 TRUNCATE stage_embeddings;
                 """

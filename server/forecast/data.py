@@ -17,7 +17,14 @@ from sqlalchemy import Connection, text
 
 from server.audiences.service import RegionalScoreRow, cochart_weights, compute_regional_scores
 from server.embeddings.facets import tags_vector
-from server.forecast.model import Matrix, RegionInfo, TitleFacts, TrainingData
+from server.forecast.model import (
+    DEFAULT_COMPARABLES,
+    Matrix,
+    RegionInfo,
+    TitleFacts,
+    TrainingData,
+)
+from server.similarity.comparables import service as comparables
 
 
 class NotEmbedded(Exception):
@@ -155,9 +162,11 @@ def load_training(
     embedder: str,
     before: date | None,
     regions: Sequence[RegionInfo] | None = None,
+    comparables: str = DEFAULT_COMPARABLES,
 ) -> tuple[TrainingData, dict[str, Any]]:
     """Training data from chart weeks strictly before ``before`` (every week when None), and
-    facts about it: window, titles skipped for want of an embedding."""
+    facts about it: window, titles skipped for want of an embedding. With ``comparables =
+    "learned"`` the learned comparables are fitted on the same weeks (``learn_audience``)."""
     regions = list(regions) if regions is not None else load_regions(conn)
     window = chart_window(conn, before)
     ids = sorted(window.first_week)
@@ -174,6 +183,8 @@ def load_training(
         region_similarity=cochart_similarity(conn, regions, before),
         embedder=embedder,
     )
+    if comparables == "learned" and len(usable) >= 2:
+        learn_audience(conn, data, window.scores)
     last: dict[int, date] = defaultdict(lambda: date.min)
     for s in window.scores:
         last[s.title_id] = max(last[s.title_id], s.last_week)
@@ -183,3 +194,44 @@ def load_training(
         "skipped_unembedded": len(ids) - len(usable),
     }
     return data, info
+
+
+def learn_audience(
+    conn: Connection, data: TrainingData, scores: Sequence[RegionalScoreRow]
+) -> None:
+    """Fit the learned comparables on the training titles' charts (``scores``, from the
+    training weeks only): their observed profiles become the comparables' side, their
+    cross-fitted predicted profiles their own query side, and the fitted model is kept to
+    predict any other title's profile (``audience_of``)."""
+    fitted = comparables.training_audience(
+        conn,
+        data.title_ids,
+        [comparables.PointsRow(s.title_id, s.region_code, s.points) for s in scores],
+        [r.code for r in data.regions],
+    )
+    data.audience = fitted.observed
+    data.comparables_model = fitted.model.to_bytes()
+    for title, row in zip(data.titles, fitted.crossfitted, strict=True):
+        title.audience = row
+
+
+def audience_of(conn: Connection, data: TrainingData, queries: Sequence[TitleFacts]) -> None:
+    """Set the predicted audience profile of catalog-title queries that have none (a
+    training title keeps its cross-fitted one)."""
+    if data.comparables_model is None:
+        return
+    known = {t.title_id: t.audience for t in data.titles if t.title_id is not None}
+    missing = [q for q in queries if q.audience is None and q.title_id is not None]
+    for q in queries:
+        if q.audience is None and q.title_id in known:
+            q.audience = known[q.title_id]
+    missing = [q for q in queries if q.audience is None and q.title_id is not None]
+    if not missing:
+        return
+    model = comparables.model_from_bytes(data.comparables_model)
+    ids, content = comparables.catalog_content(conn, [q.title_id or 0 for q in missing])
+    predicted = comparables.predicted_audience(model, content)
+    row = {t: i for i, t in enumerate(ids)}
+    for q in missing:
+        if q.title_id in row:
+            q.audience = predicted[row[q.title_id]]

@@ -64,6 +64,10 @@ WEEKS_PSEUDO = 1.0
 INTERVAL = (0.1, 0.9)
 """Quantiles of the weeks interval (an 80% interval)."""
 QUANTILE_GRID = 21
+COMPARABLES = ("content", "learned")
+DEFAULT_COMPARABLES = "learned"
+"""What ``contentintel train`` and ``backtest`` use unless told: the learned comparables beat
+the content ones in the backtest at 2021-09-15 (README, "Learned comparables")."""
 
 
 @dataclass(frozen=True)
@@ -74,13 +78,31 @@ class Params:
     """Inverse regularisation strength of the logistic regression."""
     tag_weight: float = 0.0
     """Weight of the tags facet in comparables' similarity (the rest: the text vector)."""
+    comparables: str = "learned"
+    """``content``: comparables by text (and tags) cosine; ``learned``: by the learned
+    comparables (``server.similarity.comparables``): the cosine of the title's audience
+    profile predicted from its content with the training titles' observed profiles."""
+
+    def __post_init__(self) -> None:
+        if self.comparables not in COMPARABLES:
+            raise ValueError(f"comparables must be one of {', '.join(COMPARABLES)}")
 
     def as_dict(self) -> dict[str, Any]:
-        return {"k": self.k, "C": self.c, "tag_weight": self.tag_weight}
+        return {
+            "k": self.k,
+            "C": self.c,
+            "tag_weight": self.tag_weight,
+            "comparables": self.comparables,
+        }
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Params:
-        return cls(k=int(d["k"]), c=float(d["C"]), tag_weight=float(d["tag_weight"]))
+        return cls(
+            k=int(d["k"]),
+            c=float(d["C"]),
+            tag_weight=float(d["tag_weight"]),
+            comparables=str(d.get("comparables", "content")),
+        )
 
 
 @dataclass(frozen=True)
@@ -104,6 +126,10 @@ class TitleFacts:
     tags: npt.NDArray[np.float32]
     """Unit tags facet (genres and tags)."""
     title_id: int | None = None
+    audience: npt.NDArray[np.float64] | None = None
+    """Unit audience profile predicted from the title's content by the learned comparables
+    (over ``TrainingData.regions``; cross-fitted for a training title, so that it never
+    comes from a fit on its own charts); None unless comparables are learned."""
 
 
 @dataclass
@@ -119,6 +145,11 @@ class TrainingData:
     region_similarity: Matrix
     """regions x regions audience (co-charting) similarity, diagonal 1."""
     embedder: str
+    audience: Matrix | None = None
+    """titles x regions: the training titles' observed centred unit audience profiles (what
+    learned comparables compare a query's predicted profile with); None unless learned."""
+    comparables_model: bytes | None = None
+    """The fitted ``ComparablesModel`` (``to_bytes``) that predicts a draft's profile."""
 
     @property
     def title_ids(self) -> list[int]:
@@ -207,9 +238,20 @@ def title_languages(
 
 
 def similarities(
-    data: TrainingData, stats: _Stats, queries: Sequence[TitleFacts], tag_weight: float
+    data: TrainingData,
+    stats: _Stats,
+    queries: Sequence[TitleFacts],
+    tag_weight: float,
+    comparables: str = "content",
 ) -> Matrix:
-    """queries x training titles: comparables' similarity (text cosine blended with tags)."""
+    """queries x training titles: comparables' similarity (text cosine blended with tags, or
+    the learned comparables: predicted vs observed audience profiles)."""
+    if comparables == "learned":
+        if data.audience is None or any(q.audience is None for q in queries):
+            raise ValueError("learned comparables need the titles' audience profiles")
+        q_audience = np.stack([q.audience for q in queries if q.audience is not None])
+        learned: Matrix = q_audience @ data.audience.T
+        return learned
     q_text = np.stack([q.text for q in queries]).astype(np.float32)
     sims: Matrix = (q_text @ stats.text.T).astype(np.float64)
     if tag_weight > 0:
@@ -245,7 +287,11 @@ def build_features(
 ) -> tuple[npt.NDArray[np.float64], Neighbours]:
     """(queries x regions x features, the comparables); ``exclude[i]``: training row left out."""
     nq, nr = len(queries), len(data.regions)
-    nb = neighbours(similarities(data, stats, queries, params.tag_weight), exclude, params.k)
+    nb = neighbours(
+        similarities(data, stats, queries, params.tag_weight, params.comparables),
+        exclude,
+        params.k,
+    )
     knn = knn_rates(data, nb)
     prior = stats.prior
     b = data.charted.astype(np.float64)
@@ -456,8 +502,24 @@ class Forecaster:
             coef=self.coef,
             intercept=np.array([self.intercept]),
             calibration=np.array(self.calibration),
+            **self._learned_arrays(),
         )
         return buffer.getvalue()
+
+    def _learned_arrays(self) -> dict[str, Any]:
+        d = self.data
+        if d.audience is None:
+            return {}
+        return {
+            "audience": d.audience,
+            "title_audience": np.stack(
+                [
+                    t.audience if t.audience is not None else np.zeros(len(d.regions))
+                    for t in d.titles
+                ]
+            ),
+            "comparables_model": np.frombuffer(d.comparables_model or b"", dtype=np.uint8),
+        }
 
     @classmethod
     def from_bytes(cls, blob: bytes, params: Params, embedder: str) -> Forecaster:
@@ -476,6 +538,7 @@ class Forecaster:
                 )
             ]
             kinds, origins, languages = z["kinds"], z["origins"], z["languages"]
+            title_audience = z.get("title_audience")
             genres, texts, tags, title_ids = z["genres"], z["text"], z["tags"], z["title_ids"]
             titles = [
                 TitleFacts(
@@ -486,12 +549,16 @@ class Forecaster:
                     text=texts[i],
                     tags=tags[i],
                     title_id=int(title_ids[i]),
+                    audience=title_audience[i] if title_audience is not None else None,
                 )
                 for i in range(len(title_ids))
             ]
             data = TrainingData(
                 regions, titles, z["charted"], z["weeks"], z["region_similarity"], embedder
             )
+            if "audience" in z:
+                data.audience = z["audience"]
+                data.comparables_model = z["comparables_model"].tobytes()
             model = cls(data, params)
             model.coef = z["coef"].astype(np.float64)
             model.intercept = float(z["intercept"][0])

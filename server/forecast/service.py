@@ -16,10 +16,13 @@ import numpy as np
 from sqlalchemy import Connection, text
 
 from server.embeddings.embedders import Embedder
-from server.embeddings.pipeline import embed_text_of
-from server.forecast.data import facts_of, load_facts
+from server.embeddings.pipeline import current_projection, embed_text_of
+from server.embeddings.projection import Projection
+from server.forecast.data import audience_of, facts_of, load_facts
 from server.forecast.model import Forecaster, Params, RegionInfo, TitleFacts, TitleForecast
 from server.kit.errors import BadInput, NotFound
+from server.models.dims import PROJECTED_DIM
+from server.similarity.comparables import service as comparables
 
 MAX_VARIANTS = 20
 MAX_NAME = 300
@@ -173,16 +176,49 @@ def check_embedder(model: LoadedModel, embedder: Embedder) -> None:
         )
 
 
-def draft_facts(drafts: Sequence[DraftTitle], vectors: np.ndarray[Any, Any]) -> list[TitleFacts]:
+def draft_facts(
+    drafts: Sequence[DraftTitle],
+    vectors: np.ndarray[Any, Any],
+    model: LoadedModel | None = None,
+    projection: Projection | None = None,
+) -> list[TitleFacts]:
     """Facts of drafts whose texts were embedded (``vectors[i]`` for ``drafts[i]``); genres
-    become GENRE tags of weight 1, as catalog ingest stores them."""
+    become GENRE tags of weight 1, as catalog ingest stores them. When ``model`` uses learned
+    comparables, each draft's audience profile is predicted from its facets (the text's genre
+    projection by ``projection``, the embedder's current one; none: a zero projection)."""
     out = []
+    learned = model.forecaster.data.comparables_model if model is not None else None
+    predictor = comparables.model_from_bytes(learned) if learned else None
     for d, vector in zip(drafts, vectors, strict=True):
         tags = [("GENRE", g, 1.0) for g in dict.fromkeys(d.genres)] + [
             t for t in d.tags if t[0] != "GENRE" or t[1] not in d.genres
         ]
-        out.append(facts_of(d.kind, d.origin_countries, d.original_language, tags, vector))
+        facts = facts_of(d.kind, d.origin_countries, d.original_language, tags, vector)
+        if predictor is not None:
+            text_vector = np.asarray(vector, dtype=np.float32)
+            projected = (
+                projection.apply(text_vector[None, :])[0]
+                if projection is not None
+                else np.zeros(PROJECTED_DIM, dtype=np.float32)
+            )
+            content = comparables.draft_content(
+                text_vector,
+                projected,
+                d.kind,
+                d.release_year,
+                d.origin_countries,
+                d.original_language,
+                tags,
+            )
+            facts.audience = comparables.predicted_audience(predictor, content)[0]
+        out.append(facts)
     return out
+
+
+def draft_projection(conn: Connection, model: LoadedModel) -> Projection | None:
+    """The genre projection drafts are embedded with (the model's embedder's current one)."""
+    found = current_projection(conn, model.embedder)
+    return found[1] if found is not None else None
 
 
 def title_facts(conn: Connection, model: LoadedModel, title_id: int) -> TitleFacts:
@@ -198,6 +234,7 @@ def title_facts(conn: Connection, model: LoadedModel, title_id: int) -> TitleFac
             f"title {title_id} has no {model.embedder} embedding: run `contentintel embed`",
             field="titleId",
         )
+    audience_of(conn, model.forecaster.data, [found.facts])
     return found.facts
 
 

@@ -24,6 +24,7 @@ from sqlalchemy import Connection, text
 
 from server.forecast.data import (
     Window,
+    audience_of,
     chart_window,
     load_facts,
     load_regions,
@@ -31,6 +32,7 @@ from server.forecast.data import (
     outcome_matrices,
 )
 from server.forecast.model import (
+    DEFAULT_COMPARABLES,
     Forecaster,
     Matrix,
     MethodScore,
@@ -109,30 +111,36 @@ def tune(
     regions: Sequence[RegionInfo],
     before: date | None,
     progress: Progress | None = None,
+    comparables: str = DEFAULT_COMPARABLES,
 ) -> TuneResult:
-    """Choose parameters on the inner split of the window before ``before`` (see module doc)."""
+    """Choose parameters on the inner split of the window before ``before`` (see module doc).
+    ``comparables`` is fixed, not tuned (``learned``: refitted on the inner window)."""
+    default = Params(comparables=comparables)
     window = chart_window(conn, before)
     firsts = sorted(set(window.first_week.values()))
     if len(firsts) < 4:
-        return TuneResult(Params(), None, 0, 0)
+        return TuneResult(default, None, 0, 0)
     weeks_sorted = sorted(window.first_week.values())
     inner_cutoff = weeks_sorted[int(len(weeks_sorted) * (1 - INNER_SHARE))]
     if inner_cutoff == weeks_sorted[0]:
-        return TuneResult(Params(), None, 0, 0)
-    inner_train, _ = load_training(conn, embedder, inner_cutoff, regions)
+        return TuneResult(default, None, 0, 0)
+    inner_train, _ = load_training(conn, embedder, inner_cutoff, regions, comparables)
     facts = load_facts(conn, sorted(window.first_week))
     test_ids = _test_split(
         window, lambda t: t in facts and facts[t].embedder == embedder, inner_cutoff
     )
     if len(inner_train.titles) < 10 or not test_ids:
-        return TuneResult(Params(), inner_cutoff, len(inner_train.titles), len(test_ids))
+        return TuneResult(default, inner_cutoff, len(inner_train.titles), len(test_ids))
     _, relevance = outcome_matrices(window.scores, test_ids, regions)
     queries = [facts[t].facts for t in test_ids]
+    audience_of(conn, inner_train, queries)
     grid = list(itertools.product(GRID_K, GRID_C, GRID_TAG_WEIGHT))
-    result = TuneResult(Params(), inner_cutoff, len(inner_train.titles), len(test_ids))
+    if comparables == "learned":  # the tags weight only shapes content comparables
+        grid = list(itertools.product(GRID_K, GRID_C, (0.0,)))
+    result = TuneResult(default, inner_cutoff, len(inner_train.titles), len(test_ids))
     best = -1.0
     for n, (k, c, tw) in enumerate(grid):
-        params = Params(k=k, c=c, tag_weight=tw)
+        params = Params(k=k, c=c, tag_weight=tw, comparables=comparables)
         model = Forecaster(inner_train, params).fit()
         probs, _ = model.predict(queries)
         score = evaluate("model", False, probs, relevance)
@@ -168,14 +176,18 @@ def train_model(
     before: date | None = None,
     params: Params | None = None,
     progress: Progress | None = None,
+    comparables: str = DEFAULT_COMPARABLES,
 ) -> TrainSummary:
     """Train on chart weeks before ``before`` (all when None), store the model as the next
-    version and make it current (the caller commits)."""
+    version and make it current (the caller commits). ``comparables`` applies when
+    ``params`` is None (tuned); given ``params`` carry their own."""
     started = time.perf_counter()
     regions = load_regions(conn)
+    if params is not None:
+        comparables = params.comparables
     if progress:
         progress("loading chart data", 0, 1)
-    data, info = load_training(conn, embedder, before, regions)
+    data, info = load_training(conn, embedder, before, regions, comparables)
     if progress:
         progress("loading chart data", 1, 1)
     if len(data.titles) < 2:
@@ -185,7 +197,7 @@ def train_model(
         )
     tuned: TuneResult | None = None
     if params is None:
-        tuned = tune(conn, embedder, regions, before, progress)
+        tuned = tune(conn, embedder, regions, before, progress, comparables)
         params = tuned.params
     model = Forecaster(data, params).fit()
     if progress:
@@ -285,13 +297,17 @@ def run_backtest(
     params: Params | None = None,
     store: bool = True,
     progress: Progress | None = None,
+    comparables: str = DEFAULT_COMPARABLES,
 ) -> BacktestResult:
-    """Train on chart weeks before ``cutoff`` only (scores, region similarity, priors, tuning),
-    test on catalog titles whose first chart week is on or after it (their outcomes over every
-    week), score the model and the baselines on the same titles; store the result."""
+    """Train on chart weeks before ``cutoff`` only (scores, region similarity, priors, tuning,
+    learned comparables), test on catalog titles whose first chart week is on or after it
+    (their outcomes over every week), score the model and the baselines on the same titles;
+    store the result. ``comparables`` applies when ``params`` is None."""
     started = time.perf_counter()
     regions = load_regions(conn)
-    train, _ = load_training(conn, embedder, cutoff, regions)
+    if params is not None:
+        comparables = params.comparables
+    train, _ = load_training(conn, embedder, cutoff, regions, comparables)
     if len(train.titles) < 2:
         raise ValueError(f"fewer than two titles charted before {cutoff}: nothing to train on")
     everything = chart_window(conn, None)
@@ -303,9 +319,10 @@ def run_backtest(
     _, relevance = outcome_matrices(everything.scores, test_ids, regions)
     tuned = None
     if params is None:
-        tuned = tune(conn, embedder, regions, cutoff, progress)
+        tuned = tune(conn, embedder, regions, cutoff, progress, comparables)
         params = tuned.params
     queries = [facts[t].facts for t in test_ids]
+    audience_of(conn, train, queries)
     methods = score_methods(train, params, queries, relevance)
     if progress:
         progress("scoring model and baselines", 1, 1)

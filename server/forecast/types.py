@@ -17,6 +17,7 @@ from strawberry.scalars import JSON
 
 from server.audiences.types import Region
 from server.catalog.types import TagInput, Title
+from server.embeddings.projection import Projection
 from server.forecast import service
 from server.forecast.model import RegionInfo, TitleFacts
 from server.forecast.service import Action, CampaignTier, DraftTitle, ForecastResult, LoadedModel
@@ -253,12 +254,15 @@ async def _facts(
 
         return await _sync(info, load)
     assert draft is not None
-    model, cleaned = await _sync(
-        info,
-        lambda c: (service.current_model(c), service.validate_draft(c, draft.to_service())),
-    )
+
+    def prepare_draft(conn: Connection) -> tuple[LoadedModel, DraftTitle, Projection | None]:
+        model = service.current_model(conn)
+        cleaned = service.validate_draft(conn, draft.to_service())
+        return model, cleaned, service.draft_projection(conn, model)
+
+    model, cleaned, projection = await _sync(info, prepare_draft)
     vectors = await _embed(info, model, [cleaned])
-    return model, service.draft_facts([cleaned], vectors)[0]
+    return model, service.draft_facts([cleaned], vectors, model, projection)[0]
 
 
 async def forecast(
@@ -275,18 +279,18 @@ async def what_if(info: Info, base: DraftTitleInput, variants: list[DraftTitleIn
             "variants",
         )
 
-    def prepare(conn: Connection) -> tuple[LoadedModel, list[DraftTitle]]:
+    def prepare(conn: Connection) -> tuple[LoadedModel, list[DraftTitle], Projection | None]:
         model = service.current_model(conn)
         drafts = [service.validate_draft(conn, base.to_service(), "base")]
         drafts += [
             service.validate_draft(conn, v.to_service(), f"variants[{i}]")
             for i, v in enumerate(variants)
         ]
-        return model, drafts
+        return model, drafts, service.draft_projection(conn, model)
 
-    model, drafts = await _sync(info, prepare)
+    model, drafts, projection = await _sync(info, prepare)
     vectors = await _embed(info, model, drafts)
-    results = service.forecast_facts(model, service.draft_facts(drafts, vectors))
+    results = service.forecast_facts(model, service.draft_facts(drafts, vectors, model, projection))
     outcomes = service.what_if(results[0], results[1:])
     return WhatIf(
         base=Forecast.of(results[0]),

@@ -76,6 +76,8 @@ LIST_BOUNDS: Mapping[str, int] = {
     "Query.regions": REGION_COUNT,
     "Query.cohorts": REGION_COUNT,  # a cohort holds at least one region
     "Cohort.regions": REGION_COUNT,
+    # sub-cohorts of a cohort: at most max(server.audiences.profiles.SUB_COHORTS)
+    "Cohort.children": 12,
     "Forecast.regions": REGION_COUNT,
     "LocalizationPlan.regions": REGION_COUNT,
     "Title.regionalPerformance": REGION_COUNT,

@@ -40,7 +40,7 @@ from server.scenes import types as scenes
 from server.scenes.service import SceneMetric
 from server.similarity import types as similarity
 from server.similarity.microgenres import types as micro
-from server.similarity.service import SearchMode
+from server.similarity.service import SearchMode, SimilarityMode
 from server.similarity.types import FacetWeightsInput, SearchHit, SimilarTitle
 from server.strategy import types as strategy
 from server.strategy.inputs import DateRangeInput, MarketInput
@@ -127,11 +127,15 @@ class Query:
     @strawberry.field(
         permission_classes=VIEWER,
         description=(
-            "Titles most similar to `titleId` (never itself), best first, scored by the "
-            "weighted mean of facet cosines. Filters apply inside the nearest-neighbour scan, "
-            "so a selective filter still returns `first` (1..500) titles when that many match. "
-            "Errors: NOT_FOUND for an unknown title or one without an embedding (run "
-            "`contentintel embed`); BAD_USER_INPUT for a bad id, `first` or weights."
+            "Titles most similar to `titleId` (never itself), best first. mode CONTENT (the "
+            "default): scored by the weighted mean of facet cosines. mode COMPARABLES: by the "
+            "learned comparables, the cosine of the titles' audience profiles (observed for "
+            "titles with chart history, predicted from content for the rest; `contentintel "
+            "comparables`), with the facet scores as the explanation. Filters apply inside "
+            "the nearest-neighbour scan, so a selective filter still returns `first` (1..500) "
+            "titles when that many match. Errors: NOT_FOUND for an unknown title, one without "
+            "an embedding (run `contentintel embed`) or, in COMPARABLES mode, without a "
+            "comparables vector; BAD_USER_INPUT for a bad id, `first` or weights."
         ),
     )
     async def similar_titles(
@@ -141,9 +145,10 @@ class Query:
         first: int | None = 10,
         filter: TitleFilter | None = None,
         weights: FacetWeightsInput | None = None,
+        mode: SimilarityMode = SimilarityMode.CONTENT,
     ) -> list[SimilarTitle]:
         title = _parse_id(title_id, "titleId")
-        return await similarity.similar_titles(info, title, first, filter, weights)
+        return await similarity.similar_titles(info, title, first, filter, weights, mode)
 
     @strawberry.field(
         permission_classes=VIEWER,

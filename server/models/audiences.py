@@ -217,6 +217,9 @@ class RegionGenre(Base):
     titles: Mapped[int] = mapped_column(Integer)
     share: Mapped[float] = mapped_column(REAL)
     lift: Mapped[float] = mapped_column(REAL)
+    lift_low: Mapped[float | None] = mapped_column(REAL)
+    """5th percentile of the lift when the region's charting titles are resampled: what
+    ``topGenres`` ranks by (null for rows computed before it)."""
 
 
 class RegionMicroGenre(Base):
@@ -238,9 +241,17 @@ class Cohort(Base):
     """An audience cohort: regions that chart the same titles and share a taste."""
 
     __tablename__ = "cohorts"
-    __table_args__ = (CheckConstraint("size >= 1", name="size_positive"),)
+    __table_args__ = (
+        CheckConstraint("size >= 1", name="size_positive"),
+        CheckConstraint("(level = 1) = (parent_id IS NULL)", name="level_parent"),
+        Index("cohorts_parent_id_idx", "parent_id"),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("cohorts.id", ondelete="CASCADE"))
+    """The top-level cohort a sub-cohort belongs to (null for a top-level cohort)."""
+    level: Mapped[int] = mapped_column(SmallInteger, server_default="1")
+    """1: top-level cohort; 2: sub-cohort (a cut of the same dendrogram inside its parent)."""
     label: Mapped[str] = mapped_column(Text)
     size: Mapped[int] = mapped_column(Integer)
     top_genres: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)
@@ -250,8 +261,14 @@ class Cohort(Base):
 
 class CohortMember(Base):
     __tablename__ = "cohort_members"
-    __table_args__ = (Index("cohort_members_cohort_id_idx", "cohort_id"),)
+    __table_args__ = (
+        Index("cohort_members_cohort_id_idx", "cohort_id"),
+        Index("cohort_members_sub_cohort_id_idx", "sub_cohort_id"),
+    )
 
     region_code: Mapped[str] = parent_key("regions.code")
     cohort_id: Mapped[int] = mapped_column(ForeignKey("cohorts.id", ondelete="CASCADE"))
+    """The region's top-level cohort."""
+    sub_cohort_id: Mapped[int | None] = mapped_column(ForeignKey("cohorts.id", ondelete="SET NULL"))
+    """The region's sub-cohort inside its top-level cohort (level 2)."""
     similarity: Mapped[float] = mapped_column(REAL)

@@ -25,6 +25,7 @@ from server.db.base import Base, parent_key
 from server.models.dims import (
     COMBINED_DIM,
     METADATA_DIM,
+    PEOPLE_DIM,
     PROJECTED_DIM,
     SYNOPSIS_DIM,
     TAGS_DIM,
@@ -89,5 +90,7 @@ class TitleEmbedding(Base):
     projected: Mapped[Any] = mapped_column(Vector(PROJECTED_DIM))
     tags: Mapped[Any] = mapped_column(Vector(TAGS_DIM))
     metadata_: Mapped[Any] = mapped_column("metadata", Vector(METADATA_DIM))
+    people: Mapped[Any] = mapped_column(Vector(PEOPLE_DIM))
+    """Cast and directors, idf-weighted; zero when no credited name is shared with another title."""
     combined: Mapped[Any] = mapped_column(Vector(COMBINED_DIM))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -1,11 +1,13 @@
 """Similar titles and title search: the only place their SQL is built.
 
-Similar titles rank by the weighted mean of three facet cosines (synopsis, tags, metadata). The
-stored ``combined`` vector is ``concat(synopsis, tags, metadata) / sqrt(3)`` of unit facets, so
-the query ``combined(source) * scale(weights)`` (element-wise, built in SQL) equals
-``weighted_query`` of the source's facets, and its inner product with a neighbour's
-``combined`` is exactly that weighted mean: one HNSW index (``vector_ip_ops``) serves every
-choice of weights, and a batch of sources is one statement (a LATERAL join per source).
+Similar titles rank by the weighted mean of four facet cosines (synopsis, tags, metadata,
+people). The stored ``combined`` vector is ``concat(synopsis, tags, metadata, people) / 2`` of
+unit facets (a zero people facet for a title that shares nobody), so the query
+``combined(source) * scale(weights)`` (element-wise, built in SQL) equals ``weighted_query`` of
+the source's facets, and its inner product with a neighbour's ``combined`` is exactly that
+weighted mean: one HNSW index (``vector_ip_ops``) serves every choice of weights, and a batch of
+sources is one statement (a LATERAL join per source). The people score is the inner product of
+the people facets (their cosine, and 0 when either title shares nobody).
 
 Filters are applied inside the nearest-neighbour scan. With pgvector's iterative index scans
 (``hnsw.iterative_scan = relaxed_order``) the scan keeps going until ``first`` rows pass the
@@ -62,13 +64,21 @@ from server.catalog.service import (
 from server.catalog.service import filter_titles as filtered
 from server.config import EmbedderName
 from server.embeddings.embedders import Embedder, get_embedder
-from server.embeddings.facets import DEFAULT_WEIGHTS, FacetWeights
+from server.embeddings.facets import DEFAULT_WEIGHTS, FACETS, FacetWeights
 from server.kit import pagination
 from server.kit.errors import BadInput, NotFound
 from server.kit.text import websearch_text
-from server.models.catalog import Tag, TagKind, Title, TitleTag
-from server.models.dims import COMBINED_DIM, METADATA_DIM, SYNOPSIS_DIM, TAGS_DIM, TEXT_DIM
+from server.models.catalog import Credit, CreditRole, Person, Tag, TagKind, Title, TitleTag
+from server.models.dims import (
+    COMBINED_DIM,
+    METADATA_DIM,
+    PEOPLE_DIM,
+    SYNOPSIS_DIM,
+    TAGS_DIM,
+    TEXT_DIM,
+)
 from server.models.embeddings import TitleEmbedding
+from server.models.similarity import TitleComparable
 
 MAX_FIRST = 500
 RRF_K = 60
@@ -76,6 +86,11 @@ RRF_K = 60
 MIN_DEPTH = 50
 """Each list feeding the fusion is fetched at least this deep (and at least 3 * first)."""
 MAX_QUERY_LENGTH = 500
+
+
+class SimilarityMode(enum.StrEnum):
+    CONTENT = "CONTENT"
+    COMPARABLES = "COMPARABLES"
 
 
 class SearchMode(enum.StrEnum):
@@ -89,6 +104,7 @@ class FacetScores:
     synopsis: float
     tags: float
     metadata: float
+    people: float
 
 
 @dataclass(frozen=True)
@@ -100,12 +116,24 @@ class SharedTag:
 
 
 @dataclass(frozen=True)
+class SharedPerson:
+    name: str
+    roles: list[CreditRole]
+    """The roles the person has in both titles (cast, director), or in either when none is
+    common to both."""
+    weight: float
+    """The name's idf in the catalog, ``log(titles / titles crediting the name)``: a name on
+    few titles says more than one on many."""
+
+
+@dataclass(frozen=True)
 class Neighbour:
     title: TitleColumns
     score: float
     facets: FacetScores | None
-    """None unless asked for (``explain``), as ``shared_tags``."""
+    """None unless asked for (``explain``), as ``shared_tags`` and ``shared_people``."""
     shared_tags: list[SharedTag] | None
+    shared_people: list[SharedPerson] | None
 
 
 @dataclass(frozen=True)
@@ -120,6 +148,15 @@ class TitleNotEmbedded(NotFound):
     def __init__(self, title_id: int) -> None:
         super().__init__(
             f"title {title_id} has no embedding yet: run `contentintel embed`", field="titleId"
+        )
+
+
+class NoComparables(NotFound):
+    def __init__(self, title_id: int) -> None:
+        super().__init__(
+            f"title {title_id} has no learned comparables vector: run `contentintel "
+            "comparables` (after `contentintel embed` and a Top 10 ingest)",
+            field="titleId",
         )
 
 
@@ -138,82 +175,112 @@ def _hashable(flt: TitleFilter | None) -> TitleFilter | None:
     return replace(flt, genres=tuple(flt.genres), origin_countries=tuple(flt.origin_countries))
 
 
-def facet_factors(weights: FacetWeights) -> tuple[float, float, float]:
+_BLOCKS = (
+    ("w_synopsis", SYNOPSIS_DIM),
+    ("w_tags", TAGS_DIM),
+    ("w_metadata", METADATA_DIM),
+    ("w_people", PEOPLE_DIM),
+)
+
+
+def facet_factors(weights: FacetWeights) -> tuple[float, float, float, float]:
     """Per-facet factors turning a stored ``combined`` vector into the weighted query.
 
-    ``combined`` holds each unit facet divided by sqrt(3); ``weighted_query`` holds it times
-    ``w * sqrt(3) / sum(w)``: the factor for a facet block is ``3 * w / sum(w)``.
+    ``combined`` holds each unit facet divided by sqrt(4); ``weighted_query`` holds it times
+    ``w * sqrt(4) / sum(w)``: the factor for a facet block is ``4 * w / sum(w)``.
     """
-    factor = 3.0 / weights.total
-    return weights.synopsis * factor, weights.tags * factor, weights.metadata * factor
+    factor = FACETS / weights.total
+    return (
+        weights.synopsis * factor,
+        weights.tags * factor,
+        weights.metadata * factor,
+        weights.people * factor,
+    )
 
 
 def weight_scale(weights: FacetWeights) -> np.ndarray[Any, np.dtype[np.float32]]:
     """The element-wise scale vector the SQL builds from ``facet_factors``."""
-    blocks = zip(facet_factors(weights), (SYNOPSIS_DIM, TAGS_DIM, METADATA_DIM), strict=True)
+    blocks = zip(facet_factors(weights), (dim for _, dim in _BLOCKS), strict=True)
     return np.concatenate([np.full(dim, f, dtype=np.float32) for f, dim in blocks])
 
 
 def _scale_vector() -> Any:
-    """``weight_scale`` built in SQL from three parameters (cheaper than binding 768 floats)."""
+    """``weight_scale`` built in SQL from four parameters (cheaper than binding 1024 floats)."""
 
     def block(name: str, dim: int) -> Any:
         return func.array_fill(bindparam(name, type_=REAL), literal_column(f"ARRAY[{dim}]"))
 
-    blocks = func.array_cat(block("w_synopsis", SYNOPSIS_DIM), block("w_tags", TAGS_DIM))
-    return cast(func.array_cat(blocks, block("w_metadata", METADATA_DIM)), Vector(COMBINED_DIM))
+    blocks = [block(name, dim) for name, dim in _BLOCKS]
+    joined = func.array_cat(func.array_cat(blocks[0], blocks[1]), func.array_cat(*blocks[2:]))
+    return cast(joined, Vector(COMBINED_DIM))
 
 
 def similar_params(ids: Sequence[int], first: int, weights: FacetWeights) -> dict[str, Any]:
     """Execution parameters of ``similar_statement``."""
-    synopsis, tags, metadata = facet_factors(weights)
+    factors = facet_factors(weights)
     return {
         "ids": list(ids),
         "first": first,
-        "w_synopsis": synopsis,
-        "w_tags": tags,
-        "w_metadata": metadata,
+        **{name: factor for (name, _), factor in zip(_BLOCKS, factors, strict=True)},
     }
 
 
 @lru_cache(maxsize=256)
 def similar_statement(
     flt: TitleFilter | None,
+    mode: SimilarityMode = SimilarityMode.CONTENT,
     explain: bool = True,
     columns: tuple[str, ...] = TITLE_COLUMNS,
 ) -> Select[Any]:
-    """Rows ``(source_id, score, title columns, [synopsis, tags, metadata scores, shared
-    tags])``: the facet scores and shared tags only when ``explain`` (they cost about 0.7x
-    the nearest-neighbour scan itself on the real catalog), the neighbour's ``columns`` only
-    (``title_columns``: ``id`` first, always).
+    """Rows ``(source_id, score, title columns, [synopsis, tags, metadata, people scores,
+    shared tags, shared people])``: the facet scores and shared tags and people only when
+    ``explain`` (they cost about 0.7x the nearest-neighbour scan itself on the real catalog),
+    the neighbour's ``columns`` only (``title_columns``: ``id`` first, always).
 
-    Built once per filter, explain and columns (building this statement costs more than
+    Built once per filter, mode, explain and columns (building this statement costs more than
     running it); sources, ``first`` and weights are bind parameters (``similar_params``).
     Public so that bench/similarity.py can time the very same SQL through plain psycopg.
+
+    CONTENT ranks by the weighted facet score (``combined``, inner product HNSW); COMPARABLES
+    by the cosine of the learned comparables vectors (``title_comparables``, cosine HNSW: the
+    predicted audience overlap), the facet scores still given as the explanation.
     """
     source = aliased(TitleEmbedding, name="source")
-    src = (
-        select(
-            source.title_id.label("source_id"),
-            source.combined.op("*", return_type=Vector(COMBINED_DIM))(_scale_vector()).label("q"),
-            source.synopsis,
-            source.tags,
-            source.metadata_.label("metadata"),
+    source_comparable = aliased(TitleComparable, name="source_comparable")
+    source_columns = [
+        source.title_id.label("source_id"),
+        source.combined.op("*", return_type=Vector(COMBINED_DIM))(_scale_vector()).label("q"),
+        source.synopsis,
+        source.tags,
+        source.metadata_.label("metadata"),
+        source.people,
+    ]
+    base = select(*source_columns)
+    if mode is SimilarityMode.COMPARABLES:
+        base = select(*source_columns, source_comparable.vector.label("audience")).join(
+            source_comparable, source_comparable.title_id == source.title_id
         )
-        .where(source.title_id == any_(bindparam("ids", type_=ARRAY(BigInteger))))
-        .subquery("src")
+    src = base.where(source.title_id == any_(bindparam("ids", type_=ARRAY(BigInteger)))).subquery(
+        "src"
     )
     e = aliased(TitleEmbedding, name="e")
-    distance = e.combined.max_inner_product(src.c.q)  # negative inner product
+    if mode is SimilarityMode.COMPARABLES:
+        c = aliased(TitleComparable, name="c")
+        distance = c.vector.cosine_distance(src.c.audience)
+        score = 1 - distance
+        candidates = select(c.title_id.label("title_id")).join(e, e.title_id == c.title_id)
+    else:
+        distance = e.combined.max_inner_product(src.c.q)  # negative inner product
+        score = -distance
+        candidates = select(e.title_id.label("title_id"))
     facets = (
         (1 - e.synopsis.cosine_distance(src.c.synopsis)).label("synopsis_score"),
         (1 - e.tags.cosine_distance(src.c.tags)).label("tags_score"),
         (1 - e.metadata_.cosine_distance(src.c.metadata)).label("metadata_score"),
+        (-e.people.max_inner_product(src.c.people)).label("people_score"),
     )
     nearest = (
-        select(
-            e.title_id.label("title_id"), (-distance).label("score"), *(facets if explain else ())
-        )
+        candidates.add_columns(score.label("score"), *(facets if explain else ()))
         .join(Title, Title.id == e.title_id)
         .where(e.title_id != src.c.source_id)
         .order_by(distance)
@@ -240,13 +307,16 @@ def similar_statement(
         .where(mine.title_id == src.c.source_id, theirs.title_id == nearest_lateral.c.title_id)
         .scalar_subquery()
     )
+    shared_people = _shared_people(src.c.source_id, nearest_lateral.c.title_id)
     neighbour = aliased(Title, name="t")
     explanation = (
         (
             nearest_lateral.c.synopsis_score,
             nearest_lateral.c.tags_score,
             nearest_lateral.c.metadata_score,
+            nearest_lateral.c.people_score,
             shared.label("shared_tags"),
+            shared_people.label("shared_people"),
         )
         if explain
         else ()
@@ -266,6 +336,56 @@ def similar_statement(
     )
 
 
+def _shared_people(source_id: Any, neighbour_id: Any) -> Any:
+    """JSON ``[[name, [roles in the source], [roles in the neighbour], idf]]`` of the people
+    credited on both titles, highest idf first (then name); idf over the catalog as in the
+    people facet."""
+    mine, theirs, anyone = (
+        aliased(Credit, name="my_credit"),
+        aliased(Credit, name="their_credit"),
+        aliased(Credit, name="any_credit"),
+    )
+    both = (
+        select(
+            mine.person_id.label("person_id"),
+            func.array_agg(func.distinct(mine.role)).label("mine"),
+            func.array_agg(func.distinct(theirs.role)).label("theirs"),
+        )
+        .join(theirs, theirs.person_id == mine.person_id)
+        .where(mine.title_id == source_id, theirs.title_id == neighbour_id)
+        .group_by(mine.person_id)
+        # The source and the neighbour come from the enclosing statement: never from here.
+        .correlate_except(mine, theirs)
+        .subquery("both_people")
+    )
+    titles = select(func.count()).select_from(Title).scalar_subquery()
+    df = (
+        select(func.count(func.distinct(anyone.title_id)))
+        .where(anyone.person_id == both.c.person_id)
+        .scalar_subquery()
+    )
+    idf = func.ln(cast(titles, Float) / df)
+    return (
+        select(
+            func.json_agg(
+                aggregate_order_by(
+                    func.json_build_array(Person.name, both.c.mine, both.c.theirs, idf),
+                    idf.desc(),
+                    Person.name,
+                )
+            )
+        )
+        .select_from(both)
+        .join(Person, Person.id == both.c.person_id)
+        .scalar_subquery()
+    )
+
+
+def _roles(mine: Sequence[str], theirs: Sequence[str]) -> list[CreditRole]:
+    common = set(mine) & set(theirs)
+    return sorted(CreditRole(r) for r in (common or set(mine) | set(theirs)))
+
+
 def _cosine(value: float) -> float:
     """A cosine computed in float32, clamped to [-1, 1] (identical vectors give 1.0000001)."""
     return min(1.0, max(-1.0, float(value)))
@@ -277,15 +397,18 @@ async def similar_for_titles(
     first: int,
     flt: TitleFilter | None = None,
     weights: FacetWeights = DEFAULT_WEIGHTS,
+    mode: SimilarityMode = SimilarityMode.CONTENT,
     *,
     explain: bool = True,
     columns: Collection[str] = TITLE_COLUMNS,
 ) -> dict[int, list[Neighbour]]:
     """The ``first`` nearest titles of each source, best first, in one statement.
 
-    Sources without an embedding (or unknown ids) are absent from the result; a source with an
-    embedding but no neighbour passing the filter maps to an empty list. Facet scores and
-    shared tags only when ``explain``; the neighbours' ``columns`` only (others are None).
+    Sources without an embedding (or, in COMPARABLES mode, a comparables vector) and unknown
+    ids are absent from the result; a source with one but no neighbour passing the filter maps
+    to an empty list. ``weights`` only shape the facet scores' weighted mean in CONTENT mode.
+    Facet scores, shared tags and shared people only when ``explain``; the neighbours'
+    ``columns`` only (others are None).
     """
     check_first(first)
     if not ids:
@@ -293,7 +416,8 @@ async def similar_for_titles(
     cols = title_columns(columns)
     connection = await session.connection()
     rows = await connection.execute(
-        similar_statement(_hashable(flt), explain, cols), similar_params(ids, first, weights)
+        similar_statement(_hashable(flt), mode, explain, cols),
+        similar_params(ids, first, weights),
     )
     found: dict[int, list[Neighbour]] = defaultdict(list)
     end = 2 + len(cols)
@@ -301,12 +425,20 @@ async def similar_for_titles(
         bucket = found[row[0]]
         if row[2] is None:  # an embedded source with no neighbour (LEFT JOIN LATERAL)
             continue
-        facets, shared = None, None
+        facets, shared, people = None, None, None
         if explain:
-            synopsis, tags, metadata, shared_tags = row[end:]
-            facets = FacetScores(_cosine(synopsis), _cosine(tags), _cosine(metadata))
+            synopsis, tags, metadata, people_score, shared_tags, shared_people = row[end:]
+            facets = FacetScores(
+                _cosine(synopsis), _cosine(tags), _cosine(metadata), _cosine(people_score)
+            )
             shared = [SharedTag(TagKind(k), n, float(w)) for k, n, w in shared_tags or ()]
-        bucket.append(Neighbour(as_title(row[2:end], cols), _cosine(row[1]), facets, shared))
+            people = [
+                SharedPerson(n, _roles(mine, theirs), float(w))
+                for n, mine, theirs, w in shared_people or ()
+            ]
+        bucket.append(
+            Neighbour(as_title(row[2:end], cols), _cosine(row[1]), facets, shared, people)
+        )
     return dict(found)
 
 
@@ -316,20 +448,27 @@ async def similar_titles(
     first: int,
     flt: TitleFilter | None = None,
     weights: FacetWeights = DEFAULT_WEIGHTS,
+    mode: SimilarityMode = SimilarityMode.CONTENT,
     *,
     explain: bool = True,
     columns: Collection[str] = TITLE_COLUMNS,
 ) -> list[Neighbour]:
-    """Titles nearest to ``title_id``; ``NotFound`` when it does not exist or is not embedded."""
+    """Titles nearest to ``title_id``; ``NotFound`` when it does not exist, is not embedded
+    or (COMPARABLES) has no comparables vector."""
     found = await similar_for_titles(
-        session, [title_id], first, flt, weights, explain=explain, columns=columns
+        session, [title_id], first, flt, weights, mode, explain=explain, columns=columns
     )
     if title_id in found:
         return found[title_id]
     exists = await session.scalar(select(Title.id).where(Title.id == title_id))
     if exists is None:
         raise NotFound(f"no title with id {title_id}", field="titleId")
-    raise TitleNotEmbedded(title_id)
+    embedded = await session.scalar(
+        select(TitleEmbedding.title_id).where(TitleEmbedding.title_id == title_id)
+    )
+    if embedded is None:
+        raise TitleNotEmbedded(title_id)
+    raise NoComparables(title_id)
 
 
 # --- search -------------------------------------------------------------------------------------

@@ -9,8 +9,11 @@ from server.embeddings.facets import DEFAULT_WEIGHTS, FacetWeights
 from server.graphql.context import Info
 from server.graphql.errors import bad_input
 from server.graphql.selection import names, under
+from server.models.catalog import CreditRole
 from server.similarity import service
-from server.similarity.service import SearchMode
+from server.similarity.service import SearchMode, SimilarityMode
+
+strawberry.enum(CreditRole, name="CreditRole", description="How a person is credited on a title.")
 
 DEFAULT_FIRST = 10
 
@@ -25,11 +28,22 @@ strawberry.enum(
 )
 
 
+strawberry.enum(
+    SimilarityMode,
+    name="SimilarityMode",
+    description=(
+        "CONTENT: what titles are about and who made them (weighted facet cosines). "
+        "COMPARABLES: who watches them (learned comparables: the cosine of audience profiles, "
+        "observed or predicted from content)."
+    ),
+)
+
+
 @strawberry.input(
     description=(
-        "Relative weights of the three facets in a similarity score (only their ratios "
+        "Relative weights of the four facets in a similarity score (only their ratios "
         "matter). Each must be >= 0 and at least one > 0. Defaults: synopsis 0.5, tags 0.3, "
-        "metadata 0.2."
+        "metadata 0.2, people 0 (see README, people facet)."
     )
 )
 class FacetWeightsInput:
@@ -41,10 +55,16 @@ class FacetWeightsInput:
         default=DEFAULT_WEIGHTS.metadata,
         description="Kind, era, origin, language, maturity, length.",
     )
+    people: float = strawberry.field(
+        default=DEFAULT_WEIGHTS.people,
+        description=(
+            "Cast and directors, idf-weighted (a name on 40 titles counts less than one on 3)."
+        ),
+    )
 
     def to_service(self) -> FacetWeights:
         try:
-            return FacetWeights(self.synopsis, self.tags, self.metadata)
+            return FacetWeights(self.synopsis, self.tags, self.metadata, self.people)
         except ValueError as exc:
             raise bad_input(str(exc), "weights") from None
 
@@ -54,6 +74,20 @@ class FacetScores:
     synopsis: float
     tags: float
     metadata: float
+    people: float = strawberry.field(
+        description="Cosine of the people facets; 0 when either title shares no credited name."
+    )
+
+
+@strawberry.type(description="A person credited on both titles.")
+class SharedPerson:
+    name: str
+    roles: list[CreditRole] = strawberry.field(
+        description="Roles held on both titles (or on either, when none is common)."
+    )
+    weight: float = strawberry.field(
+        description="idf of the name in the catalog: log(titles / titles crediting it)."
+    )
 
 
 @strawberry.type(description="Why two titles are similar.")
@@ -64,6 +98,9 @@ class SimilarityExplanation:
             "smaller of the two titles' weights."
         )
     )
+    shared_people: list[SharedPerson] = strawberry.field(
+        description="Cast and directors credited on both titles, rarest in the catalog first."
+    )
     facet_scores: FacetScores
 
 
@@ -72,8 +109,9 @@ class SimilarTitle:
     title: Title
     score: float = strawberry.field(
         description=(
-            "Cosine similarity (-1..1, higher is closer): the weighted mean of the facet "
-            "scores under the requested weights."
+            "Cosine similarity (-1..1, higher is closer). CONTENT: the weighted mean of the "
+            "facet scores under the requested weights; COMPARABLES: the cosine of the two "
+            "titles' audience profiles (predicted audience overlap)."
         )
     )
     neighbour: strawberry.Private[service.Neighbour]
@@ -82,14 +120,20 @@ class SimilarTitle:
     def explanation(self) -> SimilarityExplanation:
         # Built only when selected, from what the service read for it (``explain``).
         n = self.neighbour
-        if n.facets is None or n.shared_tags is None:
+        if n.facets is None or n.shared_tags is None or n.shared_people is None:
             raise RuntimeError("the explanation was not read: the selection said it was not")
         return SimilarityExplanation(
             shared_tags=[
                 TitleTag(kind=t.kind, name=t.name, weight=t.weight) for t in n.shared_tags
             ],
+            shared_people=[
+                SharedPerson(name=p.name, roles=p.roles, weight=p.weight) for p in n.shared_people
+            ],
             facet_scores=FacetScores(
-                synopsis=n.facets.synopsis, tags=n.facets.tags, metadata=n.facets.metadata
+                synopsis=n.facets.synopsis,
+                tags=n.facets.tags,
+                metadata=n.facets.metadata,
+                people=n.facets.people,
             ),
         )
 
@@ -128,6 +172,7 @@ async def similar_titles(
     first: int | None,
     filter: TitleFilter | None,
     weights: FacetWeightsInput | None,
+    mode: SimilarityMode = SimilarityMode.CONTENT,
 ) -> list[SimilarTitle]:
     size = service.check_first(first, DEFAULT_FIRST)
     facet_weights = weights.to_service() if weights else DEFAULT_WEIGHTS
@@ -135,7 +180,7 @@ async def similar_titles(
     explain, columns = neighbour_reads(info)
     rows = await info.context.db(
         lambda s: service.similar_titles(
-            s, title_id, size, flt, facet_weights, explain=explain, columns=columns
+            s, title_id, size, flt, facet_weights, mode, explain=explain, columns=columns
         )
     )
     return [SimilarTitle.from_service(n) for n in rows]

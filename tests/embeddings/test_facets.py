@@ -15,6 +15,7 @@ from server.embeddings.facets import (
     combined_matrix,
     combined_vector,
     metadata_vector,
+    people_vector,
     synopsis_matrix,
     synopsis_vector,
     tags_vector,
@@ -23,6 +24,7 @@ from server.embeddings.facets import (
 from server.models.dims import (
     COMBINED_DIM,
     METADATA_DIM,
+    PEOPLE_DIM,
     PROJECTED_DIM,
     SYNOPSIS_DIM,
     TAGS_DIM,
@@ -35,9 +37,12 @@ def _unit(rng: np.random.Generator, dim: int) -> np.ndarray:
     return v / np.linalg.norm(v)
 
 
-def _facets(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _facets(
+    rng: np.random.Generator, people: bool = True
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     synopsis = synopsis_vector(_unit(rng, TEXT_DIM), _unit(rng, PROJECTED_DIM))
-    return synopsis, _unit(rng, TAGS_DIM), _unit(rng, METADATA_DIM)
+    shared = _unit(rng, PEOPLE_DIM) if people else np.zeros(PEOPLE_DIM, dtype=np.float32)
+    return synopsis, _unit(rng, TAGS_DIM), _unit(rng, METADATA_DIM), shared
 
 
 def _features(**overrides: object) -> TitleFeatures:
@@ -62,20 +67,24 @@ def _features(**overrides: object) -> TitleFeatures:
         FacetWeights(1, 0, 0),
         FacetWeights(0, 1, 0),
         FacetWeights(0, 0, 2),
-        FacetWeights(0.2, 3.0, 0.7),
+        FacetWeights(0, 0, 0, 1),
+        FacetWeights(0.2, 3.0, 0.7, 0.4),
     ],
 )
+@pytest.mark.parametrize("people", [True, False])
 def test_weighted_query_times_combined_is_the_weighted_mean_of_facet_cosines(
-    weights: FacetWeights,
+    weights: FacetWeights, people: bool
 ) -> None:
     rng = np.random.default_rng(3)
-    query, stored = _facets(rng), _facets(rng)
-    cosines = [
-        float(q @ s) / float(np.linalg.norm(q) * np.linalg.norm(s))
-        for q, s in zip(query, stored, strict=True)
-    ]
+    query, stored = _facets(rng), _facets(rng, people=people)
+    # A zero people facet (nobody shared) scores 0 on that facet.
+    cosines = [float(q @ s) for q, s in zip(query, stored, strict=True)]
+    assert not people or abs(cosines[3]) > 0
     expected = (
-        weights.synopsis * cosines[0] + weights.tags * cosines[1] + weights.metadata * cosines[2]
+        weights.synopsis * cosines[0]
+        + weights.tags * cosines[1]
+        + weights.metadata * cosines[2]
+        + weights.people * cosines[3]
     ) / weights.total
     got = float(weighted_query(*query, weights) @ combined_vector(*stored))
     assert got == pytest.approx(expected, abs=1e-5)
@@ -92,20 +101,35 @@ def test_combined_is_unit_and_scores_itself_one() -> None:
 
 
 @pytest.mark.parametrize(
-    ("synopsis", "tags", "metadata"),
-    [(-0.1, 1, 1), (1, math.nan, 1), (1, 1, math.inf), (0, 0, 0), (0.0, -0.0, 0.0)],
+    ("synopsis", "tags", "metadata", "people"),
+    [
+        (-0.1, 1, 1, 0),
+        (1, math.nan, 1, 0),
+        (1, 1, math.inf, 0),
+        (1, 1, 1, -1),
+        (0, 0, 0, 0),
+        (0.0, -0.0, 0.0, 0.0),
+    ],
 )
-def test_facet_weights_are_validated(synopsis: float, tags: float, metadata: float) -> None:
+def test_facet_weights_are_validated(
+    synopsis: float, tags: float, metadata: float, people: float
+) -> None:
     with pytest.raises(ValueError, match="facet weight"):
-        FacetWeights(synopsis, tags, metadata)
+        FacetWeights(synopsis, tags, metadata, people)
+
+
+def test_a_bad_facet_weight_is_named() -> None:
+    with pytest.raises(ValueError, match="facet weight people must be finite and >= 0"):
+        FacetWeights(people=-1)
 
 
 def test_facet_weights_defaults() -> None:
-    assert (DEFAULT_WEIGHTS.synopsis, DEFAULT_WEIGHTS.tags, DEFAULT_WEIGHTS.metadata) == (
-        0.5,
-        0.3,
-        0.2,
-    )
+    assert DEFAULT_WEIGHTS.as_dict() == {
+        "synopsis": 0.5,
+        "tags": 0.3,
+        "metadata": 0.2,
+        "people": 0.0,
+    }
     assert FacetWeights(0, 0, 1).total == 1
 
 
@@ -138,10 +162,13 @@ def test_batch_forms_match_the_single_row_forms() -> None:
         np.testing.assert_allclose(synopsis[row], synopsis_vector(text[row], projected[row]))
     tags = np.stack([_unit(rng, TAGS_DIM) for _ in range(4)])
     metadata = np.stack([_unit(rng, METADATA_DIM) for _ in range(4)])
-    combined = combined_matrix(synopsis, tags, metadata)
+    people = np.stack([_unit(rng, PEOPLE_DIM) for _ in range(4)])
+    combined = combined_matrix(synopsis, tags, metadata, people)
     for row in range(4):
         np.testing.assert_allclose(
-            combined[row], combined_vector(synopsis[row], tags[row], metadata[row]), rtol=1e-6
+            combined[row],
+            combined_vector(synopsis[row], tags[row], metadata[row], people[row]),
+            rtol=1e-6,
         )
 
 
@@ -189,3 +216,17 @@ def test_metadata_vector_is_unit_and_closer_for_alike_titles() -> None:
         )
     )
     assert np.linalg.norm(bare) == pytest.approx(1.0, abs=1e-6)
+
+
+def test_people_vector_weighs_rare_shared_names_more() -> None:
+    lead = [("CAST", "Robert De Niro", 3.0), ("CAST", "Joe Pesci", 4.0)]
+    assert np.linalg.norm(people_vector(lead)) == pytest.approx(1.0, abs=1e-6)
+    assert not people_vector([]).any()  # nobody shared: a zero facet, cosine 0 with anyone
+    rare = people_vector([("CAST", "Joe Pesci", 4.0), ("CAST", "Somebody Else", 4.0)])
+    common = people_vector([("CAST", "Robert De Niro", 3.0), ("CAST", "Somebody Else", 4.0)])
+    # Sharing the rarer name (higher idf weight) scores higher than sharing the common one.
+    assert float(people_vector(lead) @ rare) > float(people_vector(lead) @ common) > 0.1
+    # Names are case-insensitive.
+    np.testing.assert_allclose(
+        people_vector([("CAST", "joe pesci", 1.0)]), people_vector([("CAST", "Joe Pesci", 1.0)])
+    )

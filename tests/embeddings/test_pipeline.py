@@ -5,6 +5,7 @@ is on this module's own external ids, or relative to what was there before."""
 from __future__ import annotations
 
 import itertools
+import math
 from typing import Any
 
 import numpy as np
@@ -17,6 +18,7 @@ from server.embeddings.pipeline import (
     current_projection,
     embed_catalog,
     embed_text_of,
+    people_facet,
 )
 from server.embeddings.projection import MIN_TITLES
 from server.ingest import bulk
@@ -133,6 +135,8 @@ def test_a_title_without_synopsis_embeds_its_name(conn: Connection) -> None:
 
 def test_stored_vectors_are_unit_length(conn: Connection) -> None:
     records = _records(MIN_TITLES + 10)
+    for i, record in enumerate(records):  # each lead shares a title with one other
+        record["cast"], record["directors"] = [f"Lead {i // 2}"], []
     create_titles(conn, *records)
     summary = _embed(conn, refit=True)
     assert summary.projection_fitted
@@ -145,15 +149,54 @@ def test_stored_vectors_are_unit_length(conn: Connection) -> None:
             " min(vector_norm(projected)), max(vector_norm(projected)),"
             " min(vector_norm(tags)), max(vector_norm(tags)),"
             " min(vector_norm(metadata)), max(vector_norm(metadata)),"
+            " min(vector_norm(people)), max(vector_norm(people)),"
             " min(vector_norm(combined)), max(vector_norm(combined)),"
             " count(DISTINCT projection_id), min(projection_id)"
             " FROM title_embeddings WHERE title_id = ANY(:ids)"
         ),
         {"ids": mine},
     ).one()
-    for value in norms[:12]:
+    for value in norms[:14]:
         assert value == pytest.approx(1.0, abs=1e-4)
-    assert (norms[12], norms[13]) == (1, summary.projection_id)
+    assert (norms[14], norms[15]) == (1, summary.projection_id)
+
+
+def test_people_facet_is_zero_for_names_nobody_shares_and_idf_weighted(
+    conn: Connection,
+) -> None:
+    """A name on one title cannot be shared: left out. A name on every title says nothing
+    (idf 0). A title with neither has a zero people facet (combined then has norm sqrt(3)/2)."""
+    facets = people_facet(
+        [
+            [("CAST", "Solo Star", 0), ("CAST", "Everywhere", 1)],
+            [("CAST", "Pair A", 0), ("DIRECTOR", "Everywhere", 0)],
+            [("CAST", "pair a", 6), ("CAST", "Everywhere", 9), ("DIRECTOR", "Duo D", 0)],
+            [("CAST", "Everywhere", 0), ("DIRECTOR", "Duo D", 0), ("CAST", "Late", 7)],
+        ]
+    )
+    idf2 = math.log(4 / 2)
+    assert facets[0] == [("CAST", "Everywhere", 0.0)]
+    assert facets[1] == [("CAST", "Pair A", round(idf2, 2)), ("DIRECTOR", "Everywhere", 0.0)]
+    # the director weighs double; "pair a" is the same name; cast after the 5th counts half
+    assert facets[2] == [
+        ("DIRECTOR", "Duo D", round(2 * idf2, 2)),
+        ("CAST", "pair a", round(idf2 / 2, 2)),
+        ("CAST", "Everywhere", 0.0),
+    ]
+
+    records = _records(3)
+    records[0]["cast"], records[0]["directors"] = ["Only Here"], []
+    create_titles(conn, *records)
+    _embed(conn)
+    row = conn.execute(
+        text(
+            "SELECT vector_norm(people), vector_norm(combined) FROM title_embeddings "
+            "WHERE title_id = :id"
+        ),
+        {"id": _ids_of(conn, records[:1])[0]},
+    ).one()
+    assert row[0] == 0
+    assert row[1] == pytest.approx(math.sqrt(3) / 2, abs=1e-4)
 
 
 def test_the_projection_is_stored_evaluated_and_reused(conn: Connection) -> None:

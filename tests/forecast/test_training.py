@@ -97,8 +97,13 @@ def test_tuning_uses_an_inner_split_of_the_training_weeks(wconn: Connection) -> 
     assert result.tuning is not None
     assert result.tuning.inner_cutoff is not None
     assert result.tuning.inner_cutoff < CUTOFF
-    assert len(result.tuning.grid) == 12
+    # Learned comparables (the default): k x C; the tags weight only shapes content ones.
+    assert len(result.tuning.grid) == 6
+    assert {g["comparables"] for g in result.tuning.grid} == {"learned"}
     assert result.params in [Params.from_dict(g) for g in result.tuning.grid]
+    content = run_backtest(wconn, EMBEDDER, CUTOFF, store=False, comparables="content")
+    assert content.tuning is not None
+    assert len(content.tuning.grid) == 12
 
 
 def test_train_stores_a_new_current_version(wconn: Connection) -> None:
@@ -108,7 +113,12 @@ def test_train_stores_a_new_current_version(wconn: Connection) -> None:
     models = list_models(wconn, 10)
     assert [m.version for m in models][:2] == [summary.version, first.version]
     assert [m.is_current for m in models][:2] == [True, False]
-    assert models[0].parameters == {"k": 15, "C": 1.0, "tag_weight": 0.0}
+    assert models[0].parameters == {
+        "k": 15,
+        "C": 1.0,
+        "tag_weight": 0.0,
+        "comparables": "learned",
+    }
     assert models[0].metrics["training_pairs"] == summary.training_titles * summary.regions
     loaded = current_model(wconn)
     assert loaded.version == summary.version

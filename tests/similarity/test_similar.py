@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 from typing import Any
 
@@ -14,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from server.db.tuning import EF_SEARCH
 from server.embeddings.facets import DEFAULT_WEIGHTS, FacetWeights, combined_vector, weighted_query
 from server.models.catalog import Title
-from server.models.dims import METADATA_DIM, SYNOPSIS_DIM, TAGS_DIM
+from server.models.dims import METADATA_DIM, PEOPLE_DIM, SYNOPSIS_DIM, TAGS_DIM
 from server.models.embeddings import TitleEmbedding
 from server.similarity import service
 from tests.helpers import StatementLog, acreate_titles, gql, title_record
@@ -24,7 +25,11 @@ SIMILAR = """query($id: ID!, $first: Int, $filter: TitleFilter, $weights: FacetW
   similarTitles(titleId: $id, first: $first, filter: $filter, weights: $weights) {
     score
     title { id externalId kind originCountries { code } }
-    explanation { sharedTags { kind name weight } facetScores { synopsis tags metadata } }
+    explanation {
+      sharedTags { kind name weight }
+      sharedPeople { name roles weight }
+      facetScores { synopsis tags metadata people }
+    }
   } }"""
 
 
@@ -65,6 +70,23 @@ SOURCE = title_record(
     origin_countries=["GB"],
     original_language="en",
     maturity_rating="TV-14",
+    cast=["Mara Quill", "Ana Rivera"],
+    directors=["Ivo Stern"],
+)
+SAME_PEOPLE = title_record(  # the source's director and lead, nothing else shared
+    external_id="sim-people",
+    kind="MOVIE",
+    name="Salt Flats",
+    synopsis="A chess prodigy hustles tourists in the casinos of Macau.",
+    release_year=1962,
+    duration_minutes=180,
+    genres=["Documentaries"],
+    tags=[{"kind": "MOOD", "name": "upbeat", "weight": 0.4}],
+    origin_countries=["BR"],
+    original_language="pt",
+    maturity_rating="PG",
+    cast=["Mara Quill", "Joao Lima"],
+    directors=["Ivo Stern"],
 )
 SAME_TAGS = title_record(  # same tags, unrelated synopsis and metadata
     external_id="sim-tags",
@@ -81,6 +103,8 @@ SAME_TAGS = title_record(  # same tags, unrelated synopsis and metadata
     origin_countries=["MX"],
     original_language="es",
     maturity_rating="R",
+    cast=["Ana Rivera", "Pablo Ruiz"],
+    directors=["Lena Orr"],
 )
 SAME_SYNOPSIS = title_record(  # near-identical synopsis, other tags and metadata
     external_id="sim-synopsis",
@@ -94,6 +118,8 @@ SAME_SYNOPSIS = title_record(  # near-identical synopsis, other tags and metadat
     origin_countries=["JP"],
     original_language="ja",
     maturity_rating="G",
+    cast=["Kenji Mori"],
+    directors=["Lena Orr"],
 )
 SAME_METADATA = title_record(  # same kind, year, country, language, rating; nothing else shared
     external_id="sim-meta",
@@ -108,12 +134,14 @@ SAME_METADATA = title_record(  # same kind, year, country, language, rating; not
     origin_countries=["GB"],
     original_language="en",
     maturity_rating="TV-14",
+    cast=["Ana Rivera", "Pablo Ruiz"],
+    directors=[],
 )
 
 
 @pytest.fixture
 async def facets_catalog(aconn: AsyncConnection, embed: Embed) -> int:
-    await acreate_titles(aconn, SOURCE, SAME_TAGS, SAME_SYNOPSIS, SAME_METADATA)
+    await acreate_titles(aconn, SOURCE, SAME_TAGS, SAME_SYNOPSIS, SAME_METADATA, SAME_PEOPLE)
     await embed()
     return await _id(aconn, "sim-src")
 
@@ -121,7 +149,7 @@ async def facets_catalog(aconn: AsyncConnection, embed: Embed) -> int:
 async def test_similar_titles_never_returns_itself_and_scores_are_weighted_means(
     client: httpx.AsyncClient, facets_catalog: int
 ) -> None:
-    for weights in (None, {"synopsis": 1, "tags": 2, "metadata": 0}):
+    for weights in (None, {"synopsis": 1, "tags": 2, "metadata": 0, "people": 1.5}):
         rows = await _similar(client, facets_catalog, first=50, weights=weights)
         assert rows, "the three other titles are candidates"
         assert str(facets_catalog) not in {r["title"]["id"] for r in rows}
@@ -135,6 +163,7 @@ async def test_similar_titles_never_returns_itself_and_scores_are_weighted_means
                 w.synopsis * facets["synopsis"]
                 + w.tags * facets["tags"]
                 + w.metadata * facets["metadata"]
+                + w.people * facets["people"]
             ) / w.total
             assert row["score"] == pytest.approx(mean, abs=1e-5)
 
@@ -142,8 +171,8 @@ async def test_similar_titles_never_returns_itself_and_scores_are_weighted_means
 async def test_score_is_the_inner_product_with_the_weighted_query(
     client: httpx.AsyncClient, aconn: AsyncConnection, facets_catalog: int
 ) -> None:
-    weights = FacetWeights(synopsis=0.2, tags=0.7, metadata=0.1)
-    rows = await _similar(client, facets_catalog, weights=vars(weights))
+    weights = FacetWeights(synopsis=0.2, tags=0.7, metadata=0.1, people=0.3)
+    rows = await _similar(client, facets_catalog, weights=weights.as_dict())
     ids = [facets_catalog, *(int(r["title"]["id"]) for r in rows)]
     result = await aconn.execute(
         select(
@@ -151,6 +180,7 @@ async def test_score_is_the_inner_product_with_the_weighted_query(
             TitleEmbedding.synopsis,
             TitleEmbedding.tags,
             TitleEmbedding.metadata_,
+            TitleEmbedding.people,
             TitleEmbedding.combined,
         ).where(TitleEmbedding.title_id.in_(ids))
     )
@@ -160,6 +190,7 @@ async def test_score_is_the_inner_product_with_the_weighted_query(
         np.asarray(src.synopsis, dtype=np.float32),
         np.asarray(src.tags, dtype=np.float32),
         np.asarray(src.metadata, dtype=np.float32),
+        np.asarray(src.people, dtype=np.float32),
         weights,
     )
     for row in rows:
@@ -174,11 +205,17 @@ def test_weight_scale_turns_combined_into_the_weighted_query() -> None:
         v = rng.standard_normal(dim).astype(np.float32)
         return v / np.linalg.norm(v)
 
-    s, t, m = unit(SYNOPSIS_DIM), unit(TAGS_DIM), unit(METADATA_DIM)
-    for weights in (DEFAULT_WEIGHTS, FacetWeights(0, 1, 0), FacetWeights(2, 0.5, 3)):
+    s, t, m, p = unit(SYNOPSIS_DIM), unit(TAGS_DIM), unit(METADATA_DIM), unit(PEOPLE_DIM)
+    for weights in (
+        DEFAULT_WEIGHTS,
+        FacetWeights(0, 1, 0),
+        FacetWeights(2, 0.5, 3),
+        FacetWeights(0, 0, 0, 1),
+        FacetWeights(1, 1, 1, 1),
+    ):
         np.testing.assert_allclose(
-            combined_vector(s, t, m) * service.weight_scale(weights),
-            weighted_query(s, t, m, weights),
+            combined_vector(s, t, m, p) * service.weight_scale(weights),
+            weighted_query(s, t, m, p, weights),
             atol=1e-6,
         )
 
@@ -191,6 +228,29 @@ async def test_weights_change_the_ranking(client: httpx.AsyncClient, facets_cata
     assert await top({"synopsis": 0, "tags": 1, "metadata": 0}) == "sim-tags"
     assert await top({"synopsis": 1, "tags": 0, "metadata": 0}) == "sim-synopsis"
     assert await top({"synopsis": 0, "tags": 0, "metadata": 1}) == "sim-meta"
+    assert await top({"synopsis": 0, "tags": 0, "metadata": 0, "people": 1}) == "sim-people"
+
+
+async def test_explanation_lists_shared_people_rarest_first(
+    client: httpx.AsyncClient, facets_catalog: int
+) -> None:
+    """Five titles: Ivo Stern and Mara Quill are credited on two (idf log(5/2)), Ana Rivera on
+    three (log(5/3)); the other names on one title cannot be shared."""
+    rows = await _similar(client, facets_catalog, first=50)
+    by_ext = {r["title"]["externalId"]: r["explanation"] for r in rows}
+    rare, common = math.log(5 / 2), math.log(5 / 3)
+    assert by_ext["sim-people"]["sharedPeople"] == [
+        {"name": "Ivo Stern", "roles": ["DIRECTOR"], "weight": pytest.approx(rare)},
+        {"name": "Mara Quill", "roles": ["CAST"], "weight": pytest.approx(rare)},
+    ]
+    assert by_ext["sim-meta"]["sharedPeople"] == [
+        {"name": "Ana Rivera", "roles": ["CAST"], "weight": pytest.approx(common)}
+    ]
+    assert by_ext["sim-synopsis"]["sharedPeople"] == []
+    people = {ext: e["facetScores"]["people"] for ext, e in by_ext.items()}
+    # sim-synopsis shares nobody with the source: only random-projection noise is left
+    assert abs(people["sim-synopsis"]) < 0.15
+    assert people["sim-people"] > 0.8 > people["sim-meta"]
 
 
 async def test_explanation_lists_shared_tags(

@@ -145,11 +145,30 @@ def cohorts(
     if not summary.cohorts:
         out.print("no chart data: nothing to cluster (run `contentintel ingest top10-countries`)")
         return
+    subs = sum(len(c.children) for c in summary.cohorts)
     out.print(
         f"{summary.k} cohorts"
         + (f" (silhouette {summary.silhouette:.3f})" if summary.silhouette is not None else "")
+        + f", {subs} sub-cohorts"
+        + (
+            f" (silhouette of the finest level {summary.leaf_silhouette:.3f})"
+            if summary.leaf_silhouette is not None
+            else ""
+        )
         + f" in {summary.seconds:.1f} s:"
     )
     for number, cohort in enumerate(summary.cohorts, start=1):
         codes = " ".join(code for code, _ in cohort.members)
-        out.print(f"  {number}. [bold]{cohort.label}[/bold]\n     {codes}")
+        split = (
+            f" · {len(cohort.children)} sub-cohorts, silhouette {cohort.silhouette:.3f}"
+            if cohort.children and cohort.silhouette is not None
+            else ""
+        )
+        out.print(
+            f"  {number}. [bold]{cohort.label}[/bold] ({len(cohort.members)}){split}\n     {codes}"
+        )
+        for sub, child in enumerate(cohort.children, start=1):
+            out.print(
+                f"     {number}.{sub} {child.label} ({len(child.members)}): "
+                + " ".join(code for code, _ in child.members)
+            )

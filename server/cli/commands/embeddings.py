@@ -29,7 +29,7 @@ def embed(
         bool, typer.Option(help="Refit the genre projection on the current catalog.")
     ] = False,
 ) -> None:
-    """Embed new or changed titles (synopsis, tags, metadata facets) into pgvector."""
+    """Embed new or changed titles (synopsis, tags, metadata, people facets) into pgvector."""
     from server.embeddings.pipeline import embed_catalog
 
     settings = settings_or_exit(**({"embedder": embedder} if embedder else {}))

@@ -34,17 +34,36 @@ def _embedder_name(embedder: str | None) -> tuple[object, str]:
     return settings, embedder_or_exit(settings).name
 
 
+ComparablesOption = Annotated[
+    str,
+    typer.Option(
+        "--comparables",
+        help="How comparables are found: learned (audience profiles predicted from content; "
+        "the default) or content (text and tags cosine).",
+    ),
+]
+
+
+def _check_comparables(value: str) -> None:
+    if value not in ("learned", "content"):
+        console.print(f"[red]error:[/red] --comparables must be learned or content, got {value!r}")
+        raise typer.Exit(2)
+
+
 @app.command()
-def train(embedder: EmbedderOption = None) -> None:
+def train(embedder: EmbedderOption = None, comparables: ComparablesOption = "learned") -> None:
     """Train a forecast model on every chart week, store it as a new version, make it current."""
     from server.forecast.data import NotEmbedded
     from server.forecast.training import train_model
 
+    _check_comparables(comparables)
     settings, name = _embedder_name(embedder)
     with migrated_engine(settings) as engine:  # type: ignore[arg-type]
         try:
             with rate_progress_bar("steps") as progress, engine.begin() as conn:
-                summary = train_model(conn, name, progress=PhaseBar(progress))
+                summary = train_model(
+                    conn, name, progress=PhaseBar(progress), comparables=comparables
+                )
         except (ValueError, NotEmbedded) as exc:
             console.print(f"[red]error:[/red] {exc}")
             raise typer.Exit(1) from None
@@ -78,18 +97,22 @@ def backtest(
         datetime, typer.Option(formats=["%Y-%m-%d"], help="Train on weeks before this date.")
     ],
     embedder: EmbedderOption = None,
+    comparables: ComparablesOption = "learned",
 ) -> None:
     """Time-split backtest: train before CUTOFF, test on titles first charting on/after it;
     prints and stores NDCG@10, precision@10 and ROC-AUC of the model and every baseline."""
     from server.forecast.data import NotEmbedded
     from server.forecast.training import TARGET_LIFT, run_backtest
 
+    _check_comparables(comparables)
     settings, name = _embedder_name(embedder)
     day: date = cutoff.date()
     with migrated_engine(settings) as engine:  # type: ignore[arg-type]
         try:
             with rate_progress_bar("steps") as progress, engine.begin() as conn:
-                result = run_backtest(conn, name, day, progress=PhaseBar(progress))
+                result = run_backtest(
+                    conn, name, day, progress=PhaseBar(progress), comparables=comparables
+                )
         except (ValueError, NotEmbedded) as exc:
             console.print(f"[red]error:[/red] {exc}")
             raise typer.Exit(1) from None

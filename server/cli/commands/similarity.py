@@ -1,4 +1,5 @@
-"""``cluster`` and ``map``: micro-genres and the similarity map."""
+"""``cluster``, ``map`` and ``comparables``: micro-genres, the similarity map and the learned
+comparables."""
 
 from __future__ import annotations
 
@@ -65,3 +66,43 @@ def draw_similarity_map(
         raise typer.Exit(1)
     draw_map(data, out_path, labels=labels)
     out.print(f"wrote {out_path} ({len(data.points):,} titles, {len(data.genres):,} micro-genres)")
+
+
+@app.command()
+def comparables(
+    before: Annotated[
+        str | None,
+        typer.Option(
+            "--before",
+            help="Fit on chart weeks strictly before this date, YYYY-MM-DD (default: every week).",
+        ),
+    ] = None,
+) -> None:
+    """Fit the learned comparables (content -> audience profile) on the titles with chart
+    history, and write every embedded title's comparables vector (`similarTitles(mode:
+    COMPARABLES)`)."""
+    from datetime import date
+
+    from server.similarity.comparables.service import fit_comparables
+
+    settings = settings_or_exit()
+    configure_logging(settings)
+    cutoff = None
+    if before is not None:
+        try:
+            cutoff = date.fromisoformat(before)
+        except ValueError:
+            console.print(f"[red]error:[/red] --before must be a date YYYY-MM-DD, got {before!r}")
+            raise typer.Exit(2) from None
+    with migrated_engine(settings) as engine, engine.begin() as conn:
+        try:
+            summary = fit_comparables(conn, before=cutoff)
+        except ValueError as exc:
+            console.print(f"[red]error:[/red] {exc}")
+            raise typer.Exit(1) from None
+    out.print(
+        f"learned comparables v{summary.version}: fitted on {summary.training_titles:,} titles "
+        f"with chart history over {summary.regions} regions; {summary.vectors:,} title vectors "
+        f"({summary.observed:,} observed profiles, the rest predicted from content) in "
+        f"{summary.seconds:.1f} s"
+    )

@@ -40,6 +40,7 @@ from sklearn.decomposition import PCA
 from sqlalchemy import Connection, insert, text
 from threadpoolctl import threadpool_limits
 
+from server.embeddings.facets import COMBINED_SCALE
 from server.embeddings.vectors import load_vectors, sync_driver
 from server.models.dims import METADATA_DIM, SYNOPSIS_DIM, TAGS_DIM
 from server.models.similarity import MicroGenre
@@ -145,8 +146,9 @@ def load_titles(conn: Connection) -> list[TitleFacts]:
 
 
 def cluster_features(combined: Matrix) -> Matrix:
-    """Re-weight the facets stored in ``combined`` (equal thirds) to ``CLUSTER_WEIGHTS``."""
-    scale = math.sqrt(3)
+    """Re-weight the synopsis, tags and metadata facets stored in ``combined`` (equal quarters
+    with the people facet, which micro-genres leave out) to ``CLUSTER_WEIGHTS``."""
+    scale = COMBINED_SCALE
     synopsis = combined[:, :SYNOPSIS_DIM] * scale
     tags = combined[:, SYNOPSIS_DIM : SYNOPSIS_DIM + TAGS_DIM] * scale
     metadata = combined[:, SYNOPSIS_DIM + TAGS_DIM : SYNOPSIS_DIM + TAGS_DIM + METADATA_DIM]

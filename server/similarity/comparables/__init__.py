@@ -1,0 +1,1 @@
+"""Learned comparables: which titles share an audience, predicted from content alone."""
