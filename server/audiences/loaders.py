@@ -3,51 +3,44 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, TypeVar
 
-from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.dataloader import DataLoader
 
 from server.audiences import service
 from server.audiences.profiles import AudienceSpace
-
-K = TypeVar("K")
-T = TypeVar("T")
-RunInSession = Callable[[Callable[[AsyncSession], Awaitable[Any]]], Awaitable[Any]]
+from server.kit.loaders import RunInSession, batch_loader
 
 
 class AudienceLoaders:
     def __init__(self, run: RunInSession) -> None:
         self._run = run
 
-        def batch(
-            fn: Callable[[AsyncSession, Sequence[K]], Awaitable[Sequence[T]]],
-        ) -> DataLoader[K, T]:
-            async def load(keys: list[K]) -> Sequence[T]:
-                result: Sequence[T] = await run(lambda session: fn(session, keys))
-                return result
-
-            return DataLoader(load_fn=load)
-
-        self.region: DataLoader[str, service.RegionRow | None] = batch(service.regions_by_codes)
-        self.genres: DataLoader[str, list[service.GenreLift]] = batch(service.genres_of_regions)
-        self.micro_genres: DataLoader[str, list[service.MicroGenreLift]] = batch(
-            service.micro_genres_of_regions
+        self.region: DataLoader[str, service.RegionRow | None] = batch_loader(
+            run, service.regions_by_codes
         )
-        self.cohort: DataLoader[int, service.CohortRow | None] = batch(service.cohorts_by_ids)
-        self.cohort_members: DataLoader[int, list[service.RegionRow]] = batch(
-            service.members_of_cohorts
+        self.genres: DataLoader[str, list[service.GenreLift]] = batch_loader(
+            run, service.genres_of_regions
         )
-        self.cohort_children: DataLoader[int, list[service.CohortRow]] = batch(
-            service.children_of_cohorts
+        self.micro_genres: DataLoader[str, list[service.MicroGenreLift]] = batch_loader(
+            run, service.micro_genres_of_regions
         )
-        self.cohort_of_region: DataLoader[str, int | None] = batch(service.cohort_of_regions)
-        self.performance: DataLoader[int, list[service.Performance]] = batch(
-            service.performance_of_titles
+        self.cohort: DataLoader[int, service.CohortRow | None] = batch_loader(
+            run, service.cohorts_by_ids
         )
-        self.travelability: DataLoader[int, service.Travelability | None] = batch(
-            service.travelability_of_titles
+        self.cohort_members: DataLoader[int, list[service.RegionRow]] = batch_loader(
+            run, service.members_of_cohorts
+        )
+        self.cohort_children: DataLoader[int, list[service.CohortRow]] = batch_loader(
+            run, service.children_of_cohorts
+        )
+        self.cohort_of_region: DataLoader[str, int | None] = batch_loader(
+            run, service.cohort_of_regions
+        )
+        self.performance: DataLoader[int, list[service.Performance]] = batch_loader(
+            run, service.performance_of_titles
+        )
+        self.travelability: DataLoader[int, service.Travelability | None] = batch_loader(
+            run, service.travelability_of_titles
         )
         self._space: asyncio.Task[AudienceSpace] | None = None
 

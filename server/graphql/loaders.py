@@ -7,55 +7,38 @@ included.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
 from functools import cached_property
-from typing import Any, TypeVar
 
-from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.dataloader import DataLoader
 
 from server.audiences.loaders import AudienceLoaders
 from server.catalog import service as catalog
+from server.kit.loaders import RunInSession, batch_loader
 from server.scenes.loaders import SceneLoaders
 from server.similarity import service as similarity
 from server.similarity.microgenres.loaders import MicroGenreLoaders
 from server.strategy.loaders import StrategyLoaders
-
-K = TypeVar("K")
-T = TypeVar("T")
-RunInSession = Callable[[Callable[[AsyncSession], Awaitable[Any]]], Awaitable[Any]]
 
 
 class Loaders:
     def __init__(self, run: RunInSession) -> None:
         self._run = run
 
-    def _batch(
-        self, fn: Callable[[AsyncSession, Sequence[K]], Awaitable[Sequence[T]]]
-    ) -> DataLoader[K, T]:
-        run = self._run
-
-        async def load(keys: list[K]) -> Sequence[T]:
-            result: Sequence[T] = await run(lambda session: fn(session, keys))
-            return result
-
-        return DataLoader(load_fn=load)
-
     @cached_property
     def title(self) -> DataLoader[int, catalog.TitleColumns | None]:
-        return self._batch(catalog.titles_by_ids)
+        return batch_loader(self._run, catalog.titles_by_ids)
 
     @cached_property
     def tags(self) -> DataLoader[int, list[catalog.TagOnTitle]]:
-        return self._batch(catalog.tags_of_titles)
+        return batch_loader(self._run, catalog.tags_of_titles)
 
     @cached_property
     def credits(self) -> DataLoader[int, catalog.CreditsOfTitle]:
-        return self._batch(catalog.credits_of_titles)
+        return batch_loader(self._run, catalog.credits_of_titles)
 
     @cached_property
     def countries(self) -> DataLoader[int, list[catalog.CountryRow]]:
-        return self._batch(catalog.countries_of_titles)
+        return batch_loader(self._run, catalog.countries_of_titles)
 
     @cached_property
     def micro_genres(self) -> MicroGenreLoaders:
