@@ -65,7 +65,10 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 ROOT = Path(__file__).resolve().parents[1]
 for path in (ROOT, ROOT / "bench"):
@@ -447,32 +450,40 @@ def forecast_model(url: str) -> tuple[str | None, str]:
         engine.dispose()
 
 
+def load_catalog(engine: Engine) -> str:
+    """The real catalog (the demo's synthetic one when the shared data is absent) and its
+    hashing embeddings; says which."""
+    from server.catalog.ingest import ingest_catalog_file
+    from server.embeddings.embedders import get_embedder
+    from server.embeddings.pipeline import embed_catalog
+
+    with engine.begin() as conn:
+        if DATA_FILE.is_file():
+            ingest_catalog_file(conn, DATA_FILE, fmt="netflix-csv")
+            what = "the real catalog"
+        else:
+            from server.demo.seed import seed_demo_catalog
+
+            seed_demo_catalog(conn, n_titles=2400, seed=1)
+            what = "the synthetic demo catalog (real data absent)"
+    with engine.begin() as conn:
+        embed_catalog(conn, get_embedder("hashing"))
+    return what
+
+
 def prepare(url: str) -> tuple[str | None, str]:
     """Catalog, hashing embeddings, Top 10 country charts and a current forecast model; returns
     ``forecast_model``'s answer."""
     from server.audiences.ingest import ingest_viewing_file
-    from server.catalog.ingest import ingest_catalog_file
     from server.db import migrations
     from server.db.engine import make_engine
-    from server.embeddings.embedders import get_embedder
-    from server.embeddings.pipeline import embed_catalog
 
     migrations.upgrade(url)
     engine = make_engine(url)
     try:
         started = time.perf_counter()
-        with engine.begin() as conn:
-            real = DATA_FILE.is_file()
-            if real:
-                ingest_catalog_file(conn, DATA_FILE, fmt="netflix-csv")
-                what = "the real catalog"
-            else:
-                from server.demo.seed import seed_demo_catalog
-
-                seed_demo_catalog(conn, n_titles=2400, seed=1)
-                what = "the synthetic demo catalog (real data absent)"
-        with engine.begin() as conn:
-            embed_catalog(conn, get_embedder("hashing"))
+        what = load_catalog(engine)
+        real = DATA_FILE.is_file()
         print(f"loaded and embedded {what} in {time.perf_counter() - started:.1f} s")
         started = time.perf_counter()
         with engine.begin() as conn:

@@ -63,7 +63,7 @@ for path in (ROOT, ROOT / "bench"):
     if str(path) not in sys.path:
         sys.path.insert(0, str(path))
 
-from load import DATA_FILE, free_port, make_key, raw_sql, settle  # noqa: E402
+from load import free_port, load_catalog, make_key, raw_sql, settle  # noqa: E402
 
 PEERS_DIR = ROOT / "bench" / "peers"
 POSTGRAPHILE = PEERS_DIR / "node_modules" / ".bin" / "postgraphile"
@@ -259,11 +259,8 @@ def prepare_catalog(url: str) -> str:
     """Migrations, the catalog and its hashing embeddings unless already there; then settle."""
     from sqlalchemy import text
 
-    from server.catalog.ingest import ingest_catalog_file
     from server.db import migrations
     from server.db.engine import make_engine
-    from server.embeddings.embedders import get_embedder
-    from server.embeddings.pipeline import embed_catalog
 
     migrations.upgrade(url)
     engine = make_engine(url)
@@ -274,17 +271,7 @@ def prepare_catalog(url: str) -> str:
         if titles and embedded:
             return f"the catalog already there ({titles:,} titles, {embedded:,} embedded)"
         started = time.perf_counter()
-        with engine.begin() as conn:
-            if DATA_FILE.is_file():
-                ingest_catalog_file(conn, DATA_FILE, fmt="netflix-csv")
-                what = "the real catalog"
-            else:
-                from server.demo.seed import seed_demo_catalog
-
-                seed_demo_catalog(conn, n_titles=2400, seed=1)
-                what = "the synthetic demo catalog (real data absent)"
-        with engine.begin() as conn:
-            embed_catalog(conn, get_embedder("hashing"))
+        what = load_catalog(engine)
     finally:
         engine.dispose()
     settle(url)
