@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import Connection
+from sqlalchemy import Connection, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
 from server.app import create_app
@@ -106,3 +107,20 @@ class StatementLog(list[str]):
     def record(self, conn: Any, cursor: Any, statement: str, *args: Any) -> None:
         if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK")):
             self.append(statement)
+
+
+def charting_catalog(conn: Connection, catalog: Path, charts: Path) -> None:
+    """The catalog file and the country charts, then only the titles that charted: what the
+    real-data tests of the forecaster and the comparables embed (embedding only those keeps
+    them short)."""
+    from server.audiences.ingest import ingest_viewing_file
+    from server.catalog.ingest import ingest_catalog_file
+
+    ingest_catalog_file(conn, catalog, fmt="netflix-csv")
+    ingest_viewing_file(conn, charts, "top10-countries")
+    conn.execute(
+        text(
+            "DELETE FROM titles WHERE id NOT IN "
+            "(SELECT title_id FROM top10_country_weeks WHERE title_id IS NOT NULL)"
+        )
+    )

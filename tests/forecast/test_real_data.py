@@ -5,14 +5,13 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 
-from server.audiences.ingest import ingest_viewing_file
-from server.catalog.ingest import ingest_catalog_file
 from server.embeddings.embedders import get_embedder
 from server.embeddings.pipeline import embed_catalog
 from server.forecast.training import TARGET_LIFT, run_backtest
 from tests.conftest import NETFLIX_CSV, SHARED_DATA, requires_shared_data
+from tests.helpers import charting_catalog
 
 COUNTRIES = SHARED_DATA / "top10" / "all-weeks-countries.tsv"
 CUTOFF = date(2021, 9, 15)
@@ -22,16 +21,9 @@ CUTOFF = date(2021, 9, 15)
 @pytest.mark.skipif(not COUNTRIES.is_file(), reason=f"Top 10 file not found: {COUNTRIES}")
 @pytest.mark.minilm
 def test_model_beats_the_baselines_on_the_real_data(conn: Connection) -> None:
-    ingest_catalog_file(conn, NETFLIX_CSV, fmt="netflix-csv")
-    ingest_viewing_file(conn, COUNTRIES, "top10-countries")
     # Only charted titles enter the forecaster (its training rows, comparables and test
     # titles): embedding just those keeps the test short and changes no figure.
-    conn.execute(
-        text(
-            "DELETE FROM titles WHERE id NOT IN "
-            "(SELECT title_id FROM top10_country_weeks WHERE title_id IS NOT NULL)"
-        )
-    )
+    charting_catalog(conn, NETFLIX_CSV, COUNTRIES)
     embedder = get_embedder("minilm")
     embed_catalog(conn, embedder)
     result = run_backtest(conn, embedder.name, CUTOFF)

@@ -7,10 +7,8 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 
-from server.audiences.ingest import ingest_viewing_file
-from server.catalog.ingest import ingest_catalog_file
 from server.embeddings.embedders import get_embedder
 from server.embeddings.pipeline import embed_catalog
 from server.similarity.comparables.service import (
@@ -20,6 +18,7 @@ from server.similarity.comparables.service import (
     measure_time_split,
 )
 from tests.conftest import NETFLIX_CSV, SHARED_DATA, requires_shared_data
+from tests.helpers import charting_catalog
 
 COUNTRIES = SHARED_DATA / "top10" / "all-weeks-countries.tsv"
 CUTOFF = date(2021, 9, 15)
@@ -29,17 +28,10 @@ CUTOFF = date(2021, 9, 15)
 @pytest.mark.skipif(not COUNTRIES.is_file(), reason=f"Top 10 file not found: {COUNTRIES}")
 @pytest.mark.minilm
 def test_learned_comparables_beat_content_and_the_biggest_hits(conn: Connection) -> None:
-    ingest_catalog_file(conn, NETFLIX_CSV, fmt="netflix-csv")
-    ingest_viewing_file(conn, COUNTRIES, "top10-countries")
     # Only charting titles are queries and candidates: embedding just those keeps the test
     # short (the genre projection and the people idf then come from them alone, so figures
     # differ a little from bench/comparables.py, which embeds the whole catalog).
-    conn.execute(
-        text(
-            "DELETE FROM titles WHERE id NOT IN "
-            "(SELECT title_id FROM top10_country_weeks WHERE title_id IS NOT NULL)"
-        )
-    )
+    charting_catalog(conn, NETFLIX_CSV, COUNTRIES)
     embed_catalog(conn, get_embedder("minilm"))
     catalog = load_catalog(conn)
     everything = measure_all_titles(conn, catalog)
