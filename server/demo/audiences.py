@@ -270,3 +270,22 @@ def refresh_demo_audiences(engine: Engine) -> str:
         f"audiences: {summary.profiles.regions} regions profiled, {summary.k} cohorts: "
         + "; ".join(c.label for c in summary.cohorts[:6])
     )
+
+
+def refresh_demo_comparables(conn: Connection, *, refit: bool) -> str:
+    """The learned comparables (``similarTitles(mode: COMPARABLES)``) of the demo world: fitted
+    when there are none yet or ``refit`` (embeddings changed)."""
+    from server.similarity.comparables.service import fit_comparables
+
+    fitted = conn.execute(text("SELECT EXISTS (SELECT 1 FROM title_comparables)")).scalar()
+    if fitted and not refit:
+        return "learned comparables: up to date"
+    try:
+        with conn.begin_nested():
+            summary = fit_comparables(conn)
+    except ValueError as exc:  # no charting titles to learn from
+        return f"learned comparables skipped: {exc}"
+    return (
+        f"learned comparables v{summary.version}: {summary.training_titles:,} charting titles, "
+        f"{summary.vectors:,} title vectors"
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import Connection, text
 
 from server.audiences.profiles import compute_cohorts
-from server.demo.audiences import seed_demo_charts
+from server.demo.audiences import refresh_demo_comparables, seed_demo_charts
 from server.demo.seed import seed_demo_catalog
 from server.embeddings.embedders import HashingEmbedder
 from server.embeddings.pipeline import embed_catalog
@@ -53,3 +53,16 @@ def test_demo_charts_have_home_bias_spill_over_and_cohorts(conn: Connection) -> 
     latam = next(m for m in member_sets if "MX" in m)
     assert {"AR", "CO"} <= latam
     assert 5 <= len(cohorts.cohorts) <= 8
+
+
+def test_demo_fits_the_learned_comparables_once(conn: Connection) -> None:
+    assert seed_demo_catalog(conn, n_titles=300, seed=7) is not None
+    embed_catalog(conn, HashingEmbedder())
+    said = refresh_demo_comparables(conn, refit=False)
+    assert said.startswith("learned comparables v1:"), said
+    vectors, embedded = conn.execute(
+        text("SELECT (SELECT count(*) FROM title_comparables), count(*) FROM title_embeddings")
+    ).one()
+    assert vectors == embedded > 0
+    assert refresh_demo_comparables(conn, refit=False) == "learned comparables: up to date"
+    assert refresh_demo_comparables(conn, refit=True).startswith("learned comparables v2:")

@@ -121,7 +121,7 @@ def demo(
 ) -> None:
     """Embedded Postgres, migrations, a synthetic catalog when empty, embeddings and
     micro-genres brought up to date, then serve."""
-    from server.demo.audiences import refresh_demo_audiences
+    from server.demo.audiences import refresh_demo_audiences, refresh_demo_comparables
     from server.demo.forecast import prepare_demo_forecasts
     from server.demo.scenes import seed_demo_scenes
     from server.demo.seed import seed_demo_catalog
@@ -162,6 +162,8 @@ def demo(
             out.print(refresh_demo_audiences(engine))  # profiles, cohorts (server/demo/audiences)
             for line in prepare_demo_forecasts(engine, seed=seed, embedder=model.name):
                 out.print(line)
+            with engine.begin() as conn:
+                out.print(refresh_demo_comparables(conn, refit=embedded.changed > 0))
         finally:
             engine.dispose()
         console.print("[bold red]demo: serving WITHOUT authentication (auth off)[/bold red]")
