@@ -15,13 +15,14 @@ import argparse
 import logging
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+from bench.throwaway import throwaway_database  # noqa: E402
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 CATALOG = DATA / "netflix_titles.csv"
@@ -40,15 +41,8 @@ def main() -> None:
     from server.audiences.ingest import ingest_viewing_file
     from server.audiences.profiles import compute_cohorts
     from server.catalog.ingest import ingest_catalog_file
-    from server.db import migrations
-    from server.db.embedded import EmbeddedPostgres
-    from server.db.engine import make_engine
 
-    with tempfile.TemporaryDirectory() as tmp, EmbeddedPostgres(Path(tmp)) as pg:
-        pg.ensure_database("bench")
-        url = pg.sqlalchemy_url("bench")
-        migrations.upgrade(url)
-        engine = make_engine(url)
+    with throwaway_database() as (_url, engine):
         with engine.begin() as conn:
             ingest_catalog_file(conn, CATALOG, fmt="netflix-csv")
         first: list[float] = []

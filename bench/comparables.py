@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-import tempfile
 import time
 from datetime import date
 from pathlib import Path
@@ -36,6 +35,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+from bench.throwaway import throwaway_database  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data"
 NAMES = ("The Irishman", "Squid Game", "Sex Education", "Stranger Things", "Narcos")
@@ -54,17 +55,10 @@ def main() -> None:
         return
     from server.audiences.ingest import ingest_viewing_file
     from server.catalog.ingest import ingest_catalog_file
-    from server.db import migrations
-    from server.db.embedded import EmbeddedPostgres
-    from server.db.engine import make_engine
     from server.embeddings.embedders import get_embedder
     from server.embeddings.pipeline import embed_catalog
 
-    with tempfile.TemporaryDirectory() as tmp, EmbeddedPostgres(Path(tmp)) as pg:
-        pg.ensure_database("bench")
-        url = pg.sqlalchemy_url("bench")
-        migrations.upgrade(url)
-        engine = make_engine(url)
+    with throwaway_database() as (url, engine):
         with engine.begin() as conn:
             ingest_catalog_file(conn, DATA / "netflix_titles.csv", fmt="netflix-csv")
             ingest_viewing_file(conn, DATA / "top10" / "all-weeks-countries.tsv", "top10-countries")

@@ -24,13 +24,14 @@ import asyncio
 import logging
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+from bench.throwaway import throwaway_database  # noqa: E402
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 QUERY = """query ($draft: DraftTitleInput!) {
@@ -51,18 +52,11 @@ def main() -> None:
 
     from server.audiences.ingest import ingest_viewing_file
     from server.catalog.ingest import ingest_catalog_file
-    from server.db import migrations
-    from server.db.embedded import EmbeddedPostgres
-    from server.db.engine import make_engine
     from server.embeddings.embedders import get_embedder
     from server.embeddings.pipeline import embed_catalog
     from server.forecast.training import train_model
 
-    with tempfile.TemporaryDirectory() as tmp, EmbeddedPostgres(Path(tmp)) as pg:
-        pg.ensure_database("bench")
-        url = pg.sqlalchemy_url("bench")
-        migrations.upgrade(url)
-        engine = make_engine(url)
+    with throwaway_database() as (url, engine):
         embedder = get_embedder(args.embedder)
         with engine.begin() as conn:
             ingest_catalog_file(conn, DATA / "netflix_titles.csv", fmt="netflix-csv")
