@@ -538,30 +538,59 @@ def compute_cohorts(
         sub, splits[cohort] = split_cohort(distance[np.ix_(idx, idx)])
         for i, number in zip(idx, sub, strict=True):
             subs[i] = number
-    cohort_mix = mix(scores, genres, {space.regions[i]: c for i, c in enumerate(labels)})
-    sub_mix = mix(scores, genres, {space.regions[i]: (c, subs[i]) for i, c in enumerate(labels)})
+    cohort_of = {space.regions[i]: c for i, c in enumerate(labels)}
+    sub_of = {space.regions[i]: (c, subs[i]) for i, c in enumerate(labels)}
+    cohort_mix = mix(scores, genres, cohort_of)
+    sub_mix = mix(scores, genres, sub_of)
+    # Credible lower bounds of the lifts, pooled per cohort and per sub-cohort like the mixes.
+    cohort_lows = lift_lower_bounds(
+        [(t, str(cohort_of[r]), v) for t, r, v in scores if r in cohort_of], genres
+    )
+    sub_lows = lift_lower_bounds(
+        [(t, f"{sub_of[r][0]}.{sub_of[r][1]}", v) for t, r, v in scores if r in sub_of], genres
+    )
 
-    def result(idx: Sequence[int], entries: Sequence[MixEntry]) -> CohortResult:
+    def result(
+        idx: Sequence[int], entries: Sequence[MixEntry], lows: Mapping[str | int, float]
+    ) -> CohortResult:
         members = []
         for i in idx:
             others = [space.similarity[i, j] for j in idx if j != i]
             members.append((space.regions[i], float(np.mean(others)) if others else 1.0))
         members.sort(key=lambda m: (-m[1], m[0]))
+        ranked = sorted(
+            over_indexed(entries, len(entries)),
+            key=lambda e: (-lows.get(e.key, 0.0), -e.lift, str(e.key)),
+        )
         top = [
-            {"name": e.key, "lift": round(e.lift, 3), "titles": e.titles}
-            for e in over_indexed(entries, 5)
+            {
+                "name": e.key,
+                "lift": round(e.lift, 3),
+                "lift_low": round(lows.get(e.key, 0.0), 3),
+                "titles": e.titles,
+            }
+            for e in ranked[:5]
         ]
         return CohortResult(_label(members, names, top), members, top)
+
+    def lows_of(found: Mapping[tuple[str, str | int], float], key: str) -> dict[str | int, float]:
+        return {label: low for (group, label), low in found.items() if group == key}
 
     results: list[CohortResult] = []
     for cohort in sorted(set(labels)):
         idx = [i for i, c in enumerate(labels) if c == cohort]
-        parent = result(idx, cohort_mix.get(cohort, []))
+        parent = result(idx, cohort_mix.get(cohort, []), lows_of(cohort_lows, str(cohort)))
         parent.silhouette = splits[cohort]
         if len({subs[i] for i in idx}) > 1:
             for number in sorted({subs[i] for i in idx}):
                 members = [i for i in idx if subs[i] == number]
-                parent.children.append(result(members, sub_mix.get((cohort, number), [])))
+                parent.children.append(
+                    result(
+                        members,
+                        sub_mix.get((cohort, number), []),
+                        lows_of(sub_lows, f"{cohort}.{number}"),
+                    )
+                )
         results.append(parent)
     leaf_of = {(labels[i], subs[i]) for i in range(len(labels))}
     numbering = {key: n for n, key in enumerate(sorted(leaf_of))}

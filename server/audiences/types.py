@@ -41,8 +41,9 @@ class GenreLift:
         default=None,
         description=(
             "Credible lower bound of the lift: its 5th percentile when the region's charting "
-            "titles are resampled. A region's `topGenres` and `compareAudiences`' distinctive "
-            "lists rank by it (null elsewhere, and until profiles are recomputed)."
+            "titles are resampled. A region's and a cohort's `topGenres` and "
+            "`compareAudiences`' distinctive lists rank by it (null elsewhere, and until "
+            "profiles or cohorts are recomputed)."
         ),
     )
 
@@ -189,7 +190,10 @@ class Cohort:
         description="1: a top-level cohort; 2: a sub-cohort of its `parent`."
     )
     top_genres: list[GenreLift] = strawberry.field(
-        description="Genres over-indexed in the cohort's pooled charts vs the global mix."
+        description=(
+            "Genres over-indexed in the cohort's pooled charts vs the global mix, by the "
+            "credible lower bound of the lift (`liftLow`)."
+        )
     )
     parent_id: strawberry.Private[int | None]
 
@@ -207,6 +211,11 @@ class Cohort:
                     lift=float(g.get("lift", 0.0)),  # type: ignore[arg-type]
                     titles=int(g.get("titles", 0)),  # type: ignore[call-overload]
                     share=float(g.get("share", 0.0)),  # type: ignore[arg-type]
+                    lift_low=(
+                        float(g["lift_low"])  # type: ignore[arg-type]
+                        if g.get("lift_low") is not None
+                        else None
+                    ),
                 )
                 for g in row.top_genres
             ],

@@ -128,6 +128,10 @@ def test_cohorts_recover_the_blocks(conn: Connection, two_blocks: dict[str, int]
     assert "Korean TV Shows" in asia.label  # labelled from what over-indexes there
     assert any(name in asia.label for name in ("South Korea", "Thailand", "Taiwan"))
     assert asia.top_genres[0]["name"] in {"Korean TV Shows", "Romantic TV Shows"}
+    # Ranked by the credible lower bound of the lift, stored with each genre.
+    lows = [g["lift_low"] for g in asia.top_genres]
+    assert lows == sorted(lows, reverse=True)
+    assert lows[0] > 0
     # Every charting region is in exactly one cohort; recomputing replaces, never appends.
     compute_cohorts(conn, k=2)
     assert conn.execute(text("SELECT count(*) FROM cohort_members")).scalar_one() == 6
