@@ -129,7 +129,7 @@ def test_keyboard_search_then_neighbours_with_facet_bars(page: Any, demo: Served
     neighbours = page.find_elements("css selector", "#neighbours .neighbour")
     assert len(neighbours) == 10
     for row in neighbours:
-        assert len(row.find_elements("css selector", ".facet-bar")) == 3
+        assert len(row.find_elements("css selector", ".facet-bar")) == 4  # people included
     screenshot(page, "title")
 
 
@@ -154,6 +154,25 @@ def test_moving_a_slider_reorders_as_the_api_does(page: Any, demo: Served) -> No
     )
     assert "w=0%2C0%2C1" in page.current_url or "w=0,0,1" in page.current_url
     screenshot(page, "title-metadata-weight")
+
+
+def test_ranking_by_audience_comparables_shows_the_apis_order(page: Any, demo: Served) -> None:
+    open_view(page, demo.base, "view=title&id=7", "title")
+    expected = demo.gql(
+        '{ similarTitles(titleId: "7", first: 10, mode: COMPARABLES) { title { id } } }'
+    )
+    order = ",".join(s["title"]["id"] for s in expected["similarTitles"])
+    page.execute_script(
+        """const select = document.querySelector("select[name=mode]");
+           select.value = "comparables"; select.dispatchEvent(new Event("change"));"""
+    )
+    wait_for(
+        page,
+        lambda b: b.find_element("id", "neighbours").get_attribute("data-order") == order,
+        what="the neighbours by audience comparables",
+    )
+    assert "m=comparables" in page.current_url
+    screenshot(page, "title-comparables")
 
 
 def test_a_charted_title_shows_regions_demand_and_audience_comparables(

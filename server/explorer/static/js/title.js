@@ -1,5 +1,5 @@
-// Title view: details, similar titles with per-facet bars and shared tags (facet-weight
-// sliders re-query), micro-genres, regional performance, audience comparables, demand and
+// Title view: details, similar titles with per-facet bars, shared tags and shared people
+// (facet-weight sliders re-query; ranked by content or by the learned audience comparables), micro-genres, regional performance, audience comparables, demand and
 // the engagement curve with top and worst scenes.
 import { gql } from "./api.js";
 import { go } from "./app.js";
@@ -17,23 +17,30 @@ const TITLE = `query Title($id: ID!) { title(id: $id) {
     mostRewatched { rewatchRate scene { ordinal start description } } }
 } }`;
 
-const SIMILAR = `query Similar($id: ID!, $weights: FacetWeightsInput) {
-  similarTitles(titleId: $id, first: 10, weights: $weights) {
+const SIMILAR = `query Similar($id: ID!, $weights: FacetWeightsInput, $mode: SimilarityMode) {
+  similarTitles(titleId: $id, first: 10, weights: $weights, mode: $mode) {
     score title { id name kind releaseYear }
-    explanation { sharedTags { kind name } facetScores { synopsis tags metadata } } } }`;
+    explanation { sharedTags { kind name } sharedPeople { name }
+      facetScores { synopsis tags metadata people } } } }`;
 
 const ENGAGEMENT = `query Engagement($id: ID!) {
   title(id: $id) { engagementCurve { second share } }
   top: topScenes(titleId: $id, metric: ENGAGEMENT, first: 3) { ordinal episode start score description }
   worst: topScenes(titleId: $id, metric: EXIT_RATE, first: 3) { ordinal episode start exitRate description } }`;
 
-const FACETS = ["synopsis", "tags", "metadata"];
-const DEFAULT_WEIGHTS = [0.5, 0.3, 0.2];
+const FACETS = ["synopsis", "tags", "metadata", "people"];
+const DEFAULT_WEIGHTS = [0.5, 0.3, 0.2, 0];
+const MODES = { content: "CONTENT", comparables: "COMPARABLES" };
 
 export function weightsFrom(p) {
   const given = (p.get("w") ?? "").split(",").map(Number);
-  return given.length === 3 && given.every((x) => Number.isFinite(x) && x >= 0) && given.some((x) => x > 0)
+  if (given.length === 3) given.push(0); // links made before the people facet
+  return given.length === 4 && given.every((x) => Number.isFinite(x) && x >= 0) && given.some((x) => x > 0)
     ? given : DEFAULT_WEIGHTS;
+}
+
+export function modeFrom(p) {
+  return p.get("m") === "comparables" ? "comparables" : "content";
 }
 
 export async function render(root, p) {
@@ -43,7 +50,7 @@ export async function render(root, p) {
     return;
   }
   if (root.dataset.titleId === id && root.dataset.ready) {
-    await renderSimilar(id, weightsFrom(p));
+    await renderSimilar(id, weightsFrom(p), modeFrom(p));
     return;
   }
   root.dataset.titleId = id;
@@ -60,17 +67,24 @@ export async function render(root, p) {
     FACETS.map((facet, i) => h("label", {}, facet,
       h("input", { type: "range", min: 0, max: 1, step: 0.05, value: String(weights[i]), name: facet, "aria-label": `${facet} weight` }),
       h("output", { name: `${facet}-value` }, weights[i].toFixed(2)))));
+  let mode = modeFrom(p);
+  const modes = h("select", { name: "mode", "aria-label": "Rank similar titles by" },
+    h("option", { value: "content" }, "what the titles are (content)"),
+    h("option", { value: "comparables" }, "who watches them (learned audience comparables)"));
+  modes.value = mode;
+  const current = () => FACETS.map((f) => Number(sliders.querySelector(`input[name=${f}]`).value));
+  const rerun = (w) => {
+    go("title", { id, w: w.join(","), ...(mode === "comparables" ? { m: mode } : {}) }, { replace: true });
+    guarded(() => renderSimilar(id, w, mode));
+  };
   let timer = null;
   sliders.addEventListener("input", () => {
-    const w = FACETS.map((f) => Number(sliders.querySelector(`input[name=${f}]`).value));
+    const w = current();
     FACETS.forEach((f, i) => { sliders.querySelector(`output[name=${f}-value]`).textContent = w[i].toFixed(2); });
     clearTimeout(timer);
-    timer = setTimeout(() => {
-      if (!w.some((x) => x > 0)) return;
-      go("title", { id, w: w.join(",") }, { replace: true });
-      guarded(() => renderSimilar(id, w));
-    }, 250);
+    timer = setTimeout(() => { if (w.some((x) => x > 0)) rerun(w); }, 250);
   });
+  modes.addEventListener("change", () => { mode = modes.value; rerun(current()); });
 
   const facts = [
     t.kind === "MOVIE" ? "Movie" : "Show", t.releaseYear, t.maturityRating,
@@ -99,14 +113,15 @@ export async function render(root, p) {
       : h("p.muted", {}, "No chart history to compare audiences."),
     demandWidget(t));
 
-  const similar = h("div.card.wide", {}, h("h3", {}, "Similar titles, and why"), sliders,
+  const similar = h("div.card.wide", {}, h("h3", {}, "Similar titles, and why"),
+    h("label", {}, "Rank by ", modes), sliders,
     h("div", { id: "neighbours", "aria-live": "polite" }));
   const engagement = t.engagementSummary ? h("div.card#engagement", {}, h("h3", {}, "Engagement"),
     h("p", {}, `Hook: ${pct(t.engagementSummary.hookStrength)} still watching at ${t.engagementSummary.hookSeconds ?? "–"} s.`),
     h("div", { id: "engagement-curve" })) : null;
 
   root.replaceChildren(h("h2", {}, t.name), h("div.cols", {}, details, similar, performance, engagement));
-  await Promise.all([renderSimilar(id, weights), engagement ? guarded(() => renderEngagement(id, t)) : null]);
+  await Promise.all([renderSimilar(id, weights, mode), engagement ? guarded(() => renderEngagement(id, t)) : null]);
   root.dataset.ready = "true";
 }
 
@@ -126,14 +141,15 @@ function demandWidget(t) {
   return h("div", {}, h("h3", {}, "Demand"), select, out);
 }
 
-async function renderSimilar(id, weights) {
-  const [synopsis, tags, metadata] = weights;
-  const data = await gql(SIMILAR, { id, weights: { synopsis, tags, metadata } });
+async function renderSimilar(id, weights, mode) {
+  const [synopsis, tags, metadata, people] = weights;
+  const data = await gql(SIMILAR, { id, weights: { synopsis, tags, metadata, people }, mode: MODES[mode] });
   const box = document.getElementById("neighbours");
   box.replaceChildren(...data.similarTitles.map((s) => h("div.neighbour", { "data-title-id": s.title.id },
     h("div", {}, link("title", { id: s.title.id }, s.title.name),
       h("span.muted", {}, ` ${s.title.releaseYear ?? ""} · score ${num(s.score)}`), h("br"),
-      s.explanation.sharedTags.slice(0, 6).map((tag) => h("span.chip", {}, tag.name))),
+      s.explanation.sharedTags.slice(0, 6).map((tag) => h("span.chip", {}, tag.name)),
+      s.explanation.sharedPeople.slice(0, 3).map((person) => h("span.chip.person", {}, person.name))),
     h("div.facets", {}, FACETS.map((f) => {
       const v = s.explanation.facetScores[f];
       return [h("span", {}, f), h("div", {}, h(`div.facet-bar.${f}`, { style: `width:${Math.max(0, v) * 100}%`, title: `${f} cosine ${num(v)}` })), h("span", {}, num(v))];
