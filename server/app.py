@@ -21,7 +21,7 @@ from server.config import Settings
 from server.db.engine import make_async_engine, make_async_sessionmaker
 from server.db.migrations import head_revision
 from server.embeddings.embedders import EmbedderUnavailable
-from server.explorer.routes import explorer_routes, offline_graphiql
+from server.explorer.routes import explorer_routes, graphiql_html
 from server.graphql.http import GraphQLHTTP
 from server.graphql.schema import Schema, schema
 from server.observability.metrics import CONTENT_TYPE, METRICS, gauge_family, multiprocess_dir
@@ -150,7 +150,9 @@ def create_app(
     schema (same types, other extensions) only for benchmarks. Queries go to
     ``read_database_url`` (a replica) when given."""
     state = AppState(database_url, session_factory, settings, read_database_url)
-    graphql = GraphQLHTTP(settings, state.sessions, graphql_schema or schema, state.read_sessions)
+    graphql = GraphQLHTTP(
+        settings, state.sessions, graphql_schema or schema, state.read_sessions, graphiql_html()
+    )
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -199,7 +201,7 @@ def create_app(
         routes=[
             Route(
                 "/graphql",
-                offline_graphiql(graphql.handle, settings),
+                graphql.handle,
                 methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
             ),
             Route("/healthz", healthz),

@@ -6,31 +6,26 @@ libraries are under ``/explore/static/``. Everything it shows comes from ``/grap
 other client's.
 
 GraphiQL: strawberry's page loads React and GraphiQL from unpkg.com, so without internet it
-stays on "Loading..." (``Cookies is not defined``). ``offline_graphiql`` answers the same page
-with those URLs pointing at the vendored copies (same files, so the page's integrity hashes
-still hold) and hands every other request to the GraphQL endpoint.
+stays on "Loading..." (``Cookies is not defined``). ``graphiql_html`` is the same page with
+those URLs pointing at the vendored copies (same files, so the page's integrity hashes still
+hold); the app hands it to the GraphQL endpoint, which serves it to browsers.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
-from starlette.responses import FileResponse, HTMLResponse, Response
+from starlette.responses import FileResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from strawberry.http.ides import get_graphql_ide_html
-
-from server.config import Settings
 
 STATIC = Path(__file__).resolve().parent / "static"
 STATIC_URL = "/explore/static"
 UNPKG = "https://unpkg.com/"
 VENDORED_UNPKG = f"{STATIC_URL}/vendor/unpkg/"
-
-Endpoint = Callable[[Request], Awaitable[Response]]
 
 
 def explorer_routes() -> list[BaseRoute]:
@@ -51,23 +46,3 @@ def explorer_routes() -> list[BaseRoute]:
 def graphiql_html() -> str:
     """strawberry's GraphiQL page with its unpkg.com assets served from the package."""
     return get_graphql_ide_html("graphiql").replace(UNPKG, VENDORED_UNPKG)
-
-
-def offline_graphiql(handle: Endpoint, settings: Settings) -> Endpoint:
-    """The GraphQL endpoint, answering a browser's ``GET /graphql`` with the offline GraphiQL
-    page. The test for "a browser" is the endpoint's own (``GraphQLHTTP._wants_ide``): GraphiQL
-    on, no ``query`` parameter, ``text/html`` accepted; every other request goes through
-    unchanged."""
-    html = graphiql_html()
-
-    async def endpoint(request: Request) -> Response:
-        if (
-            request.method == "GET"
-            and settings.graphiql.value == "on"
-            and "query" not in request.query_params
-            and "text/html" in request.headers.get("accept", "")
-        ):
-            return HTMLResponse(html)
-        return await handle(request)
-
-    return endpoint

@@ -231,9 +231,13 @@ class GraphQLHTTP:
         sessions: Any,
         graphql_schema: Schema = schema,
         read_sessions: Any = None,
+        ide_html: str | None = None,
     ) -> None:
         self.settings = settings
         self.schema = graphql_schema
+        # The GraphiQL page a browser gets (strawberry's own unless the app serves another:
+        # the explorer's, with its assets vendored).
+        self.ide_html = ide_html or get_graphql_ide_html("graphiql")
         self.read_sessions = read_sessions or sessions
         self.sessions = sessions  # () -> async_sessionmaker, available once the lifespan ran
         self.keys = KeyVerifier(settings.key_cache_s)
@@ -251,7 +255,7 @@ class GraphQLHTTP:
         try:
             try:
                 if request.method == "GET" and self._wants_ide(request):
-                    return HTMLResponse(get_graphql_ide_html("graphiql"))
+                    return HTMLResponse(self.ide_html)
                 if request.method not in ("GET", "POST"):
                     raise RequestError(
                         405, "GraphQL over HTTP takes GET and POST", headers={"Allow": "GET, POST"}
