@@ -5,6 +5,7 @@ from sqlalchemy import inspect, pool, text
 from server.db import migrations
 from server.db.embedded import EmbeddedPostgres
 from server.db.engine import make_engine
+from server.models import drift
 
 CATALOG_TABLES = {
     "titles",
@@ -37,7 +38,7 @@ def test_upgrade_downgrade_upgrade_round_trip_and_no_drift(pg: EmbeddedPostgres)
     tables, extensions = _tables_and_extensions(url)
     assert CATALOG_TABLES <= tables
     assert {"vector", "pg_trgm", "unaccent"} <= extensions
-    assert migrations.check(url).clean
+    assert drift.check(url).clean
 
     migrations.downgrade(url, "base")
     assert migrations.current_revision(url) is None
@@ -46,7 +47,7 @@ def test_upgrade_downgrade_upgrade_round_trip_and_no_drift(pg: EmbeddedPostgres)
     assert not {"vector", "pg_trgm", "unaccent"} & extensions
 
     migrations.upgrade(url)
-    report = migrations.check(url)
+    report = drift.check(url)
     assert report.clean, report.differences
 
 
@@ -59,7 +60,7 @@ def test_check_reports_drift(pg: EmbeddedPostgres) -> None:
         with engine.begin() as conn:
             conn.execute(text("ALTER TABLE titles ADD COLUMN stray integer"))
             conn.execute(text("DROP INDEX titles_name_trgm_idx"))
-        report = migrations.check(url)
+        report = drift.check(url)
         assert not report.clean
         joined = " ".join(report.differences)
         assert "stray" in joined

@@ -9,6 +9,7 @@ import typer
 from server.cli.console import console, out
 from server.cli.runtime import database, migrated_engine, settings_or_exit
 from server.db import migrations
+from server.models import drift
 
 app = typer.Typer(help="Database migrations.", no_args_is_help=True)
 
@@ -45,7 +46,7 @@ def db_check() -> None:
     """Compare the database with the models; exit 1 on any drift."""
     settings = settings_or_exit()
     with database(settings) as target:
-        report = migrations.check(target.url)
+        report = drift.check(target.url)
     if report.current != report.head:
         out.print(
             f"[red]drift:[/red] database at {report.current or 'base'}, head is {report.head}"
