@@ -691,11 +691,11 @@ async def breakdown(url: str, libpq: str, key: str, ids: Ids, queries: list[str]
     from server.app import AppState, create_app
     from server.config import load_settings
     from server.db.tuning import CONNECTION_SETTINGS
-    from server.graphql.context import Context
     from server.graphql.documents import parse_document
     from server.graphql.operation import run_operation
     from server.graphql.schema import schema
     from server.observability.logs import configure
+    from server.resolving.context import Context
 
     settings = load_settings(auth="on", log_level="WARNING")
     configure("WARNING", "json")

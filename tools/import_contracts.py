@@ -82,10 +82,9 @@ class PublicModulesContract(Contract):
 
     A module of one package in ``features`` may import a module of another only when that
     module's name is in ``public`` (``service``: queries and logic), or when both are ``peers``
-    (``types`` and ``inputs``, a feature's GraphQL face: the GraphQL type of a title resolves its
-    scenes, audiences and micro-genres through theirs). Only direct imports count: a feature may
-    reach another through the GraphQL layer's loaders. ``ignore_imports`` lists the documented
-    exceptions, ``importer -> imported``.
+    (``types``, ``inputs`` and ``loaders``, a feature's GraphQL face: the GraphQL type of a title
+    resolves its scenes, audiences and micro-genres through theirs). ``ignore_imports`` lists
+    the documented exceptions, ``importer -> imported``.
     """
 
     type_name = "public_modules"

@@ -7,11 +7,14 @@ import datetime
 import strawberry
 
 from server.audiences import service
+from server.audiences.loaders import AudienceLoaders
 from server.audiences.profiles import MIN_TITLES
+from server.catalog.loaders import CatalogLoaders
 from server.catalog.types import Title
-from server.graphql.context import Info
-from server.graphql.errors import bad_input
 from server.kit.errors import ExpectedError
+from server.resolving.context import Info
+from server.resolving.errors import bad_input
+from server.similarity.microgenres.loaders import MicroGenreLoaders
 from server.similarity.microgenres.types import MicroGenre
 
 
@@ -74,7 +77,7 @@ class MicroGenreLift:
 
     @strawberry.field(description="The micro-genre.")
     async def micro_genre(self, info: Info) -> MicroGenre | None:
-        row = await info.context.loaders.micro_genres.by_id.load(self.micro_genre_id)
+        row = await info.context.loaders(MicroGenreLoaders).by_id.load(self.micro_genre_id)
         return MicroGenre.from_row(row) if row else None
 
 
@@ -99,7 +102,7 @@ class TasteProfile:
         self, info: Info, first: int | None = 10, min_titles: int | None = MIN_TITLES
     ) -> list[GenreLift]:
         size = _first(first, 10)
-        rows = await info.context.loaders.audiences.genres.load(self.code)
+        rows = await info.context.loaders(AudienceLoaders).genres.load(self.code)
         least = min_titles or 0
         return [GenreLift.of(r) for r in rows if r.lift > 1 and r.titles >= least][:size]
 
@@ -113,7 +116,7 @@ class TasteProfile:
         self, info: Info, first: int | None = 10, min_titles: int | None = 2
     ) -> list[MicroGenreLift]:
         size = _first(first, 10)
-        rows = await info.context.loaders.audiences.micro_genres.load(self.code)
+        rows = await info.context.loaders(AudienceLoaders).micro_genres.load(self.code)
         least = min_titles or 0
         return [
             MicroGenreLift(
@@ -158,9 +161,9 @@ class Region:
     )
     async def similar_regions(self, info: Info, first: int | None = 10) -> list[SimilarRegion]:
         size = _first(first, 10)
-        space = await info.context.loaders.audiences.space()
+        space = await info.context.loaders(AudienceLoaders).space()
         pairs = service.similar_regions(space, self.code, size)
-        rows = await info.context.loaders.audiences.region.load_many([c for c, _ in pairs])
+        rows = await info.context.loaders(AudienceLoaders).region.load_many([c for c, _ in pairs])
         return [
             SimilarRegion(region=Region.of(row), similarity=sim)
             for row, (_, sim) in zip(rows, pairs, strict=True)
@@ -169,10 +172,10 @@ class Region:
 
     @strawberry.field(description="The audience cohort the region belongs to, if computed.")
     async def cohort(self, info: Info) -> Cohort | None:
-        cohort_id = await info.context.loaders.audiences.cohort_of_region.load(self.code)
+        cohort_id = await info.context.loaders(AudienceLoaders).cohort_of_region.load(self.code)
         if cohort_id is None:
             return None
-        row = await info.context.loaders.audiences.cohort.load(cohort_id)
+        row = await info.context.loaders(AudienceLoaders).cohort.load(cohort_id)
         return Cohort.of(row) if row else None
 
 
@@ -223,14 +226,14 @@ class Cohort:
 
     @strawberry.field(description="Member regions, most central first.")
     async def regions(self, info: Info) -> list[Region]:
-        rows = await info.context.loaders.audiences.cohort_members.load(int(self.id))
+        rows = await info.context.loaders(AudienceLoaders).cohort_members.load(int(self.id))
         return [Region.of(r) for r in rows]
 
     @strawberry.field(description="The top-level cohort of a sub-cohort (null at level 1).")
     async def parent(self, info: Info) -> Cohort | None:
         if self.parent_id is None:
             return None
-        row = await info.context.loaders.audiences.cohort.load(self.parent_id)
+        row = await info.context.loaders(AudienceLoaders).cohort.load(self.parent_id)
         return Cohort.of(row) if row else None
 
     @strawberry.field(
@@ -241,7 +244,7 @@ class Cohort:
         )
     )
     async def children(self, info: Info) -> list[Cohort]:
-        rows = await info.context.loaders.audiences.cohort_children.load(int(self.id))
+        rows = await info.context.loaders(AudienceLoaders).cohort_children.load(int(self.id))
         return [Cohort.of(r) for r in rows]
 
 
@@ -259,7 +262,7 @@ class RegionalPerformance:
 
     @strawberry.field(description="The region.")
     async def region(self, info: Info) -> Region:
-        row = await info.context.loaders.audiences.region.load(self.region_code)
+        row = await info.context.loaders(AudienceLoaders).region.load(self.region_code)
         assert row is not None  # regional_scores.region_code references regions
         return Region.of(row)
 
@@ -283,7 +286,7 @@ class TravellingTitle:
 
     @strawberry.field(description="The title.")
     async def title(self, info: Info) -> Title:
-        row = await info.context.loaders.title.load(self.title_id)
+        row = await info.context.loaders(CatalogLoaders).title.load(self.title_id)
         assert row is not None
         return Title.from_model(row)
 
@@ -335,15 +338,15 @@ async def regions(info: Info) -> list[Region]:
 
 
 async def region(info: Info, code: str) -> Region | None:
-    row = await info.context.loaders.audiences.region.load(_code(code))
+    row = await info.context.loaders(AudienceLoaders).region.load(_code(code))
     return Region.of(row) if row else None
 
 
 async def compare_audiences(info: Info, a: str, b: str) -> AudienceComparison:
     ca, cb = _code(a, "a"), _code(b, "b")
-    space = await info.context.loaders.audiences.space()
+    space = await info.context.loaders(AudienceLoaders).space()
     result = await info.context.db(lambda s: service.compare_audiences(s, space, ca, cb))
-    rows = await info.context.loaders.audiences.region.load_many([ca, cb])
+    rows = await info.context.loaders(AudienceLoaders).region.load_many([ca, cb])
     ra, rb = rows
     assert ra is not None
     assert rb is not None
@@ -360,7 +363,7 @@ async def compare_audiences(info: Info, a: str, b: str) -> AudienceComparison:
 async def cohorts(info: Info) -> list[Cohort]:
     rows = await info.context.db(service.list_cohorts)
     for row in rows:
-        info.context.loaders.audiences.cohort.prime(row.id, row)
+        info.context.loaders(AudienceLoaders).cohort.prime(row.id, row)
     return [Cohort.of(r) for r in rows]
 
 
@@ -369,7 +372,7 @@ async def cohort(info: Info, id: strawberry.ID) -> Cohort | None:
         number = int(str(id))
     except ValueError:
         raise bad_input(f"id must be a numeric cohort id, got {id!r}", "id") from None
-    row = await info.context.loaders.audiences.cohort.load(number)
+    row = await info.context.loaders(AudienceLoaders).cohort.load(number)
     return Cohort.of(row) if row else None
 
 
@@ -393,7 +396,7 @@ async def region_trends(
 
 
 async def regional_performance_of_title(info: Info, title_id: int) -> list[RegionalPerformance]:
-    rows = await info.context.loaders.audiences.performance.load(title_id)
+    rows = await info.context.loaders(AudienceLoaders).performance.load(title_id)
     return [
         RegionalPerformance(
             region_code=r.region_code,
@@ -409,7 +412,7 @@ async def regional_performance_of_title(info: Info, title_id: int) -> list[Regio
 
 
 async def travelability_of_title(info: Info, title_id: int) -> Travelability | None:
-    row = await info.context.loaders.audiences.travelability.load(title_id)
+    row = await info.context.loaders(AudienceLoaders).travelability.load(title_id)
     if row is None:
         return None
     return Travelability(

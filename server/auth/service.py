@@ -14,9 +14,8 @@ from typing import Any
 from sqlalchemy import Connection, Row, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from server.auth.roles import Principal
 from server.kit.errors import BadInput, NotFound
-from server.kit.roles import Role
+from server.kit.roles import Principal, Role
 from server.models.auth import ApiKey
 
 KEY_PREFIX = "cik_"

@@ -11,11 +11,12 @@ from strawberry.types.nodes import Selection
 from strawberry.utils.str_converters import to_camel_case
 
 from server.catalog import service
-from server.graphql.context import Info
-from server.graphql.pagination import PageInfo
-from server.graphql.selection import names, under
+from server.catalog.loaders import CatalogLoaders
 from server.models.catalog import TagKind, TitleKind
 from server.models.catalog import Title as TitleModel
+from server.resolving.context import Info
+from server.resolving.pagination import PageInfo
+from server.resolving.selection import names, under
 
 if TYPE_CHECKING:
     from server.audiences.types import RegionalPerformance, Travelability
@@ -74,12 +75,12 @@ class Title:
 
     @strawberry.field(description="Genre names (GENRE tags), strongest first.")
     async def genres(self, info: Info) -> list[str]:
-        tags = await info.context.loaders.tags.load(int(self.id))
+        tags = await info.context.loaders(CatalogLoaders).tags.load(int(self.id))
         return [t.name for t in tags if t.kind is TagKind.GENRE]
 
     @strawberry.field(description="All tags, genres included, grouped by kind.")
     async def tags(self, info: Info, kind: TagKind | None = None) -> list[TitleTag]:
-        tags = await info.context.loaders.tags.load(int(self.id))
+        tags = await info.context.loaders(CatalogLoaders).tags.load(int(self.id))
         return [
             TitleTag(kind=t.kind, name=t.name, weight=t.weight)
             for t in tags
@@ -88,15 +89,15 @@ class Title:
 
     @strawberry.field(description="Cast in billing order.")
     async def cast(self, info: Info) -> list[str]:
-        return (await info.context.loaders.credits.load(int(self.id))).cast
+        return (await info.context.loaders(CatalogLoaders).credits.load(int(self.id))).cast
 
     @strawberry.field(description="Directors in credit order.")
     async def directors(self, info: Info) -> list[str]:
-        return (await info.context.loaders.credits.load(int(self.id))).directors
+        return (await info.context.loaders(CatalogLoaders).credits.load(int(self.id))).directors
 
     @strawberry.field(description="Countries of origin, main one first.")
     async def origin_countries(self, info: Info) -> list[Country]:
-        rows = await info.context.loaders.countries.load(int(self.id))
+        rows = await info.context.loaders(CatalogLoaders).countries.load(int(self.id))
         return [Country(code=r.code, name=r.name) for r in rows]
 
     @strawberry.field(
@@ -236,7 +237,7 @@ class TitleReads:
 
 def title_reads(selections: list[Selection]) -> TitleReads:
     """The columns and tags a selection set of ``Title`` needs (a superset: see
-    ``server.graphql.selection``)."""
+    ``server.resolving.selection``)."""
     selected = names(selections)
     return TitleReads(
         frozenset(COLUMN_OF_FIELD[n] for n in selected if n in COLUMN_OF_FIELD),
@@ -263,7 +264,7 @@ async def fetch_title(
     if found is None:
         return None
     if found.tags is not None:
-        info.context.loaders.tags.prime(found.title.id, found.tags)
+        info.context.loaders(CatalogLoaders).tags.prime(found.title.id, found.tags)
     return Title.from_model(found.title)
 
 

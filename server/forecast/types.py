@@ -16,16 +16,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.scalars import JSON
 
 from server.audiences.types import Region
+from server.catalog.loaders import CatalogLoaders
 from server.catalog.types import TagInput, Title
 from server.embeddings.projection import Projection
 from server.forecast import service
 from server.forecast.model import RegionInfo, TitleFacts
 from server.forecast.service import Action, CampaignTier, DraftTitle, ForecastResult, LoadedModel
-from server.graphql.context import Info
-from server.graphql.errors import bad_input
 from server.kit.ids import parse_id
 from server.kit.pagination import check_first
 from server.models.catalog import TitleKind
+from server.resolving.context import Info
+from server.resolving.errors import bad_input
 from server.similarity.service import query_embedder
 
 T = TypeVar("T")
@@ -97,7 +98,7 @@ class Comparable:
 
     @strawberry.field
     async def title(self, info: Info) -> Title | None:
-        row = await info.context.loaders.title.load(self.title_id)
+        row = await info.context.loaders(CatalogLoaders).title.load(self.title_id)
         return Title.from_model(row) if row else None
 
 

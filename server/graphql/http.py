@@ -38,19 +38,19 @@ from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOpe
 from strawberry.types.graphql import OperationType
 
 from server.auth.ratelimit import RateLimiter
-from server.auth.roles import AUTH_OFF, Principal
 from server.auth.service import KeyVerifier
 from server.config import Settings
-from server.graphql.context import Context, ExecutionTimeout
 from server.graphql.documents import parse_document
-from server.graphql.errors import INTERNAL, PARSE_FAILED
 from server.graphql.operation import run_operation
 from server.graphql.schema import Schema, schema
 from server.kit.cache import ByteLRU
 from server.kit.errors import ErrorCode
+from server.kit.roles import AUTH_OFF, Principal
 from server.kit.text import unsafe_strings
 from server.observability.logs import REQUEST_ID
 from server.observability.metrics import METRICS
+from server.resolving.context import Context, ExecutionTimeout
+from server.resolving.errors import INTERNAL, PARSE_FAILED
 
 log = logging.getLogger("contentintel.http")
 

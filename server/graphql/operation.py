@@ -34,12 +34,12 @@ from strawberry.types.execution import ExecutionResult
 from strawberry.types.graphql import OperationType
 from strawberry.utils.operation import get_first_operation, get_operation_type
 
-from server.graphql.context import Context
 from server.graphql.documents import validation_errors
-from server.graphql.errors import shape_errors
 from server.graphql.execution import FastLeafExecutionContext
 from server.graphql.limits import cost_refusal, settings_rules
 from server.graphql.schema import Schema
+from server.resolving.context import Context
+from server.resolving.errors import shape_errors
 
 SPECIFIED_RULES = tuple(specified_rules)
 

@@ -10,6 +10,7 @@ from graphql import GraphQLError
 
 from server.audiences import types as audiences
 from server.catalog import service as catalog
+from server.catalog.loaders import CatalogLoaders
 from server.catalog.types import (
     TagCount,
     Title,
@@ -24,18 +25,18 @@ from server.catalog.types import (
 )
 from server.forecast import types as forecasting
 from server.graphql.auth import ADMIN, ANALYST, VIEWER
-from server.graphql.context import Info
 from server.graphql.documents import DocumentCache
-from server.graphql.errors import ErrorShaping
 from server.graphql.execution import FastLeafExecutionContext
 from server.graphql.limits import QueryLimits
-from server.graphql.pagination import PageInfo, after_key, page_size
-from server.graphql.selection import names, under
 from server.graphql.transaction import RequestTransaction
 from server.kit.ids import parse_id
 from server.kit.pagination import encode_cursor
 from server.models.catalog import TagKind
 from server.observability.metrics import METRICS
+from server.resolving.context import Info
+from server.resolving.errors import ErrorShaping
+from server.resolving.pagination import PageInfo, after_key, page_size
+from server.resolving.selection import names, under
 from server.scenes import types as scenes
 from server.scenes.service import SceneMetric
 from server.similarity import types as similarity
@@ -97,7 +98,7 @@ class Query:
         )
         if page.tags is not None:
             for row, tags in zip(page.titles, page.tags, strict=True):
-                info.context.loaders.tags.prime(row.id, tags)
+                info.context.loaders(CatalogLoaders).tags.prime(row.id, tags)
         edges = [
             TitleEdge(cursor=encode_cursor(TITLE_CURSOR, t.id), node=Title.from_model(t))
             for t in page.titles

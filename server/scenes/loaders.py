@@ -1,4 +1,5 @@
-"""Per-request DataLoaders of the scene fields of ``Title`` (built by ``graphql.loaders``)."""
+"""Per-request DataLoaders of the scene fields of ``Title`` (built on first use by
+``Context.loaders``)."""
 
 from __future__ import annotations
 

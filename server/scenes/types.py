@@ -6,10 +6,12 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
-from server.graphql.context import Info
-from server.graphql.errors import bad_input
+from server.catalog.loaders import CatalogLoaders
 from server.kit.ids import parse_id
+from server.resolving.context import Info
+from server.resolving.errors import bad_input
 from server.scenes import service
+from server.scenes.loaders import SceneLoaders
 from server.scenes.service import SceneMetric, SceneRow
 
 if TYPE_CHECKING:
@@ -99,7 +101,7 @@ class Scene:
     ) -> Annotated[Title, strawberry.lazy("server.catalog.types")] | None:
         from server.catalog.types import Title
 
-        row = await info.context.loaders.title.load(self.title_id)
+        row = await info.context.loaders(CatalogLoaders).title.load(self.title_id)
         return Title.from_model(row) if row else None
 
 
@@ -189,7 +191,7 @@ async def scenes_of_title(
     info: Info, title_id: int, first: int | None, episode: int | None
 ) -> list[Scene]:
     key = (title_id, _episode(episode), _first(first, DEFAULT_SCENES))
-    rows = await info.context.loaders.scenes.of_title.load(key)
+    rows = await info.context.loaders(SceneLoaders).of_title.load(key)
     return [Scene.from_row(r) for r in rows]
 
 
@@ -205,14 +207,14 @@ async def curve_of_title(
             f"resolutionSeconds must be 1..3600, got {resolution_seconds}", "resolutionSeconds"
         )
     key = (title_id, _episode(episode), service.check_region(region))
-    curve = await info.context.loaders.scenes.curve.load(key)
+    curve = await info.context.loaders(SceneLoaders).curve.load(key)
     if curve is None:
         return []
     return [CurvePoint(second=s, share=v) for s, v in curve.resampled(resolution_seconds)]
 
 
 async def summary_of_title(info: Info, title_id: int) -> EngagementSummary | None:
-    summary = await info.context.loaders.scenes.summary.load(title_id)
+    summary = await info.context.loaders(SceneLoaders).summary.load(title_id)
     if summary is None:
         return None
     drop = summary.biggest_drop_off

@@ -6,11 +6,12 @@ import strawberry
 
 from server.catalog.types import Title, TitleFilter, TitleTag, title_reads
 from server.embeddings.facets import DEFAULT_WEIGHTS, FacetWeights
-from server.graphql.context import Info
-from server.graphql.errors import bad_input
-from server.graphql.selection import names, under
 from server.models.catalog import CreditRole
+from server.resolving.context import Info
+from server.resolving.errors import bad_input
+from server.resolving.selection import names, under
 from server.similarity import service
+from server.similarity.loaders import SimilarityLoaders
 from server.similarity.service import SearchMode, SimilarityMode
 
 strawberry.enum(CreditRole, name="CreditRole", description="How a person is credited on a title.")
@@ -189,7 +190,7 @@ async def similar_titles(
 async def similar_of_title(info: Info, title_id: int, first: int | None) -> list[SimilarTitle]:
     size = service.check_first(first, DEFAULT_FIRST)
     explain, _ = neighbour_reads(info)
-    rows = await info.context.loaders.similar.load((title_id, size, explain))
+    rows = await info.context.loaders(SimilarityLoaders).similar.load((title_id, size, explain))
     return [SimilarTitle.from_service(n) for n in rows]
 
 

@@ -1,4 +1,4 @@
-"""Per-request DataLoaders of the strategy feature (built by ``server.graphql.loaders``)."""
+"""Per-request DataLoaders of the strategy feature (built on first use by ``Context.loaders``)."""
 
 from __future__ import annotations
 

@@ -10,13 +10,17 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 from strawberry.types.nodes import Selection
 
+from server.audiences.loaders import AudienceLoaders
+from server.catalog.loaders import CatalogLoaders
 from server.catalog.types import Title
-from server.graphql.context import Info
-from server.graphql.errors import bad_input
 from server.kit.errors import ExpectedError
+from server.resolving.context import Info
+from server.resolving.errors import bad_input
+from server.similarity.microgenres.loaders import MicroGenreLoaders
 from server.similarity.microgenres.service import MicroGenreRow
 from server.strategy import batches, service
 from server.strategy.inputs import DateRangeInput, MarketInput
+from server.strategy.loaders import StrategyLoaders
 from server.strategy.service import Level, MembershipKind, SupplyScope
 
 if TYPE_CHECKING:
@@ -70,7 +74,7 @@ class ChartingTitle:
 
     @strawberry.field(description="The title.")
     async def title(self, info: Info) -> Title | None:
-        row = await info.context.loaders.title.load(self.title_id)
+        row = await info.context.loaders(CatalogLoaders).title.load(self.title_id)
         return Title.from_model(row) if row else None
 
 
@@ -163,10 +167,14 @@ class ContentGap:
         if not 0 <= size <= MAX_LIST:
             raise bad_input(f"first must be in 0..{MAX_LIST}, got {size}", "first")
         if self.micro_genre_id is not None:
-            rows = await info.context.loaders.micro_genres.titles.load((self.micro_genre_id, size))
+            rows = await info.context.loaders(MicroGenreLoaders).titles.load(
+                (self.micro_genre_id, size)
+            )
             return [CatalogExample(title=Title.from_model(t)) for t in rows]
-        ids = await info.context.loaders.strategy.genre_examples.load((self.genre or "", size))
-        titles = await info.context.loaders.title.load_many(ids)
+        ids = await info.context.loaders(StrategyLoaders).genre_examples.load(
+            (self.genre or "", size)
+        )
+        titles = await info.context.loaders(CatalogLoaders).title.load_many(ids)
         return [CatalogExample(title=Title.from_model(t)) for t in titles if t is not None]
 
 
@@ -191,7 +199,7 @@ class ContentGapReport:
 
         if self.market_key.region is None:
             return None
-        row = await info.context.loaders.audiences.region.load(self.market_key.region)
+        row = await info.context.loaders(AudienceLoaders).region.load(self.market_key.region)
         return Region.of(row) if row else None
 
     @strawberry.field(description="The cohort, when the market is one.")
@@ -202,7 +210,7 @@ class ContentGapReport:
 
         if self.market_key.cohort_id is None:
             return None
-        row = await info.context.loaders.audiences.cohort.load(self.market_key.cohort_id)
+        row = await info.context.loaders(AudienceLoaders).cohort.load(self.market_key.cohort_id)
         return Cohort.of(row) if row else None
 
 
@@ -231,7 +239,7 @@ class AudienceComparable:
 
     @strawberry.field(description="The comparable title.")
     async def title(self, info: Info) -> Title | None:
-        row = await info.context.loaders.title.load(self.title_id)
+        row = await info.context.loaders(CatalogLoaders).title.load(self.title_id)
         return Title.from_model(row) if row else None
 
 
@@ -266,7 +274,7 @@ async def _items(info: Info, gaps: list[service.Gap]) -> list[ContentGap]:
     if not ids:
         rows: list[MicroGenreRow | None] = []
     elif _selects(info.selected_fields, "topTags"):
-        rows = await info.context.loaders.micro_genres.by_id.load_many(ids)
+        rows = await info.context.loaders(MicroGenreLoaders).by_id.load_many(ids)
     else:
         rows = list(await info.context.db(lambda s: batches.micro_genre_heads(s, ids)))
     found = {r.id: MicroGenre.from_row(r) for r in rows if r is not None}
@@ -357,10 +365,10 @@ async def _check_market(info: Info, market: MarketInput) -> service.Market:
     """Validate through the batched region / cohort loaders (no query per parent object)."""
     m = market.to_service()
     if m.region is not None:
-        if await info.context.loaders.audiences.region.load(m.region) is None:
+        if await info.context.loaders(AudienceLoaders).region.load(m.region) is None:
             raise bad_input(f"unknown region {m.region!r}", "market.region")
     elif m.cohort_id is not None:
-        if await info.context.loaders.audiences.cohort.load(m.cohort_id) is None:
+        if await info.context.loaders(AudienceLoaders).cohort.load(m.cohort_id) is None:
             raise bad_input(f"unknown cohort {m.cohort_id}", "market.cohortId")
     return m
 
@@ -369,14 +377,16 @@ async def demand_of_micro_genre(
     info: Info, micro_genre_id: int, market: MarketInput
 ) -> ContentGap | None:
     m = await _check_market(info, market)
-    gap = await info.context.loaders.strategy.micro_genre_demand.load((m.key, micro_genre_id))
+    gap = await info.context.loaders(StrategyLoaders).micro_genre_demand.load(
+        (m.key, micro_genre_id)
+    )
     return (await _items(info, [gap]))[0] if gap else None
 
 
 async def travelability_of_micro_genre(
     info: Info, micro_genre_id: int
 ) -> MicroGenreTravelability | None:
-    row = await info.context.loaders.strategy.travelability.load(micro_genre_id)
+    row = await info.context.loaders(StrategyLoaders).travelability.load(micro_genre_id)
     if row is None:
         return None
     return MicroGenreTravelability(
@@ -386,9 +396,9 @@ async def travelability_of_micro_genre(
 
 async def demand_of_title(info: Info, title_id: int, region: str) -> TitleDemand:
     code = region.strip().upper()
-    if len(code) != 2 or await info.context.loaders.audiences.region.load(code) is None:
+    if len(code) != 2 or await info.context.loaders(AudienceLoaders).region.load(code) is None:
         raise bad_input(f"unknown region {region!r}", "region")
-    row = await info.context.loaders.strategy.title_demand.load((title_id, code))
+    row = await info.context.loaders(StrategyLoaders).title_demand.load((title_id, code))
     if row is None:
         return TitleDemand(region_code=code, charted=False, points=0, score=0.0, percentile=None)
     return TitleDemand(
@@ -406,5 +416,5 @@ async def audience_comparables_of_title(
     size = 10 if first is None else first
     if not 0 <= size <= MAX_LIST:
         raise bad_input(f"first must be in 0..{MAX_LIST}, got {size}", "first")
-    rows = await info.context.loaders.strategy.comparables.load(title_id)
+    rows = await info.context.loaders(StrategyLoaders).comparables.load(title_id)
     return [AudienceComparable(title_id=r.title_id, overlap=r.overlap) for r in rows[:size]]

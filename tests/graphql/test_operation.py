@@ -11,14 +11,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionm
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types.graphql import OperationType
 
-from server.auth.roles import Principal
 from server.config import Settings
-from server.graphql.context import Context
 from server.graphql.documents import parse_document
 from server.graphql.operation import run_operation
 from server.graphql.schema import schema
-from server.kit.roles import Role
+from server.kit.roles import Principal, Role
 from server.models.catalog import Title
+from server.resolving.context import Context
 from tests.helpers import acreate_titles, title_record
 
 BOTH = {OperationType.QUERY, OperationType.MUTATION}

@@ -1,4 +1,4 @@
-"""Per-request DataLoaders of micro-genres (built by ``server.graphql.loaders.Loaders``)."""
+"""Per-request DataLoaders of micro-genres (built on first use by ``Context.loaders``)."""
 
 from __future__ import annotations
 

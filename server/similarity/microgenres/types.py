@@ -7,12 +7,13 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 
 from server.catalog.types import Title, TitleFilter
-from server.graphql.context import Info
-from server.graphql.errors import bad_input
-from server.graphql.pagination import PageInfo, after_key, page_size
 from server.kit.ids import parse_id
 from server.kit.pagination import check_first, encode_cursor
+from server.resolving.context import Info
+from server.resolving.errors import bad_input
+from server.resolving.pagination import PageInfo, after_key, page_size
 from server.similarity.microgenres import service as service
+from server.similarity.microgenres.loaders import MicroGenreLoaders
 from server.similarity.microgenres.service import (
     MAX_GENRE_TITLES,
     MAX_MAP_NEIGHBOURS,
@@ -86,7 +87,7 @@ class MicroGenre:
     )
     async def titles(self, info: Info, first: int | None = 20) -> list[Title]:
         size = check_first(first, MAX_GENRE_TITLES, default=20, minimum=0)
-        rows = await info.context.loaders.micro_genres.titles.load((int(self.id), size))
+        rows = await info.context.loaders(MicroGenreLoaders).titles.load((int(self.id), size))
         return [Title.from_model(t) for t in rows]
 
     @strawberry.field(
@@ -188,12 +189,12 @@ async def micro_genre(info: Info, id: strawberry.ID) -> MicroGenre | None:
     number = _parse_micro_genre_id(id)
     if number is None:
         return None
-    row = await info.context.loaders.micro_genres.by_id.load(number)
+    row = await info.context.loaders(MicroGenreLoaders).by_id.load(number)
     return MicroGenre.from_row(row) if row else None
 
 
 async def micro_genres_of_title(info: Info, title_id: int) -> list[MicroGenre]:
-    rows = await info.context.loaders.micro_genres.of_title.load(title_id)
+    rows = await info.context.loaders(MicroGenreLoaders).of_title.load(title_id)
     return [MicroGenre.from_row(r) for r in rows]
 
 

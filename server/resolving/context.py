@@ -1,4 +1,7 @@
-"""Per-request GraphQL context: a session opened on first use, fresh DataLoaders, settings."""
+"""Per-request GraphQL context: a session opened on first use, fresh DataLoaders, settings.
+
+It knows no feature: a resolver asks for its feature's loaders by class
+(``info.context.loaders(CatalogLoaders).title``), so the context sits below the features."""
 
 from __future__ import annotations
 
@@ -6,18 +9,19 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from graphql import DocumentNode
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from strawberry.types import Info as StrawberryInfo
 
-from server.auth.roles import AUTH_OFF, Principal
 from server.config import Settings
-from server.graphql.loaders import Loaders
 from server.kit.errors import ErrorCode, ExpectedError
+from server.kit.loaders import RunInSession
+from server.kit.roles import AUTH_OFF, Principal
 
 T = TypeVar("T")
+L = TypeVar("L")
 
 SessionFactory = async_sessionmaker[AsyncSession]
 
@@ -62,16 +66,18 @@ class Context:
     document: DocumentNode | None = None
     """The parsed query, when the HTTP layer parsed it already."""
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    _loaders: Loaders | None = field(default=None, init=False)
+    _loaders: dict[Callable[[RunInSession], Any], Any] = field(default_factory=dict, init=False)
     _session: AsyncSession | None = field(default=None, init=False)
     _closed: bool = field(default=False, init=False)
 
-    @property
-    def loaders(self) -> Loaders:
-        """The request's DataLoaders, built on first use (``__typename`` needs none)."""
-        if self._loaders is None:
-            self._loaders = Loaders(self.db)
-        return self._loaders
+    def loaders(self, kind: Callable[[RunInSession], L]) -> L:
+        """The request's DataLoaders of one feature (``CatalogLoaders``, ``SceneLoaders``…),
+        built on first use: most requests use one or two features' loaders, ``__typename``
+        none. The context knows no feature; each feature names the loaders it wants."""
+        found = self._loaders.get(kind)
+        if found is None:
+            found = self._loaders[kind] = kind(self.db)
+        return cast(L, found)
 
     @property
     def session(self) -> AsyncSession:
