@@ -305,6 +305,47 @@ def test_colliding_labels_take_a_further_descriptor_not_a_number() -> None:
     assert not second.endswith((" II", " III"))
 
 
+def test_crime_told_in_many_words_names_the_group_unless_one_word_carries_it() -> None:
+    # The Irishman's group: a con man, crooks, bootleggers, a hit man, a crime ring, a drug
+    # smuggler; no one word in most synopses, all of them crime.
+    stories = (
+        "An agent hunts a cunning con man across the country.",
+        "Two crooks hold up a poker game.",
+        "The bootlegging brothers of a rural county become folk heroes.",
+        "A hit man looks back on the secrets he kept.",
+        "A detective takes down a crime ring from the inside.",
+        "A cocaine smuggler rises from poverty.",
+    )
+    crime = [
+        TitleFacts(title_id=i, kind="MOVIE", synopsis=stories[i % 6], genres=("Dramas",))
+        for i in range(12)
+    ]
+    gangsters = [
+        TitleFacts(
+            title_id=100 + i,
+            kind="MOVIE",
+            synopsis=(
+                ["A mob enforcer turns on his boss."] * 4
+                + ["A hit man takes one last job."] * 3
+                + ["A con man meets his match."] * 3
+                + ["A cocaine smuggler runs out of road."] * 2
+            )[i],
+            genres=("Thrillers",),
+        )
+        for i in range(12)
+    ]
+    titles = crime + gangsters + _background(80)
+    assignment = [0] * 12 + [1] * 12 + [2] * 80
+    named = label_clusters(titles, assignment, ["Dramas", "Thrillers", "Dramas"])
+    assert named[0].label == "Crime Dramas"
+    evidence = {(t["kind"], t["name"]): t for t in named[0].top_tags}
+    assert evidence[("KEYWORD", "Crime")]["titles"] == 12  # every synopsis, through its family
+    # A third of the second group says "mob", the most of any crime word: that member is
+    # the telling word, so the family, though in every synopsis, stays out of the label.
+    assert "Gangster" in named[1].label
+    assert "Crime" not in named[1].label
+
+
 def test_unique_labels_falls_back_to_numerals() -> None:
     plans = [LabelPlan({"head": ["Dramas"]}) for _ in range(3)]
     assert unique_labels(plans, [5, 9, 7]) == ["Dramas III", "Dramas", "Dramas II"]

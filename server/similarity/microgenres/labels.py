@@ -17,8 +17,10 @@ whole catalog (the lift), stored with its counts in ``micro_genres.top_tags``:
   share of the cluster's synopses using a term against its share in the catalog's). The
   real Netflix catalog has only genres, so these carry most of its labels. Words map onto
   a curated lexicon of concepts (``KEYWORD_CONCEPTS``: "teenagers", "teen", "adolescent" ->
-  "Teen"); other words (``TERM``) only tell clusters apart, and never when they read as
-  proper nouns.
+  "Teen"), and a concept may belong to a broader family (``KEYWORD_FAMILIES``: "Gangster",
+  "Heist", "Assassin" -> "Crime") that names a cluster whose synopses tell crime in many
+  words, unless one member word is itself over-represented; other words (``TERM``) only
+  tell clusters apart, and never when they read as proper nouns.
 - ``ERA``, ``MATURITY`` and the facet genres "International" and "Indie" only tell clusters
   apart.
 
@@ -237,14 +239,24 @@ KEYWORD_CONCEPTS: dict[str, tuple[str, ...]] = {
     "High School": ("high school", "high schooler", "high schoolers", "prom"),
     "College": ("college", "university", "campus", "fraternity", "sorority", "freshman"),
     "Coming-of-age": ("coming-of-age", "growing-up"),
-    "Heist": ("heist", "robbery", "robbers", "heists", "bank robber", "con artist", "con man"),
+    "Heist": (
+        "heist", "heists", "robbery", "robberies", "robbers", "bank robber", "bank robbers",
+        "burglar", "burglars", "con artist", "con artists", "con man", "swindle", "swindling",
+        "swindler",
+    ),
     "Serial Killer": ("serial killer", "serial killers", "serial murders"),
     "Murder": ("murder", "murders", "murdered", "murderer", "homicide", "killings"),
     "Detective": ("detective", "detectives", "inspector", "sleuth", "investigator"),
     "Police": ("police", "cop", "cops", "policeman", "police officer", "precinct"),
     "True Crime": ("true crime", "cold case", "wrongful conviction", "wrongly convicted"),
-    "Gangster": ("gangster", "gangsters", "mob", "mobster", "mafia", "gang", "gangs", "crime boss"),
-    "Drug Cartel": ("cartel", "cartels", "drug lord", "narco", "drug trafficking", "drug dealer"),
+    "Gangster": (
+        "gangster", "gangsters", "mob", "mobster", "mobsters", "mafia", "gang", "gangs",
+        "crime boss", "crime family", "crime lord", "bootlegging", "bootlegger", "bootleggers",
+    ),
+    "Drug Cartel": (
+        "cartel", "cartels", "drug lord", "drug lords", "narco", "drug trafficking",
+        "drug dealer", "drug dealers", "cocaine", "smuggler", "smugglers", "smuggling",
+    ),
     "Prison": ("prison", "inmate", "inmates", "prisoner", "prisoners", "jail"),
     "Courtroom": ("lawyer", "lawyers", "attorney", "courtroom", "trial", "judge"),
     "Spy": ("spy", "spies", "espionage", "cia", "secret agent", "undercover"),
@@ -328,7 +340,7 @@ KEYWORD_CONCEPTS: dict[str, tuple[str, ...]] = {
     "Preschool": ("preschool", "preschoolers", "toddler", "toddlers", "little ones", "learn"),
     "Adventure": ("adventure", "adventures", "quest", "treasure", "explorer", "explorers"),
     "Pirate": ("pirate", "pirates"),
-    "Western": ("cowboy", "cowboys", "outlaw", "outlaws", "sheriff", "frontier", "western"),
+    "Western": ("cowboy", "cowboys", "sheriff", "frontier", "western"),
     "Biographical": ("biopic", "true story", "true-story", "life story", "legendary"),
     "Slasher": ("slasher", "masked killer"),
     "Psychological": ("psychological", "obsession", "obsessed", "twisted"),
@@ -348,12 +360,23 @@ KEYWORD_CONCEPTS: dict[str, tuple[str, ...]] = {
     "Comedy": ("comedy", "comedic", "hilarious"),
     "Dark-Comedy": ("dark comedy", "black comedy", "satire", "satirical"),
     "Mockumentary": ("mockumentary",),
-    "Crime": ("crime", "crimes", "criminal", "criminals"),
+    "Crime": (
+        "crime", "crimes", "criminal", "criminals", "crook", "crooks", "crime ring",
+        "underworld", "outlaw", "outlaws",
+    ),
     "Mystery": ("mystery", "mysteries", "whodunit"),
     "Hostage": ("hostage", "hostages"),
     "Disability": ("disability", "blind", "deaf", "autism", "wheelchair"),
     "Cult": ("cult", "cults", "sect"),
 }  # fmt: skip
+
+# Broader concepts a title also evokes when it evokes one of theirs: a group of crime dramas
+# whose synopses speak of a con man, a mob, bootleggers, a hit man and bank robberies has no
+# single word in most of them, but is about crime throughout (The Irishman's micro-genre).
+KEYWORD_FAMILIES: dict[str, tuple[str, ...]] = {
+    "Crime": ("Heist", "Gangster", "Drug Cartel", "Assassin", "Serial Killer"),
+}
+_FAMILY_OF = {member: family for family, members in KEYWORD_FAMILIES.items() for member in members}
 
 # Multi-word forms folded into one token before counting.
 _PHRASES: dict[str, str] = {
@@ -476,6 +499,8 @@ def _terms_of(words: list[str]) -> Iterable[str]:
             concept = _INDEX.concept_of.get(" ".join(words[i : i + size]))
             if concept is not None:
                 yield f"c:{concept}"
+                if concept in _FAMILY_OF:
+                    yield f"c:{_FAMILY_OF[concept]}"
                 taken[i : i + size] = [True] * size
                 break
     free = [not taken[i] and _free_word(words[i]) for i in range(n)]
@@ -834,6 +859,20 @@ class ClusterLabel:
     top_tags: list[dict[str, Any]]
 
 
+def _without_covered_families(
+    strong: list[Descriptor], weak: list[Descriptor]
+) -> tuple[list[Descriptor], list[Descriptor]]:
+    """A family ("Crime") describes a cluster only when none of its members ("Gangster") is
+    over-represented there even at the relaxed thresholds: the member is the more telling
+    word ("Gangster Thrillers", never "Crime Gangster Thrillers")."""
+    covered = {_FAMILY_OF[d.name] for d in weak if d.kind == "KEYWORD" and d.name in _FAMILY_OF}
+
+    def keep(found: list[Descriptor]) -> list[Descriptor]:
+        return [d for d in found if not (d.kind == "KEYWORD" and d.name in covered)]
+
+    return keep(strong), keep(weak)
+
+
 def label_clusters(
     titles: Sequence[TitleFacts],
     assignment: Sequence[int],
@@ -860,6 +899,7 @@ def label_clusters(
         args = (counts, size, catalog, len(titles))
         strong = descriptors(*args, proper=keywords.proper)
         weak = descriptors(*args, relaxed=True, proper=keywords.proper)
+        strong, weak = _without_covered_families(strong, weak)
         plans.append(plan_label(parent, strong, weak, counts[("KIND", "SHOW")] / size))
         evidence.append([d for d in strong if d.kind != "KIND"])
     labels = unique_labels(plans, [len(m) for m in members])
