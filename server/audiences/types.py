@@ -9,8 +9,7 @@ import strawberry
 from server.audiences import service
 from server.audiences.loaders import AudienceLoaders
 from server.audiences.profiles import MIN_TITLES
-from server.catalog.loaders import CatalogLoaders
-from server.catalog.types import Title
+from server.catalog.types import Title, title_by_id
 from server.kit.errors import ExpectedError
 from server.resolving.context import Info
 from server.resolving.errors import bad_input
@@ -286,9 +285,9 @@ class TravellingTitle:
 
     @strawberry.field(description="The title.")
     async def title(self, info: Info) -> Title:
-        row = await info.context.loaders(CatalogLoaders).title.load(self.title_id)
-        assert row is not None
-        return Title.from_model(row)
+        title = await title_by_id(info, self.title_id)
+        assert title is not None  # scores go with their title (ON DELETE CASCADE)
+        return title
 
 
 @strawberry.type(description="Two audiences side by side.")

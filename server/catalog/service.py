@@ -32,6 +32,16 @@ from server.models.catalog import (
     TitleTag,
 )
 
+# Correlated subqueries over a title aliased ``t``, for raw-SQL reads of a title with its
+# facts (the forecast's and the comparables' readers): its countries of origin in credit
+# order, and its tags as ``[kind, name, weight]`` in (kind, name) order.
+ORIGINS_SQL = """coalesce((SELECT array_agg(tc.country_code ORDER BY tc.position)
+                 FROM title_countries tc WHERE tc.title_id = t.id), '{}')"""
+TAG_LIST_SQL = """coalesce((SELECT json_agg(json_build_array(tg.kind, tg.name, tt.weight)
+                                 ORDER BY tg.kind, tg.name)
+                 FROM title_tags tt JOIN tags tg ON tg.id = tt.tag_id
+                 WHERE tt.title_id = t.id), '[]')"""
+
 
 @dataclass(frozen=True, slots=True)
 class TitleColumns:

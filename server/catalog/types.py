@@ -381,3 +381,10 @@ class UpsertTitlesPayload:
     unchanged: int
     titles: list[Title]
     errors: list[TitleInputError]
+
+
+async def title_by_id(info: Info, title_id: int) -> Title | None:
+    """The ``Title`` of a title id through the request's batched loader (None when it is gone):
+    how another feature's type resolves its ``title`` field."""
+    row = await info.context.loaders(CatalogLoaders).title.load(title_id)
+    return Title.from_model(row) if row else None

@@ -16,6 +16,7 @@ import numpy.typing as npt
 from sqlalchemy import Connection, text
 
 from server.audiences.service import RegionalScoreRow, cochart_weights, compute_regional_scores
+from server.catalog.service import ORIGINS_SQL, TAG_LIST_SQL
 from server.embeddings.facets import tags_vector
 from server.forecast.model import (
     DEFAULT_COMPARABLES,
@@ -64,14 +65,9 @@ def cochart_similarity(
     return sim
 
 
-_FACTS = """
+_FACTS = f"""
 SELECT t.id, t.kind::text AS kind, t.original_language,
-       coalesce((SELECT array_agg(tc.country_code ORDER BY tc.position)
-                 FROM title_countries tc WHERE tc.title_id = t.id), '{}') AS origins,
-       coalesce((SELECT json_agg(json_build_array(tg.kind, tg.name, tt.weight)
-                                 ORDER BY tg.kind, tg.name)
-                 FROM title_tags tt JOIN tags tg ON tg.id = tt.tag_id
-                 WHERE tt.title_id = t.id), '[]') AS tags,
+       {ORIGINS_SQL} AS origins, {TAG_LIST_SQL} AS tags,
        e.embedder, e.text::real[] AS text
 FROM titles t LEFT JOIN title_embeddings e ON e.title_id = t.id
 WHERE t.id = ANY(:ids)

@@ -16,8 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.scalars import JSON
 
 from server.audiences.types import Region
-from server.catalog.loaders import CatalogLoaders
-from server.catalog.types import TagInput, Title
+from server.catalog.types import TagInput, Title, title_by_id
 from server.embeddings.projection import Projection
 from server.forecast import service
 from server.forecast.model import RegionInfo, TitleFacts
@@ -98,8 +97,7 @@ class Comparable:
 
     @strawberry.field
     async def title(self, info: Info) -> Title | None:
-        row = await info.context.loaders(CatalogLoaders).title.load(self.title_id)
-        return Title.from_model(row) if row else None
+        return await title_by_id(info, self.title_id)
 
 
 @strawberry.type(description="Per-region forecast of a catalog title or a draft.")

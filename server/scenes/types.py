@@ -6,7 +6,6 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
-from server.catalog.loaders import CatalogLoaders
 from server.kit.ids import parse_id
 from server.resolving.context import Info
 from server.resolving.errors import bad_input
@@ -99,10 +98,9 @@ class Scene:
     async def title(
         self, info: Info
     ) -> Annotated[Title, strawberry.lazy("server.catalog.types")] | None:
-        from server.catalog.types import Title
+        from server.catalog.types import title_by_id
 
-        row = await info.context.loaders(CatalogLoaders).title.load(self.title_id)
-        return Title.from_model(row) if row else None
+        return await title_by_id(info, self.title_id)
 
 
 @strawberry.type(description="A scene with a similarity score.")

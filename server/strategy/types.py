@@ -12,7 +12,7 @@ from strawberry.types.nodes import Selection
 
 from server.audiences.loaders import AudienceLoaders
 from server.catalog.loaders import CatalogLoaders
-from server.catalog.types import Title
+from server.catalog.types import Title, title_by_id
 from server.kit.errors import ExpectedError
 from server.resolving.context import Info
 from server.resolving.errors import bad_input
@@ -74,8 +74,7 @@ class ChartingTitle:
 
     @strawberry.field(description="The title.")
     async def title(self, info: Info) -> Title | None:
-        row = await info.context.loaders(CatalogLoaders).title.load(self.title_id)
-        return Title.from_model(row) if row else None
+        return await title_by_id(info, self.title_id)
 
 
 @strawberry.type(description="A catalog title typical of the group.")
@@ -239,8 +238,7 @@ class AudienceComparable:
 
     @strawberry.field(description="The comparable title.")
     async def title(self, info: Info) -> Title | None:
-        row = await info.context.loaders(CatalogLoaders).title.load(self.title_id)
-        return Title.from_model(row) if row else None
+        return await title_by_id(info, self.title_id)
 
 
 @strawberry.type(description="How far a micro-genre travels beyond its titles' origin countries.")

@@ -23,6 +23,7 @@ from pgvector.psycopg import register_vector
 from sqlalchemy import Connection, text
 
 from server.audiences.service import compute_regional_scores
+from server.catalog.service import ORIGINS_SQL, TAG_LIST_SQL
 from server.embeddings.facets import (
     DEFAULT_WEIGHTS,
     FacetWeights,
@@ -75,14 +76,9 @@ RANDOM_DRAWS = 20
 # --- reading ---------------------------------------------------------------------------------
 
 
-_CONTENT = """
+_CONTENT = f"""
 SELECT e.title_id, e.embedder, t.kind::text AS kind, t.original_language, t.release_year,
-       coalesce((SELECT array_agg(tc.country_code ORDER BY tc.position)
-                 FROM title_countries tc WHERE tc.title_id = t.id), '{}') AS origins,
-       coalesce((SELECT json_agg(json_build_array(tg.kind, tg.name, tt.weight)
-                                 ORDER BY tg.kind, tg.name)
-                 FROM title_tags tt JOIN tags tg ON tg.id = tt.tag_id
-                 WHERE tt.title_id = t.id), '[]') AS tag_list,
+       {ORIGINS_SQL} AS origins, {TAG_LIST_SQL} AS tag_list,
        e.text::real[] AS text, e.projected::real[] AS projected, e.synopsis::real[] AS synopsis,
        e.tags::real[] AS tags, e.metadata::real[] AS metadata, e.people::real[] AS people
 FROM title_embeddings e JOIN titles t ON t.id = e.title_id
