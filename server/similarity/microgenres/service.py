@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,7 +13,7 @@ from sqlalchemy import BigInteger, and_, cast, func, or_, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.catalog.service import TitleFilter
+from server.catalog.service import TITLE_COLUMNS, TitleColumns, TitleFilter, as_title, title_columns
 from server.catalog.service import filter_titles as filtered
 from server.kit.batching import lists_by_key
 from server.kit.errors import BadInput
@@ -142,7 +142,7 @@ async def titles_of_micro_genres(
 
 @dataclass(frozen=True)
 class MapNode:
-    title: Title
+    title: TitleColumns
     x: float
     y: float
     micro_genre_id: int | None
@@ -167,13 +167,23 @@ def check_map_args(first: int, k: int) -> None:
 
 
 async def similarity_map(
-    session: AsyncSession, flt: TitleFilter | None, first: int, k: int, *, after: int | None = None
+    session: AsyncSession,
+    flt: TitleFilter | None,
+    first: int,
+    k: int,
+    *,
+    after: int | None = None,
+    columns: Collection[str] = TITLE_COLUMNS,
 ) -> SimilarityMap:
     """Up to ``first`` positioned titles matching the filter (by id, those past ``after``: a
     client reads a catalog larger than a page in pages), and each one's ``k`` nearest
     neighbours among them by the inner product of ``combined`` vectors (exact, in numpy over
-    at most ``MAX_MAP_NODES`` vectors: bounded, and no index scan to tune)."""
+    at most ``MAX_MAP_NODES`` vectors: bounded, and no index scan to tune). The titles are
+    plain rows of the ``columns`` asked for (``id`` always), read through the session's
+    connection: a 2,000-title page spent about 70 of its 160 ms of CPU building ORM
+    instances."""
     check_map_args(first, k)
+    cols = title_columns(columns)
     primary = (
         select(TitleMicroGenre.title_id, TitleMicroGenre.micro_genre_id)
         .where(TitleMicroGenre.is_primary)
@@ -181,7 +191,12 @@ async def similarity_map(
     )
     stmt = (
         filtered(
-            select(Title, TitlePosition.x, TitlePosition.y, primary.c.micro_genre_id)
+            select(
+                *(getattr(Title, c) for c in cols),
+                TitlePosition.x,
+                TitlePosition.y,
+                primary.c.micro_genre_id,
+            )
             .join(TitlePosition, TitlePosition.title_id == Title.id)
             .outerjoin(primary, primary.c.title_id == Title.id),
             flt,
@@ -191,14 +206,16 @@ async def similarity_map(
     )
     if after is not None:
         stmt = stmt.where(Title.id > after)
+    connection = await session.connection()
+    end = len(cols)
     nodes = [
-        MapNode(title, float(x), float(y), micro_genre_id)
-        for title, x, y, micro_genre_id in (await session.execute(stmt)).all()
+        MapNode(as_title(row, cols), float(row[end]), float(row[end + 1]), row[end + 2])
+        for row in await connection.execute(stmt)
     ]
     if k == 0 or len(nodes) < 2:
         return SimilarityMap(nodes, [])
     ids = [n.title.id for n in nodes]
-    vectors = await session.execute(
+    vectors = await connection.execute(
         select(TitleEmbedding.title_id, TitleEmbedding.combined).where(
             TitleEmbedding.title_id.in_(ids)
         )

@@ -6,12 +6,13 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
-from server.catalog.types import Title, TitleFilter
+from server.catalog.types import Title, TitleFilter, title_reads
 from server.kit.ids import parse_id
 from server.kit.pagination import check_first, encode_cursor
 from server.resolving.context import Info
 from server.resolving.errors import bad_input
 from server.resolving.pagination import PageInfo, after_key, page_size
+from server.resolving.selection import under
 from server.similarity.microgenres import service as service
 from server.similarity.microgenres.loaders import MicroGenreLoaders
 from server.similarity.microgenres.service import (
@@ -209,8 +210,9 @@ async def similarity_map(
     neighbours = check_first(k, MAX_MAP_NEIGHBOURS, default=5, minimum=0, field="k")
     after_id = parse_id(after, "title", "after", positive=False) if after is not None else None
     flt = filter.to_service() if filter else None
+    columns = title_reads(under(info.selected_fields, info.field_name, "nodes", "title")).columns
     found = await info.context.db(
-        lambda s: service.similarity_map(s, flt, size, neighbours, after=after_id)
+        lambda s: service.similarity_map(s, flt, size, neighbours, after=after_id, columns=columns)
     )
     return SimilarityMap(
         nodes=[
