@@ -43,6 +43,7 @@ from starlette.responses import HTMLResponse, Response
 from strawberry.exceptions import MissingQueryError
 from strawberry.http.ides import get_graphql_ide_html
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
+from strawberry.types.execution import ExecutionResult
 from strawberry.types.graphql import OperationType
 
 from server.config import Settings
@@ -267,6 +268,11 @@ class GraphQLHTTP:
             )
             timeout = ExecutionTimeout(self.settings.execution_timeout_ms)
             return _failed(str(timeout), ErrorCode.TIMEOUT, media)
+        return self._respond(result, media)
+
+    def _respond(self, result: ExecutionResult, media: str) -> Response:
+        """The result as JSON: no ``data`` (and 400 with the spec's type) when nothing ran;
+        RESPONSE_TOO_LARGE past ``max_response_bytes``."""
         body: dict[str, Any] = {}
         status = 200
         errors = result.errors or []
