@@ -1,0 +1,89 @@
+"""Around every ``/graphql`` request: its id (``X-Request-ID``, echoed when well formed, made
+otherwise, and set for the logs), the access log line and the request metrics."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from server.graphql.replies import JSON
+from server.observability.logs import REQUEST_ID
+from server.observability.metrics import METRICS
+
+log = logging.getLogger("contentintel.http")
+
+REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+OPERATION_NAME_RE = re.compile(r"^[_A-Za-z][_0-9A-Za-z]{0,63}$")
+MAX_OPERATION_LABELS = 200
+
+
+@dataclass(slots=True)
+class Exchange:
+    """What the endpoint learns about one request on its way through: the handler fills it
+    in, the access log and the metrics read it."""
+
+    request_id: str
+    started: float = field(default_factory=time.perf_counter)
+    media: str = JSON
+    """The response media type, once ``Accept`` was negotiated (JSON until then)."""
+    label: str = "-"
+    """The operation's metrics label, once it ran."""
+    op_type: str = "-"
+
+
+class AccessLog:
+    """Runs a handler with the request's ``Exchange``; then the request id header, the
+    metrics and the access line."""
+
+    def __init__(self) -> None:
+        self.operation_labels: set[str] = set()
+
+    async def __call__(
+        self, request: Request, handler: Callable[[Request, Exchange], Awaitable[Response]]
+    ) -> Response:
+        incoming = request.headers.get("x-request-id", "")
+        exchange = Exchange(incoming if REQUEST_ID_RE.match(incoming) else uuid.uuid4().hex[:16])
+        token = REQUEST_ID.set(exchange.request_id)
+        try:
+            response = await handler(request, exchange)
+            response.headers["X-Request-ID"] = exchange.request_id
+            self.record(request, exchange, response)
+            return response
+        finally:
+            REQUEST_ID.reset(token)
+
+    def record(self, request: Request, exchange: Exchange, response: Response) -> None:
+        elapsed = time.perf_counter() - exchange.started
+        status = str(response.status_code)
+        label = exchange.label
+        METRICS.requests.labels(label, exchange.op_type, status).inc()
+        METRICS.latency.labels(label).observe(elapsed)
+        if log.isEnabledFor(logging.INFO):  # the access line: nothing built when off
+            log.info(
+                "graphql %s %s -> %s in %.1f ms",
+                request.method,
+                label,
+                status,
+                elapsed * 1000,
+                extra={"operation": label, "status": response.status_code, "ms": elapsed * 1000},
+            )
+
+    def label(self, name: str | None) -> str:
+        """The metrics label for an operation name (bounded: unknown names past a cap are
+        counted as ``other``)."""
+        if not name or name == "-":
+            return "anonymous"
+        if not OPERATION_NAME_RE.match(name):
+            return "other"
+        if name not in self.operation_labels:
+            if len(self.operation_labels) >= MAX_OPERATION_LABELS:
+                return "other"
+            self.operation_labels.add(name)
+        return name
