@@ -17,10 +17,12 @@ cannot hold).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 from graphql import (
     DirectiveNode,
+    DocumentNode,
     FieldNode,
     GraphQLField,
     GraphQLObjectType,
@@ -83,7 +85,7 @@ class Plan:
 
 def plan(
     schema: GraphQLSchema,
-    document: Any,
+    document: DocumentNode,
     variables: dict[str, Any] | None,
     operation_name: str | None,
     principal: Principal,
@@ -95,20 +97,132 @@ def plan(
     if isinstance(built, list):  # variables that do not coerce: the executor's errors
         return None
     try:
-        return _Analyser(schema, built, principal).run()
+        template = _template(schema, document, operation_name, built)
+        if template is None:
+            return None
+        return _bind(template, built.variable_values, principal)
     except (Unsupported, ExpectedError):
         return None
 
 
+@dataclass(frozen=True, slots=True)
+class _Template:
+    """What an operation selects, before its arguments: the shape without the conditions of
+    ``titles``, the nodes the arguments are read from, and each root field's nodes."""
+
+    shape: Shape
+    roots: tuple[tuple[int, GraphQLField, FieldNode], ...]
+    """(position in ``shape.roots``, field, node) of each root field with arguments."""
+    tags: tuple[tuple[str, GraphQLField, FieldNode], ...]
+    """(parameter, field, node) of each ``tags`` field (its ``kind`` argument)."""
+    nodes: dict[str, list[FieldNode]]
+
+
+_TEMPLATES: dict[tuple[int, str | None], tuple[DocumentNode, _Template | None]] = {}
+MAX_TEMPLATES = 2048
+
+
+def _template(
+    schema: GraphQLSchema, document: DocumentNode, name: str | None, executor: Any
+) -> _Template | None:
+    """The operation's template; None when it is not supported whatever the variables.
+
+    Without a directive in the document, which fields are selected does not depend on the
+    variables: the template is kept with the (parsed, cached) document. With ``@skip`` or
+    ``@include`` it is collected again for each request.
+    """
+    source = document.loc.source.body if document.loc is not None else "@"
+    if "@" in source:
+        return _collect(schema, executor)
+    key = (id(document), name)
+    cached = _TEMPLATES.get(key)
+    if cached is not None and cached[0] is document:
+        return cached[1]
+    try:
+        template: _Template | None = _collect(schema, executor)
+    except Unsupported:
+        template = None
+    if len(_TEMPLATES) >= MAX_TEMPLATES:
+        _TEMPLATES.clear()
+    _TEMPLATES[key] = (document, template)
+    return template
+
+
+def _collect(schema: GraphQLSchema, executor: Any) -> _Template:
+    return _Analyser(schema, executor).run()
+
+
+def _bind(template: _Template, variable_values: Any, principal: Principal) -> Plan:
+    params: dict[str, Any] = {}
+    roots = list(template.shape.roots)
+    for position, field, node in template.roots:
+        _check_role(field, principal)
+        root = roots[position]
+        args = get_argument_values(field, node, variable_values)
+        conditions = _root_params(params, root.name, root.prefix, args)
+        if conditions:
+            roots[position] = replace(root, conditions=conditions)
+    for param, field, node in template.tags:
+        kind = get_argument_values(field, node, variable_values).get("kind")
+        params[param] = None if kind is None else TagKind(kind).value
+    shape = template.shape if roots == list(template.shape.roots) else Shape(tuple(roots))
+    return Plan(shape, params, template.nodes)
+
+
+def _check_role(field: GraphQLField, principal: Principal) -> None:
+    definition = field.extensions.get(GraphQLCoreConverter.DEFINITION_BACKREF)
+    if not isinstance(definition, StrawberryField):
+        raise Unsupported
+    for permission in definition.permission_classes:
+        role = required_role(permission)
+        if role is None or not principal.role.allows(role):
+            raise Unsupported  # the executor answers FORBIDDEN
+    if any(type(e).__name__ != "PermissionExtension" for e in definition.extensions):
+        raise Unsupported
+
+
+def _root_params(
+    params: dict[str, Any], name: str, prefix: str, args: dict[str, Any]
+) -> tuple[str, ...]:
+    if name == "title":
+        title_id = parse_id(args["id"], "title", "id")
+        if title_id > INT8_MAX:
+            raise Unsupported
+        params[prefix + "key"] = title_id
+        return ()
+    if name == "titleByExternalId":
+        params[prefix + "key"] = _safe_text(args["externalId"])
+        return ()
+    first = page_size(args.get("first"))
+    after_id = after_key(TITLE_CURSOR, args.get("after"))
+    params[prefix + "first"] = first
+    params[prefix + "limit"] = first + 1 if first > 0 else 0
+    params[prefix + "previous"] = after_id is not None
+    conditions: list[str] = []
+    if after_id is not None:
+        if not -INT8_MAX <= after_id <= INT8_MAX:
+            raise Unsupported
+        conditions.append("after")
+        params[prefix + "after"] = after_id
+    given = args.get("filter")
+    if given is not None:
+        flt = _service_filter(given)
+        for condition, value in _filter_values(flt):
+            conditions.append(condition)
+            params[prefix + condition] = value
+    return tuple(conditions)
+
+
 class _Analyser:
-    def __init__(self, schema: GraphQLSchema, executor: Any, principal: Principal) -> None:
+    """Collects the template: which fields, in which order, each supported."""
+
+    def __init__(self, schema: GraphQLSchema, executor: Any) -> None:
         self.schema = schema
         self.executor = executor
-        self.principal = principal
-        self.params: dict[str, Any] = {}
-        self.counter = 0
+        self.roots: list[tuple[int, GraphQLField, FieldNode]] = []
+        self.tags: list[tuple[str, GraphQLField, FieldNode]] = []
 
-    def run(self) -> Plan:
+    def run(self) -> _Template:
         executor = self.executor
         operation = executor.operation
         query = self.schema.query_type
@@ -132,54 +246,11 @@ class _Analyser:
             if name not in ROOTS:
                 raise Unsupported
             field = query.fields[name]
-            self._check_role(field)
             _check_plain(details, arguments=True)
-            args = get_argument_values(field, node, executor.variable_values)
-            conditions = self._root_params(name, prefix, args)
+            self.roots.append((index, field, node))
             target = "Title" if name != "titles" else "TitleConnection"
-            roots.append(Root(key, name, prefix, self._object(target, details), conditions))
-        return Plan(Shape(tuple(roots)), self.params, nodes)
-
-    def _check_role(self, field: GraphQLField) -> None:
-        definition = field.extensions.get(GraphQLCoreConverter.DEFINITION_BACKREF)
-        if not isinstance(definition, StrawberryField):
-            raise Unsupported
-        for permission in definition.permission_classes:
-            role = required_role(permission)
-            if role is None or not self.principal.role.allows(role):
-                raise Unsupported  # the executor answers FORBIDDEN
-        if any(type(e).__name__ != "PermissionExtension" for e in definition.extensions):
-            raise Unsupported
-
-    def _root_params(self, name: str, prefix: str, args: dict[str, Any]) -> tuple[str, ...]:
-        params = self.params
-        if name == "title":
-            title_id = parse_id(args["id"], "title", "id")
-            if title_id > INT8_MAX:
-                raise Unsupported
-            params[prefix + "key"] = title_id
-            return ()
-        if name == "titleByExternalId":
-            params[prefix + "key"] = _safe_text(args["externalId"])
-            return ()
-        first = page_size(args.get("first"))
-        after_id = after_key(TITLE_CURSOR, args.get("after"))
-        params[prefix + "first"] = first
-        params[prefix + "limit"] = first + 1 if first > 0 else 0
-        params[prefix + "previous"] = after_id is not None
-        conditions: list[str] = []
-        if after_id is not None:
-            if not -INT8_MAX <= after_id <= INT8_MAX:
-                raise Unsupported
-            conditions.append("after")
-            params[prefix + "after"] = after_id
-        given = args.get("filter")
-        if given is not None:
-            flt = _service_filter(given)
-            for condition, value in _filter_values(flt):
-                conditions.append(condition)
-                params[prefix + condition] = value
-        return tuple(conditions)
+            roots.append(Root(key, name, prefix, self._object(target, details)))
+        return _Template(Shape(tuple(roots)), tuple(self.roots), tuple(self.tags), nodes)
 
     def _object(self, type_name: str, details: Sequence[FieldDetails]) -> Obj:
         object_type = self.schema.type_map[type_name]
@@ -209,12 +280,8 @@ class _Analyser:
         if type_name == "Title":
             if name == "tags":
                 _check_plain(details, arguments=True)
-                kind = get_argument_values(field, details[0].node, self.executor.variable_values)
-                param = None
-                if kind.get("kind") is not None:
-                    param = f"k{self.counter}"
-                    self.counter += 1
-                    self.params[param] = TagKind(kind["kind"]).value
+                param = f"k{len(self.tags)}"
+                self.tags.append((param, field, details[0].node))
                 return Field(key, name, self._object("TitleTag", details), param)
             _check_plain(details)
             if name == "genres":

@@ -110,7 +110,8 @@ def _tags(field: Field, t: str) -> str:
     pairs = [
         (f.key, _typename(tag) if f.name == TYPENAME else TAG_COLUMNS[f.name]) for f in tag.fields
     ]
-    kind = f" AND g.kind = %({field.param})s::tag_kind" if field.param else ""
+    # one statement whether ``kind`` is given or not: a title has a few tags
+    kind = f" AND (%({field.param})s::tag_kind IS NULL OR g.kind = %({field.param})s::tag_kind)"
     return (
         f"(SELECT COALESCE(json_agg({_object(pairs)} ORDER BY {TAG_ORDER}), {EMPTY}) "
         f"{TAGS_OF.format(t=t)}{kind})"
