@@ -3,7 +3,9 @@ byte (key order, floats, nulls), the same errors; anything they do not support f
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -176,6 +178,7 @@ async def _answer(
     query: str,
     variables: dict[str, Any],
     compiled: bool,
+    timeout_s: float | None = None,
 ) -> tuple[str, list[Any]]:
     settings = settings.model_copy(
         update={"compiled_queries": Switch.ON if compiled else Switch.OFF}
@@ -188,6 +191,8 @@ async def _answer(
         request_id="req-1",
         document=document,
     )
+    if timeout_s is not None:
+        context.deadline = time.monotonic() + timeout_s
     # only the variables the operation declares, as a client would send
     declared = {v for v in variables if f"${v}" in query}
     used = {k: v for k, v in variables.items() if k in declared}
@@ -289,6 +294,37 @@ async def test_a_failed_statement_is_an_error_like_the_executors(
         got = await _answer(settings, session_factory, query, {}, compiled=True)
         expected = await _answer(settings, session_factory, query, {}, compiled=False)
         assert got == expected
+
+
+async def test_a_deadline_passed_during_the_statement_is_a_timeout_like_the_executors(
+    settings: Settings,
+    session_factory: async_sessionmaker[AsyncSession],
+    catalog: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from server.catalog import service
+    from server.graphql.compiled import run
+
+    def slow(fn: Callable[..., Any]) -> Callable[..., Any]:
+        async def slowed(*args: Any, **kwargs: Any) -> Any:
+            await asyncio.sleep(0.2)
+            return await fn(*args, **kwargs)
+
+        return slowed
+
+    monkeypatch.setattr(service, "title_with_tags", slow(service.title_with_tags))
+    monkeypatch.setattr(service, "list_titles", slow(service.list_titles))
+    monkeypatch.setattr(run, "_fetch", slow(run._fetch))
+    for query in (
+        f'{{ title(id: "{catalog["id"]}") {{ name }} }}',
+        "{ titles { edges { node { name } } } }",
+    ):
+        got = await _answer(settings, session_factory, query, {}, compiled=True, timeout_s=0.1)
+        expected = await _answer(
+            settings, session_factory, query, {}, compiled=False, timeout_s=0.1
+        )
+        assert got == expected
+        assert got[1][0]["extensions"]["code"] == "TIMEOUT"
 
 
 def test_statements_are_cached_per_shape() -> None:

@@ -17,7 +17,7 @@ from graphql import GraphQLError, GraphQLSchema, located_error
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types.execution import ExecutionResult
 
-from server.resolving.context import Context
+from server.resolving.context import Context, ExecutionTimeout
 
 from .plan import Plan, plan
 from .shape import Obj, Shape
@@ -54,7 +54,12 @@ async def run_compiled(
         try:
             values = await context.db(lambda s: _fetch(s, text, compiled.params))
         except Exception as exc:
-            return _failed(exc, compiled, document)
+            return _failed(exc, compiled)
+        try:
+            # the executor checks the deadline at each object it completes
+            context.check_deadline()
+        except ExecutionTimeout as exc:
+            return _failed(exc, compiled)
     return ExecutionResult(data=_data(shape, values), errors=None)
 
 
@@ -111,9 +116,11 @@ def _fix_floats(value: Any, obj: Obj) -> None:
                 value[field.key] = float(weight)
 
 
-def _failed(exc: Exception, compiled: Plan, document: Any) -> ExecutionResult:
-    """A failed statement as the executor reports a failed root field: an error located at
-    each root field the statement answered; data null when one of them is non-null."""
+def _failed(exc: Exception, compiled: Plan) -> ExecutionResult:
+    """A failed statement (or a deadline passed meanwhile) as the executor reports a failed
+    root field: an error located at each root field the statement answered; data null when
+    one of them is non-null. With one root field (the hot paths) this is exactly the
+    executor's answer; with several, the executor might have failed only some of them."""
     errors: list[GraphQLError] = []
     data: dict[str, Any] | None = {}
     for root in compiled.shape.roots:
