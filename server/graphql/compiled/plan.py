@@ -12,6 +12,10 @@ field or argument, ``@defer`` or any directive but ``@skip``/``@include``, fragm
 arguments, a variable that does not coerce, a role that the field refuses, and every argument
 that would be an error (a malformed id or cursor, ``first`` out of range, text Postgres
 cannot hold).
+
+Without a directive in the document, which fields are selected does not depend on the
+variables: that template (or the verdict that the operation is not supported) is kept with the
+parsed document, and each request only reads its arguments.
 """
 
 from __future__ import annotations
@@ -51,8 +55,6 @@ TITLE_CURSOR = "title"
 INT8_MAX = 2**63 - 1
 ROOTS = frozenset({"title", "titleByExternalId", "titles"})
 SKIP_INCLUDE = frozenset({"skip", "include"})
-TITLE_OBJECTS = {"tags": "TitleTag"}
-"""``Title`` fields compiled as a list of objects (``genres`` is a list of strings)."""
 CONNECTION_OBJECTS = {
     "TitleConnection": {"edges": "TitleEdge", "pageInfo": "PageInfo"},
     "TitleEdge": {"node": "Title"},
