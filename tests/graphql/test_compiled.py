@@ -344,3 +344,78 @@ async def test_http_client_fixture_uses_the_compiled_path(
     )
     assert response.json() == {"data": {"titleByExternalId": {"name": "Alpha"}}}
     assert executed == []
+
+
+TITLE_LEAVES = [
+    "id",
+    "externalId",
+    "kind",
+    "name",
+    "synopsis",
+    "releaseYear",
+    "dateAdded",
+    "maturityRating",
+    "durationMinutes",
+    "seasons",
+    "originalLanguage",
+    "genres",
+    "__typename",
+    "tags { name weight kind }",
+    "moods: tags(kind: MOOD) { weight }",
+]
+FILTERS = [
+    'genres: ["dramas"]',
+    'originCountries: ["GB", "us"]',
+    "releaseYearMin: 1996",
+    "releaseYearMax: 2000",
+    'text: "story"',
+]
+
+
+def _random_query(rng: Any, catalog: dict[str, Any]) -> str:
+    def title_selection() -> str:
+        picked = rng.sample(TITLE_LEAVES, rng.randint(1, 6))
+        return " ".join(
+            f"a{i}: {f}" if rng.random() < 0.3 and not f.startswith("moods:") else f
+            for i, f in enumerate(picked)
+        )
+
+    roots = []
+    for i in range(rng.randint(1, 3)):
+        which = rng.choice(["title", "byExternal", "titles"])
+        if which == "title":
+            key = rng.choice([catalog["id"], catalog["id2"], "999999"])
+            roots.append(f'r{i}: title(id: "{key}") {{ {title_selection()} }}')
+        elif which == "byExternal":
+            key = rng.choice(["c1", "c2", "c3", "c4", "nope"])
+            roots.append(f'r{i}: titleByExternalId(externalId: "{key}") {{ {title_selection()} }}')
+        else:
+            kind = [rng.choice(["kind: MOVIE", "kind: SHOW"])] if rng.random() < 0.3 else []
+            flt = ", ".join(kind + rng.sample(FILTERS, rng.randint(0, 2)))
+            after = f', after: "{catalog["after"]}"' if rng.random() < 0.4 else ""
+            page = rng.choice(["", "totalCount", "pageInfo { hasNextPage endCursor }"])
+            roots.append(
+                f"r{i}: titles(first: {rng.randint(0, 4)}{after}, filter: {{{flt}}}) {{ {page} "
+                f"edges {{ cursor node {{ {title_selection()} }} }} }}"
+            )
+    return "{ " + " ".join(roots) + " }"
+
+
+async def test_random_selections_answer_as_the_executor(
+    settings: Settings,
+    session_factory: async_sessionmaker[AsyncSession],
+    catalog: dict[str, Any],
+    executed: list[str],
+) -> None:
+    import random
+
+    rng = random.Random(15)
+    for _ in range(80):
+        query = _random_query(rng, catalog)
+        expected = await _answer(settings, session_factory, query, {}, compiled=False)
+        assert executed == ["executor"], expected  # validated and executed
+        executed.clear()
+        got = await _answer(settings, session_factory, query, {}, compiled=True)
+        assert executed == [], query
+        assert got == expected, query
+        assert not expected[1], (query, expected[1])
