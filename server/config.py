@@ -92,6 +92,10 @@ class Settings(BaseSettings):
         ge=1,
         description="Wall time a request's execution may take before it ends with TIMEOUT.",
     )
+    compiled_queries: Switch = Field(
+        default=Switch.ON,
+        description="Answer title/titleByExternalId/titles queries with one SQL statement.",
+    )
     max_body_bytes: int = Field(
         default=1_000_000, ge=1024, description="Largest accepted request body, in bytes."
     )

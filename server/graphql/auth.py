@@ -30,6 +30,13 @@ class _RequiresRole(BasePermission):
         raise Forbidden(self.message or "forbidden")
 
 
+def required_role(permission: type[BasePermission]) -> Role | None:
+    """The role a permission class of ``requires`` asks for; None for any other class."""
+    if isinstance(permission, type) and issubclass(permission, _RequiresRole):
+        return permission.role
+    return None
+
+
 @functools.cache
 def requires(role: Role) -> type[BasePermission]:
     """The permission class allowing ``role`` and every role above it (one class per role)."""

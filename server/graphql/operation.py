@@ -12,7 +12,8 @@ place, in the same order:
    as strawberry raises them);
 3. validation, cached with the document (``documents.validation_errors``), with the limits'
    rules (``limits.settings_rules``);
-4. the cost estimate (``limits.cost_refusal``), then graphql-core's executor with the
+4. the cost estimate (``limits.cost_refusal``), then a query of the compiled hot paths as
+   one SQL statement (``compiled``), anything else on graphql-core's executor with the
    plain-leaf shortcut (``execution.FastLeafExecutionContext``);
 5. the request's session committed (a mutation without errors) or rolled back and closed
    (``RequestTransaction``), then the errors shaped and masked (``errors.shape_errors``).
@@ -26,7 +27,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Collection
 from typing import Any
 
-from graphql import DocumentNode, GraphQLError, specified_rules
+from graphql import DocumentNode, GraphQLError, GraphQLSchema, specified_rules
 from graphql import execute as graphql_execute
 from strawberry.execution import optimized_is_awaitable
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
@@ -34,6 +35,8 @@ from strawberry.types.execution import ExecutionResult
 from strawberry.types.graphql import OperationType
 from strawberry.utils.operation import get_first_operation, get_operation_type
 
+from server.config import Switch
+from server.graphql.compiled.run import run_compiled
 from server.graphql.documents import validation_errors
 from server.graphql.execution import FastLeafExecutionContext
 from server.graphql.limits import cost_refusal, settings_rules
@@ -89,17 +92,16 @@ async def run_operation(
             if refusal is not None:
                 result = ExecutionResult(data=None, errors=[refusal])
             else:
-                outcome = graphql_execute(
-                    core,
-                    document,
-                    variable_values=variables,
-                    operation_name=name,
-                    context_value=context,
-                    is_awaitable=optimized_is_awaitable,  # type: ignore[arg-type]
-                    executor_class=FastLeafExecutionContext,
+                compiled = (
+                    await run_compiled(core, document, context, variables, name)
+                    if operation_type is OperationType.QUERY
+                    and settings.compiled_queries is Switch.ON
+                    else None
                 )
-                done = await outcome if isinstance(outcome, Awaitable) else outcome
-                result = ExecutionResult(data=done.data, errors=done.errors)
+                if compiled is not None:
+                    result = compiled
+                else:
+                    result = await _execute(core, document, context, variables, name)
     except Exception as exc:  # as strawberry: any failure becomes one (masked) error
         failure = (
             exc if isinstance(exc, GraphQLError) else GraphQLError(str(exc), original_error=exc)
@@ -110,3 +112,23 @@ async def run_operation(
     if result.errors:
         result.errors = shape_errors(result.errors, context.request_id, has_document=True)
     return result
+
+
+async def _execute(
+    core: GraphQLSchema,
+    document: DocumentNode,
+    context: Context,
+    variables: dict[str, Any] | None,
+    name: str | None,
+) -> ExecutionResult:
+    outcome = graphql_execute(
+        core,
+        document,
+        variable_values=variables,
+        operation_name=name,
+        context_value=context,
+        is_awaitable=optimized_is_awaitable,  # type: ignore[arg-type]
+        executor_class=FastLeafExecutionContext,
+    )
+    done = await outcome if isinstance(outcome, Awaitable) else outcome
+    return ExecutionResult(data=done.data, errors=done.errors)

@@ -133,8 +133,9 @@ async def test_unexpected_errors_are_masked_alike(
         raise RuntimeError("secret")
 
     monkeypatch.setattr(service, "title_with_tags", boom)
+    # ``cast``: not compiled (``test_compiled`` covers a failed compiled statement)
     direct, extensions = await _both(
-        settings, session_factory, '{ title(id: "1") { name } }', None, None, Role.VIEWER
+        settings, session_factory, '{ title(id: "1") { name cast } }', None, None, Role.VIEWER
     )
     assert direct == extensions
     assert direct[0][1][0]["extensions"] == {"code": "INTERNAL_SERVER_ERROR", "requestId": "req-1"}

@@ -329,7 +329,8 @@ async def test_unexpected_errors_are_masked(
         raise RuntimeError("secret connection string in here")
 
     monkeypatch.setattr(service, "title_with_tags", boom)
-    body = await gql(client, '{ titleByExternalId(externalId: "x") { id } }')
+    # ``cast``: not a compiled selection, so the resolver runs (and fails)
+    body = await gql(client, '{ titleByExternalId(externalId: "x") { id cast } }')
     assert body["errors"][0]["message"] == "Unexpected error."
     assert body["errors"][0]["extensions"]["code"] == "INTERNAL_SERVER_ERROR"
     assert "secret" not in str(body)

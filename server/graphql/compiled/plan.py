@@ -1,0 +1,377 @@
+"""The selection analyser: an operation's shape and parameter values, or None to fall back.
+
+Fields are collected by graphql-core's own ``collect_fields`` / ``collect_subfields`` on an
+executor built as ``execute`` builds it (variables coerced, fragments expanded, ``@skip`` and
+``@include`` evaluated, equal response keys merged in first-occurrence order), so the
+response keys and their order are exactly the executor's. Arguments are coerced by
+graphql-core (``get_argument_values``) and checked by the resolvers' own functions
+(``parse_id``, ``page_size``, ``after_key``, ``TitleFilter.to_service``).
+
+None (the executor answers instead) for anything else: another root field, an unsupported
+field or argument, ``@defer`` or any directive but ``@skip``/``@include``, fragment
+arguments, a variable that does not coerce, a role that the field refuses, and every argument
+that would be an error (a malformed id or cursor, ``first`` out of range, text Postgres
+cannot hold).
+
+Without a directive in the document, which fields are selected does not depend on the
+variables: that template (or the verdict that the operation is not supported) is kept with the
+parsed document, and each request only reads its arguments.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from graphql import (
+    DirectiveNode,
+    DocumentNode,
+    FieldNode,
+    GraphQLField,
+    GraphQLObjectType,
+    GraphQLSchema,
+)
+from graphql.execution.collect_fields import FieldDetails, collect_fields
+from graphql.execution.values import get_argument_values
+from strawberry.schema.schema_converter import GraphQLCoreConverter
+from strawberry.types.field import StrawberryField
+
+from server.catalog import service
+from server.catalog.types import COLUMN_OF_FIELD, TitleFilter
+from server.graphql.auth import required_role
+from server.graphql.execution import FastLeafExecutionContext, plain_leaf
+from server.kit.errors import ExpectedError
+from server.kit.ids import parse_id
+from server.kit.roles import Principal
+from server.kit.text import unsafe_text_reason, websearch_text
+from server.models.catalog import TagKind
+from server.resolving.pagination import after_key, page_size
+
+from .shape import TYPENAME, Field, Obj, Root, Shape
+
+TITLE_CURSOR = "title"
+"""``server.graphql.schema.TITLE_CURSOR`` (the schema imports this package's caller)."""
+INT8_MAX = 2**63 - 1
+ROOTS = frozenset({"title", "titleByExternalId", "titles"})
+SKIP_INCLUDE = frozenset({"skip", "include"})
+CONNECTION_OBJECTS = {
+    "TitleConnection": {"edges": "TitleEdge", "pageInfo": "PageInfo"},
+    "TitleEdge": {"node": "Title"},
+}
+LEAVES = {
+    "TitleConnection": frozenset({"totalCount"}),
+    "TitleEdge": frozenset({"cursor"}),
+    "PageInfo": frozenset({"hasNextPage", "hasPreviousPage", "startCursor", "endCursor"}),
+    "TitleTag": frozenset({"kind", "name", "weight"}),
+}
+
+
+class Unsupported(Exception):
+    """The operation takes the executor's path."""
+
+
+class Plan:
+    """An operation's shape, the values of its parameters, and each root field's nodes (for
+    locating an error)."""
+
+    __slots__ = ("nodes", "params", "shape")
+
+    def __init__(
+        self, shape: Shape, params: dict[str, Any], nodes: dict[str, list[FieldNode]]
+    ) -> None:
+        self.shape = shape
+        self.params = params
+        self.nodes = nodes
+
+
+def plan(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    variables: dict[str, Any] | None,
+    operation_name: str | None,
+    principal: Principal,
+) -> Plan | None:
+    """The compiled plan of a validated query, or None when the executor must answer."""
+    built = FastLeafExecutionContext.build(
+        schema, document, raw_variable_values=variables, operation_name=operation_name
+    )
+    if isinstance(built, list):  # variables that do not coerce: the executor's errors
+        return None
+    try:
+        template = _template(schema, document, operation_name, built)
+        if template is None:
+            return None
+        return _bind(template, built.variable_values, principal)
+    except (Unsupported, ExpectedError):
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class _Template:
+    """What an operation selects, before its arguments: the shape without the conditions of
+    ``titles``, the nodes the arguments are read from, and each root field's nodes."""
+
+    shape: Shape
+    roots: tuple[tuple[int, GraphQLField, FieldNode], ...]
+    """(position in ``shape.roots``, field, node) of each root field with arguments."""
+    tags: tuple[tuple[str, GraphQLField, FieldNode], ...]
+    """(parameter, field, node) of each ``tags`` field (its ``kind`` argument)."""
+    nodes: dict[str, list[FieldNode]]
+
+
+_TEMPLATES: dict[tuple[int, str | None], tuple[DocumentNode, _Template | None]] = {}
+MAX_TEMPLATES = 2048
+
+
+def _template(
+    schema: GraphQLSchema, document: DocumentNode, name: str | None, executor: Any
+) -> _Template | None:
+    """The operation's template; None when it is not supported whatever the variables.
+
+    Without a directive in the document, which fields are selected does not depend on the
+    variables: the template is kept with the (parsed, cached) document. With ``@skip`` or
+    ``@include`` it is collected again for each request.
+    """
+    source = document.loc.source.body if document.loc is not None else "@"
+    if "@" in source:
+        return _collect(schema, executor)
+    key = (id(document), name)
+    cached = _TEMPLATES.get(key)
+    if cached is not None and cached[0] is document:
+        return cached[1]
+    try:
+        template: _Template | None = _collect(schema, executor)
+    except Unsupported:
+        template = None
+    if len(_TEMPLATES) >= MAX_TEMPLATES:
+        _TEMPLATES.clear()
+    _TEMPLATES[key] = (document, template)
+    return template
+
+
+def _collect(schema: GraphQLSchema, executor: Any) -> _Template:
+    return _Analyser(schema, executor).run()
+
+
+def _bind(template: _Template, variable_values: Any, principal: Principal) -> Plan:
+    params: dict[str, Any] = {}
+    roots = list(template.shape.roots)
+    for position, field, node in template.roots:
+        _check_role(field, principal)
+        root = roots[position]
+        args = get_argument_values(field, node, variable_values)
+        conditions = _root_params(params, root.name, root.prefix, args)
+        if conditions:
+            roots[position] = replace(root, conditions=conditions)
+    for param, field, node in template.tags:
+        kind = get_argument_values(field, node, variable_values).get("kind")
+        params[param] = None if kind is None else TagKind(kind).value
+    shape = template.shape if roots == list(template.shape.roots) else Shape(tuple(roots))
+    return Plan(shape, params, template.nodes)
+
+
+def _check_role(field: GraphQLField, principal: Principal) -> None:
+    definition = field.extensions.get(GraphQLCoreConverter.DEFINITION_BACKREF)
+    if not isinstance(definition, StrawberryField):
+        raise Unsupported
+    for permission in definition.permission_classes:
+        role = required_role(permission)
+        if role is None or not principal.role.allows(role):
+            raise Unsupported  # the executor answers FORBIDDEN
+    if any(type(e).__name__ != "PermissionExtension" for e in definition.extensions):
+        raise Unsupported
+
+
+def _root_params(
+    params: dict[str, Any], name: str, prefix: str, args: dict[str, Any]
+) -> tuple[str, ...]:
+    if name == "title":
+        title_id = parse_id(args["id"], "title", "id")
+        if title_id > INT8_MAX:
+            raise Unsupported
+        params[prefix + "key"] = title_id
+        return ()
+    if name == "titleByExternalId":
+        params[prefix + "key"] = _safe_text(args["externalId"])
+        return ()
+    first = page_size(args.get("first"))
+    after_id = after_key(TITLE_CURSOR, args.get("after"))
+    params[prefix + "first"] = first
+    params[prefix + "limit"] = first + 1 if first > 0 else 0
+    params[prefix + "previous"] = after_id is not None
+    conditions: list[str] = []
+    if after_id is not None:
+        if not -INT8_MAX <= after_id <= INT8_MAX:
+            raise Unsupported
+        conditions.append("after")
+        params[prefix + "after"] = after_id
+    given = args.get("filter")
+    if given is not None:
+        flt = _service_filter(given)
+        for condition, value in _filter_values(flt):
+            conditions.append(condition)
+            params[prefix + condition] = value
+    return tuple(conditions)
+
+
+class _Analyser:
+    """Collects the template: which fields, in which order, each supported."""
+
+    def __init__(self, schema: GraphQLSchema, executor: Any) -> None:
+        self.schema = schema
+        self.executor = executor
+        self.roots: list[tuple[int, GraphQLField, FieldNode]] = []
+        self.tags: list[tuple[str, GraphQLField, FieldNode]] = []
+
+    def run(self) -> _Template:
+        executor = self.executor
+        operation = executor.operation
+        query = self.schema.query_type
+        if operation.operation.value != "query" or query is None:
+            raise Unsupported
+        collected = collect_fields(
+            self.schema, executor.fragments, executor.variable_values, query, operation
+        )
+        _check_collected(collected)
+        roots: list[Root] = []
+        nodes: dict[str, list[FieldNode]] = {}
+        for index, (key, details) in enumerate(collected.grouped_field_set.items()):
+            node = details[0].node
+            name = node.name.value
+            prefix = f"r{index}_"
+            nodes[key] = [d.node for d in details]
+            if name == TYPENAME:
+                _check_plain(details)
+                roots.append(Root(key, name, prefix))
+                continue
+            if name not in ROOTS:
+                raise Unsupported
+            field = query.fields[name]
+            _check_plain(details, arguments=True)
+            self.roots.append((index, field, node))
+            target = "Title" if name != "titles" else "TitleConnection"
+            roots.append(Root(key, name, prefix, self._object(target, details)))
+        return _Template(Shape(tuple(roots)), tuple(self.roots), tuple(self.tags), nodes)
+
+    def _object(self, type_name: str, details: Sequence[FieldDetails]) -> Obj:
+        object_type = self.schema.type_map[type_name]
+        assert isinstance(object_type, GraphQLObjectType)
+        collected = self.executor.collect_subfields(object_type, details)
+        _check_collected(collected)
+        fields: list[Field] = []
+        for key, sub in collected.grouped_field_set.items():
+            name = sub[0].node.name.value
+            fields.append(self._field(type_name, object_type, key, name, sub))
+        return Obj(type_name, tuple(fields))
+
+    def _field(
+        self,
+        type_name: str,
+        object_type: GraphQLObjectType,
+        key: str,
+        name: str,
+        details: Sequence[FieldDetails],
+    ) -> Field:
+        if name == TYPENAME:
+            _check_plain(details)
+            return Field(key, name)
+        field = object_type.fields.get(name)
+        if field is None:
+            raise Unsupported
+        if type_name == "Title":
+            if name == "tags":
+                _check_plain(details, arguments=True)
+                param = f"k{len(self.tags)}"
+                self.tags.append((param, field, details[0].node))
+                return Field(key, name, self._object("TitleTag", details), param)
+            _check_plain(details)
+            if name == "genres":
+                return Field(key, name)
+            if name not in COLUMN_OF_FIELD or _leaf(field) is None:
+                raise Unsupported
+            return Field(key, name)
+        _check_plain(details)
+        nested = CONNECTION_OBJECTS.get(type_name, {}).get(name)
+        if nested is not None:
+            return Field(key, name, self._object(nested, details))
+        if name in LEAVES.get(type_name, ()):
+            return Field(key, name)
+        raise Unsupported
+
+
+_LEAF_CACHE: dict[int, tuple[GraphQLField, object]] = {}
+
+
+def _leaf(field: GraphQLField) -> object:
+    """``plain_leaf(field)``, cached: a column field is compiled only while it is plain (no
+    resolver, permission or extension of its own)."""
+    cached = _LEAF_CACHE.get(id(field))
+    if cached is None or cached[0] is not field:
+        cached = _LEAF_CACHE[id(field)] = (field, plain_leaf(field))
+    return cached[1]
+
+
+def _check_collected(collected: Any) -> None:
+    if collected.new_defer_usages or collected.forbidden_directive_instances:
+        raise Unsupported
+
+
+def _check_plain(details: Sequence[FieldDetails], *, arguments: bool = False) -> None:
+    """Each occurrence of the field: no @defer, no fragment arguments, no directive but
+    @skip/@include, and no arguments unless the field takes them here."""
+    for detail in details:
+        node: FieldNode = detail.node
+        if detail.defer_usage is not None or detail.fragment_variable_values is not None:
+            raise Unsupported
+        if node.arguments and not arguments:
+            raise Unsupported
+        if node.directives and not _only_skip_include(node.directives):
+            raise Unsupported
+
+
+def _only_skip_include(directives: Sequence[DirectiveNode]) -> bool:
+    return all(d.name.value in SKIP_INCLUDE for d in directives)
+
+
+def _safe_text(value: Any) -> str:
+    if not isinstance(value, str) or unsafe_text_reason(value) is not None:
+        raise Unsupported  # the executor reports what Postgres says
+    return value
+
+
+def _service_filter(given: dict[str, Any]) -> service.TitleFilter:
+    if given.get("text") is not None:
+        _safe_text(given["text"])
+    for name in ("genres", "originCountries"):
+        for item in given.get(name) or ():
+            _safe_text(item)
+    return TitleFilter(
+        kind=given.get("kind"),
+        genres=given.get("genres"),
+        origin_countries=given.get("originCountries"),
+        release_year_min=given.get("releaseYearMin"),
+        release_year_max=given.get("releaseYearMax"),
+        text=given.get("text"),
+    ).to_service()
+
+
+FILTER_VALUES: tuple[tuple[str, Callable[[Any], Any]], ...] = (
+    ("kind", lambda v: v.value),
+    ("release_year_min", lambda v: v),
+    ("release_year_max", lambda v: v),
+    ("genres", lambda v: [g.lower() for g in v]),
+    ("origin_countries", lambda v: [c.upper() for c in v]),
+    ("text", lambda v: v),
+)
+"""``service.filter_titles``' conditions, in its order: (field, the parameter's value)."""
+
+
+def _filter_values(flt: service.TitleFilter) -> list[tuple[str, Any]]:
+    out: list[tuple[str, Any]] = []
+    for name, value_of in FILTER_VALUES:
+        value = getattr(flt, name)
+        if value is None or (name in ("genres", "origin_countries") and not value):
+            continue
+        out.append((name, websearch_text(value) if name == "text" else value_of(value)))
+    return out

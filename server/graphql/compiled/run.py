@@ -1,0 +1,137 @@
+"""Running a compiled operation: one statement on the request's connection, its JSON as data.
+
+The statement runs on the request session's connection (through ``context.db``, so the
+session's lock, deadline and close rules hold) as driver SQL (``exec_driver_sql``: no
+compilation, no ORM, no result types), so SQLAlchemy's events, error wrapping (a cancelled
+statement is TIMEOUT, anything else masked) and connection invalidation still apply.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from functools import lru_cache
+from typing import Any
+
+from graphql import GraphQLError, GraphQLSchema, located_error
+from sqlalchemy.ext.asyncio import AsyncSession
+from strawberry.types.execution import ExecutionResult
+
+from server.resolving.context import Context, ExecutionTimeout
+
+from .plan import Plan, plan
+from .shape import Obj, Shape
+from .sql import has_sql, statement
+
+QUERY_TYPENAME = "Query"
+NON_NULL_ROOTS = frozenset({"titles"})
+
+
+async def run_compiled(
+    schema: GraphQLSchema,
+    document: Any,
+    context: Context,
+    variables: dict[str, Any] | None,
+    operation_name: str | None,
+) -> ExecutionResult | None:
+    """The result of a validated query answered by one statement, or None when the executor
+    must answer it (see ``plan``)."""
+    if context.timed_out or time.monotonic() > context.deadline:
+        return None  # the executor reports the timeout
+    compiled = plan(schema, document, variables, operation_name, context.principal)
+    if compiled is None:
+        return None
+    shape = compiled.shape
+    sql: str | None = None
+    if has_sql(shape):
+        try:
+            sql = statement(shape)
+        except ValueError:  # more keys than one json_build_object takes
+            return None
+    values: tuple[Any, ...] = ()
+    if sql is not None:
+        text = sql
+        try:
+            values = await context.db(lambda s: _fetch(s, text, compiled.params))
+        except Exception as exc:
+            return _failed(exc, compiled)
+        try:
+            # the executor checks the deadline at each object it completes
+            context.check_deadline()
+        except ExecutionTimeout as exc:
+            return _failed(exc, compiled)
+    return ExecutionResult(data=_data(shape, values), errors=None)
+
+
+async def _fetch(session: AsyncSession, sql: str, params: dict[str, Any]) -> tuple[Any, ...]:
+    connection = await session.connection()
+    row = (await connection.exec_driver_sql(sql, params)).first()
+    assert row is not None
+    return tuple(row)
+
+
+def _data(shape: Shape, values: tuple[Any, ...]) -> dict[str, Any]:
+    data: dict[str, Any] = {}
+    position = 0
+    for root in shape.roots:
+        if root.of is None:
+            data[root.key] = QUERY_TYPENAME
+            continue
+        value = values[position]
+        position += 1
+        if isinstance(value, str):
+            value = json.loads(value)
+        if value is not None and _has_floats(root.of):
+            _fix_floats(value, root.of)
+        data[root.key] = value
+    return data
+
+
+@lru_cache(maxsize=1024)
+def _has_floats(obj: Obj) -> bool:
+    """Whether ``obj`` selects a Float (``TitleTag.weight``) anywhere."""
+    return any(
+        (obj.type_name == "TitleTag" and f.name == "weight")
+        or (f.of is not None and _has_floats(f.of))
+        for f in obj.fields
+    )
+
+
+def _fix_floats(value: Any, obj: Obj) -> None:
+    """Postgres writes a whole REAL as ``1``, which JSON reads as an int; graphql-core
+    serializes a Float as a float (``1.0``)."""
+    if isinstance(value, list):
+        for item in value:
+            _fix_floats(item, obj)
+        return
+    if value is None:
+        return
+    for field in obj.fields:
+        if field.of is not None:
+            if _has_floats(field.of):
+                _fix_floats(value[field.key], field.of)
+        elif obj.type_name == "TitleTag" and field.name == "weight":
+            weight = value[field.key]
+            if weight is not None:
+                value[field.key] = float(weight)
+
+
+def _failed(exc: Exception, compiled: Plan) -> ExecutionResult:
+    """A failed statement (or a deadline passed meanwhile) as the executor reports a failed
+    root field: an error located at each root field the statement answered; data null when
+    one of them is non-null. With one root field (the hot paths) this is exactly the
+    executor's answer; with several, the executor might have failed only some of them."""
+    errors: list[GraphQLError] = []
+    data: dict[str, Any] | None = {}
+    for root in compiled.shape.roots:
+        if root.of is None:
+            if data is not None:
+                data[root.key] = QUERY_TYPENAME
+            continue
+        nodes = compiled.nodes.get(root.key)
+        errors.append(located_error(exc, nodes, [root.key]))
+        if root.name in NON_NULL_ROOTS:
+            data = None
+        elif data is not None:
+            data[root.key] = None
+    return ExecutionResult(data=data, errors=errors)
