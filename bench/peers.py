@@ -179,15 +179,15 @@ def _similar_sql(source: str, first: str) -> str:
     """The lean nearest-neighbour query of ``similarTitles`` (default weights, no filter):
     the service's scan without the facet scores and shared tags nobody asked for."""
     from server.embeddings.facets import DEFAULT_WEIGHTS
-    from server.models.dims import METADATA_DIM, SYNOPSIS_DIM, TAGS_DIM
+    from server.models.dims import METADATA_DIM, PEOPLE_DIM, SYNOPSIS_DIM, TAGS_DIM
     from server.similarity.service import facet_factors
 
-    s, t, m = facet_factors(DEFAULT_WEIGHTS)
-    scale = (
-        f"array_cat(array_cat(array_fill({s!r}::real, ARRAY[{SYNOPSIS_DIM}]), "
-        f"array_fill({t!r}::real, ARRAY[{TAGS_DIM}])), "
-        f"array_fill({m!r}::real, ARRAY[{METADATA_DIM}]))::vector"
-    )
+    dims = (SYNOPSIS_DIM, TAGS_DIM, METADATA_DIM, PEOPLE_DIM)
+    blocks = [
+        f"array_fill({f!r}::real, ARRAY[{d}])"
+        for f, d in zip(facet_factors(DEFAULT_WEIGHTS), dims, strict=True)
+    ]
+    scale = f"({' || '.join(blocks)})::vector"
     return f"""
     SELECT n.score, t.id, t.name
     FROM (SELECT title_id, combined * {scale} AS q FROM title_embeddings
