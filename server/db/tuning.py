@@ -5,10 +5,10 @@ search, one extra round trip per request; set once when the pool opens a connect
 cost nothing per request.
 
 A deep page (a large ``first``) needs no larger ``hnsw.ef_search``: the iterative scan keeps
-walking the graph until the LIMIT is filled. Measured on the real catalog (MiniLM, 40 titles):
-``similarTitles(first: 200)`` recall@200 against an exact scan 0.998 in 11.8 ms at ef_search
-100, while raising ef_search to 200 made the planner pick the exact scan (recall 1.000) at
-121 ms.
+walking the graph until the LIMIT is filled. Measured on the real catalog (MiniLM, 40 titles,
+768-dim ``combined`` then): ``similarTitles(first: 200)`` recall@200 against an exact scan
+0.998 in 11.8 ms at ef_search 100, while raising ef_search to 200 made the planner pick the
+exact scan (recall 1.000) at 121 ms. See ``EF_SEARCH`` for why it is 40 now.
 """
 
 from __future__ import annotations
@@ -17,8 +17,14 @@ from typing import Any
 
 ITERATIVE_SCAN = "relaxed_order"
 """pgvector iterative index scans: keep scanning until the LIMIT is filled after filtering."""
-EF_SEARCH = 100
-"""HNSW candidate list size (``hnsw.ef_search``); bench/similarity.py measures its recall."""
+EF_SEARCH = 40
+"""HNSW candidate list size (``hnsw.ef_search``, pgvector's default); bench/similarity.py
+measures its recall. Larger values raise the planner's estimate of an index scan: since the
+people facet made ``combined`` 1,024 dims, at 64 or more it chose an exact scan for
+``similarTitles(first: 10)``, which computes the weighted query vector again for every row
+(real catalog, MiniLM: 43 ms per query at 100 against 5 ms at 40, both with recall@10 0.9995
+against exact scores; the hashing catalog of bench/peers.py: 269 against 12 ms).
+tests/similarity/test_similar_plan.py checks the plan on the real catalog."""
 MAX_SCAN_TUPLES = 20_000
 """How far an iterative scan may go before giving up on filling the page (pgvector default)."""
 WORD_SIMILARITY_THRESHOLD = 0.3
