@@ -74,26 +74,30 @@ class EmbedSummary:
 
 _LOAD_TITLES = """
 SELECT t.id, t.name, t.synopsis, t.kind, t.release_year, t.maturity_rating,
-       t.duration_minutes, t.seasons, t.original_language,
-       coalesce((SELECT array_agg(tc.country_code ORDER BY tc.position)
-                 FROM title_countries tc WHERE tc.title_id = t.id), '{}') AS countries,
-       coalesce((SELECT json_agg(json_build_array(tg.kind, tg.name, tt.weight)
-                                 ORDER BY tg.kind, tg.name)
-                 FROM title_tags tt JOIN tags tg ON tg.id = tt.tag_id
-                 WHERE tt.title_id = t.id), '[]') AS tags,
-       e.text_hash, e.content_hash
+       t.duration_minutes, t.seasons, t.original_language, e.text_hash, e.content_hash
 FROM titles t LEFT JOIN title_embeddings e ON e.title_id = t.id
 ORDER BY t.id
 """
+
+_LOAD_COUNTRIES = "SELECT title_id, country_code FROM title_countries ORDER BY title_id, position"
+
+_LOAD_TAGS = """
+SELECT tt.title_id, tg.kind::text AS kind, tg.name, tt.weight::text AS weight
+FROM title_tags tt JOIN tags tg ON tg.id = tt.tag_id
+ORDER BY tt.title_id, tg.kind, tg.name
+"""
+"""``weight`` as Postgres prints a ``real`` (0.8, not 0.800000011920929), the value the
+content hash has always been computed from."""
 
 _LOAD_CREDITS = """
 SELECT c.title_id, c.role::text AS role, p.name, c.position
 FROM credits c JOIN people p ON p.id = c.person_id
 ORDER BY c.title_id, c.role, c.position
 """
-"""Credits in one statement, grouped in Python: as a correlated subquery of ``_LOAD_TITLES``
-the planner, without statistics right after a bulk ingest, joined all of ``people`` once per
-title (minutes on the real catalog)."""
+"""Countries, tags and credits each in one statement, grouped in Python. As correlated
+subqueries of ``_LOAD_TITLES`` they were at the planner's mercy right after a bulk write,
+before statistics caught up: it joined all of ``people`` once per title (minutes on the real
+catalog), and the tags once per title of the demo catalog (minutes in a test)."""
 
 PEOPLE_WEIGHT_DECIMALS = 2
 """Credit weights are rounded before they enter the vector and the content hash: adding a title
@@ -142,10 +146,16 @@ def load_inputs(conn: Connection, embedder: Embedder) -> list[TitleInput]:
     by_title: dict[int, list[tuple[str, str, int]]] = {}
     for c in conn.execute(text(_LOAD_CREDITS)):
         by_title.setdefault(int(c.title_id), []).append((str(c.role), str(c.name), int(c.position)))
+    countries_of: dict[int, list[str]] = {}
+    for title_id, code in conn.execute(text(_LOAD_COUNTRIES)):
+        countries_of.setdefault(int(title_id), []).append(str(code))
+    tags_of: dict[int, list[tuple[str, str, float]]] = {}
+    for t in conn.execute(text(_LOAD_TAGS)):
+        tags_of.setdefault(int(t.title_id), []).append((str(t.kind), str(t.name), float(t.weight)))
     credits: list[list[tuple[str, str, int]]] = []
     for row in conn.execute(text(_LOAD_TITLES)):
         credits.append(by_title.get(int(row.id), []))
-        tags = [(str(k), str(n), float(w)) for k, n, w in row.tags]
+        tags = tags_of.get(int(row.id), [])
         body = embed_text_of(row.name, row.synopsis)
         inputs.append(
             TitleInput(
@@ -159,7 +169,7 @@ def load_inputs(conn: Connection, embedder: Embedder) -> list[TitleInput]:
                     duration_minutes=row.duration_minutes,
                     seasons=row.seasons,
                     original_language=row.original_language,
-                    countries=list(row.countries),
+                    countries=countries_of.get(int(row.id), []),
                     tags=tags,
                 ),
                 text_hash=_sha(embedder.name, body),

@@ -114,21 +114,32 @@ class Sizes:
 # --- loading ---------------------------------------------------------------------------------
 
 _LOAD = """
-SELECT t.id, t.kind, t.synopsis, t.release_year, t.maturity_rating, t.original_language,
-       coalesce((SELECT array_agg(tc.country_code ORDER BY tc.position)
-                 FROM title_countries tc WHERE tc.title_id = t.id), '{}') AS countries,
-       coalesce((SELECT array_agg(tg.name ORDER BY tt.weight DESC, tg.name)
-                 FROM title_tags tt JOIN tags tg ON tg.id = tt.tag_id
-                 WHERE tt.title_id = t.id AND tg.kind = 'GENRE'), '{}') AS genres,
-       coalesce((SELECT array_agg(ARRAY[tg.kind::text, tg.name] ORDER BY tg.kind, tg.name)
-                 FROM title_tags tt JOIN tags tg ON tg.id = tt.tag_id
-                 WHERE tt.title_id = t.id AND tg.kind <> 'GENRE'), '{}') AS tags
+SELECT t.id, t.kind, t.synopsis, t.release_year, t.maturity_rating, t.original_language
 FROM titles t JOIN title_embeddings e ON e.title_id = t.id
 ORDER BY t.id
 """
+_LOAD_COUNTRIES = "SELECT title_id, country_code FROM title_countries ORDER BY title_id, position"
+_LOAD_TAGS = """
+SELECT tt.title_id, tg.kind::text AS kind, tg.name
+FROM title_tags tt JOIN tags tg ON tg.id = tt.tag_id
+ORDER BY tt.title_id, tg.kind = 'GENRE' DESC,
+         CASE WHEN tg.kind = 'GENRE' THEN -tt.weight END, tg.kind, tg.name
+"""
+"""Countries and tags in one statement each, grouped in Python (as correlated subqueries the
+planner could run them once per title right after a bulk write); genres strongest first."""
 
 
 def load_titles(conn: Connection) -> list[TitleFacts]:
+    countries: dict[int, list[str]] = {}
+    for title_id, code in conn.execute(text(_LOAD_COUNTRIES)):
+        countries.setdefault(int(title_id), []).append(str(code))
+    genres: dict[int, list[str]] = {}
+    tags: dict[int, list[tuple[str, str]]] = {}
+    for title_id, kind, name in conn.execute(text(_LOAD_TAGS)):
+        if kind == "GENRE":
+            genres.setdefault(int(title_id), []).append(str(name))
+        else:
+            tags.setdefault(int(title_id), []).append((str(kind), str(name)))
     return [
         TitleFacts(
             title_id=row.id,
@@ -137,9 +148,9 @@ def load_titles(conn: Connection) -> list[TitleFacts]:
             release_year=row.release_year,
             maturity_rating=row.maturity_rating,
             original_language=row.original_language,
-            countries=tuple(row.countries),
-            genres=tuple(row.genres),
-            tags=tuple((str(k), str(n)) for k, n in row.tags),
+            countries=tuple(countries.get(row.id, ())),
+            genres=tuple(genres.get(row.id, ())),
+            tags=tuple(tags.get(row.id, ())),
         )
         for row in conn.execute(text(_LOAD))
     ]
