@@ -103,7 +103,7 @@ if variant != "on":
     from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
     from server.graphql import schema as product
     from server.graphql.documents import DocumentCache
-    from server.resolving.errors import ErrorShaping
+    from server.kit.resolving.errors import ErrorShaping
     from server.graphql.transaction import RequestTransaction
     extra = []
     if variant == "per-request":

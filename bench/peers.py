@@ -694,8 +694,8 @@ async def breakdown(url: str, libpq: str, key: str, ids: Ids, queries: list[str]
     from server.graphql.documents import parse_document
     from server.graphql.operation import run_operation
     from server.graphql.schema import schema
+    from server.kit.resolving.context import Context
     from server.observability.logs import configure
-    from server.resolving.context import Context
 
     settings = load_settings(auth="on", log_level="WARNING")
     configure("WARNING", "json")

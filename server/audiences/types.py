@@ -11,8 +11,8 @@ from server.audiences.loaders import AudienceLoaders
 from server.audiences.profiles import MIN_TITLES
 from server.catalog.types import Title, title_by_id
 from server.kit.errors import ExpectedError
-from server.resolving.context import Info
-from server.resolving.errors import bad_input
+from server.kit.resolving.context import Info
+from server.kit.resolving.errors import bad_input
 from server.similarity.microgenres.loaders import MicroGenreLoaders
 from server.similarity.microgenres.types import MicroGenre
 

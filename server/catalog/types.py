@@ -12,11 +12,11 @@ from strawberry.utils.str_converters import to_camel_case
 
 from server.catalog import service
 from server.catalog.loaders import CatalogLoaders
+from server.kit.resolving.context import Info
+from server.kit.resolving.pagination import PageInfo
+from server.kit.resolving.selection import names, under
 from server.models.catalog import TagKind, TitleKind
 from server.models.catalog import Title as TitleModel
-from server.resolving.context import Info
-from server.resolving.pagination import PageInfo
-from server.resolving.selection import names, under
 
 if TYPE_CHECKING:
     from server.audiences.types import RegionalPerformance, Travelability
@@ -237,7 +237,7 @@ class TitleReads:
 
 def title_reads(selections: list[Selection]) -> TitleReads:
     """The columns and tags a selection set of ``Title`` needs (a superset: see
-    ``server.resolving.selection``)."""
+    ``server.kit.resolving.selection``)."""
     selected = names(selections)
     return TitleReads(
         frozenset(COLUMN_OF_FIELD[n] for n in selected if n in COLUMN_OF_FIELD),

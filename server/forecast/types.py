@@ -23,9 +23,9 @@ from server.forecast.model import RegionInfo, TitleFacts
 from server.forecast.service import Action, CampaignTier, DraftTitle, ForecastResult, LoadedModel
 from server.kit.ids import parse_id
 from server.kit.pagination import check_first
+from server.kit.resolving.context import Info
+from server.kit.resolving.errors import bad_input
 from server.models.catalog import TitleKind
-from server.resolving.context import Info
-from server.resolving.errors import bad_input
 from server.similarity.service import query_embedder
 
 T = TypeVar("T")

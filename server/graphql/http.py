@@ -64,11 +64,11 @@ from server.graphql.replies import (
 )
 from server.graphql.schema import Schema, schema
 from server.kit.errors import ErrorCode
+from server.kit.resolving.context import Context, ExecutionTimeout
+from server.kit.resolving.errors import INTERNAL, PARSE_FAILED
 from server.kit.roles import Principal
 from server.kit.text import unsafe_strings
 from server.observability.metrics import METRICS
-from server.resolving.context import Context, ExecutionTimeout
-from server.resolving.errors import INTERNAL, PARSE_FAILED
 
 __all__ = ["GraphQLHTTP", "negotiate"]
 

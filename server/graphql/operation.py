@@ -41,8 +41,8 @@ from server.graphql.documents import validation_errors
 from server.graphql.execution import FastLeafExecutionContext
 from server.graphql.limits import cost_refusal, settings_rules
 from server.graphql.schema import Schema
-from server.resolving.context import Context
-from server.resolving.errors import shape_errors
+from server.kit.resolving.context import Context
+from server.kit.resolving.errors import shape_errors
 
 SPECIFIED_RULES = tuple(specified_rules)
 

@@ -31,12 +31,12 @@ from server.graphql.limits import QueryLimits
 from server.graphql.transaction import RequestTransaction
 from server.kit.ids import parse_id
 from server.kit.pagination import encode_cursor
+from server.kit.resolving.context import Info
+from server.kit.resolving.errors import ErrorShaping
+from server.kit.resolving.pagination import PageInfo, after_key, page_size
+from server.kit.resolving.selection import names, under
 from server.models.catalog import TagKind
 from server.observability.metrics import METRICS
-from server.resolving.context import Info
-from server.resolving.errors import ErrorShaping
-from server.resolving.pagination import PageInfo, after_key, page_size
-from server.resolving.selection import names, under
 from server.scenes import types as scenes
 from server.scenes.service import SceneMetric
 from server.similarity import types as similarity

@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 
 from server.kit.ids import parse_id
-from server.resolving.context import Info
-from server.resolving.errors import bad_input
+from server.kit.resolving.context import Info
+from server.kit.resolving.errors import bad_input
 from server.scenes import service
 from server.scenes.loaders import SceneLoaders
 from server.scenes.service import SceneMetric, SceneRow

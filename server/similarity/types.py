@@ -6,10 +6,10 @@ import strawberry
 
 from server.catalog.types import Title, TitleFilter, TitleTag, title_reads
 from server.embeddings.facets import DEFAULT_WEIGHTS, FacetWeights
+from server.kit.resolving.context import Info
+from server.kit.resolving.errors import bad_input
+from server.kit.resolving.selection import names, under
 from server.models.catalog import CreditRole
-from server.resolving.context import Info
-from server.resolving.errors import bad_input
-from server.resolving.selection import names, under
 from server.similarity import service
 from server.similarity.loaders import SimilarityLoaders
 from server.similarity.service import SearchMode, SimilarityMode

@@ -7,7 +7,7 @@ import datetime
 
 import strawberry
 
-from server.resolving.errors import bad_input
+from server.kit.resolving.errors import bad_input
 from server.strategy import service
 
 

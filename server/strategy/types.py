@@ -14,8 +14,8 @@ from server.audiences.loaders import AudienceLoaders
 from server.catalog.loaders import CatalogLoaders
 from server.catalog.types import Title, title_by_id
 from server.kit.errors import ExpectedError
-from server.resolving.context import Info
-from server.resolving.errors import bad_input
+from server.kit.resolving.context import Info
+from server.kit.resolving.errors import bad_input
 from server.similarity.microgenres.loaders import MicroGenreLoaders
 from server.similarity.microgenres.service import MicroGenreRow
 from server.strategy import batches, service

@@ -158,7 +158,7 @@ def test_the_session_follows_the_operation_type() -> None:
     opened before the first database call (so `{ __typename }` opens none)."""
     from unittest.mock import MagicMock
 
-    from server.resolving.context import Context
+    from server.kit.resolving.context import Context
 
     def context(operation: tuple[str, str] | None) -> tuple[Context, MagicMock, MagicMock]:
         read, write = MagicMock(name="read"), MagicMock(name="write")

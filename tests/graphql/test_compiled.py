@@ -22,9 +22,9 @@ from server.graphql.documents import parse_document
 from server.graphql.operation import run_operation
 from server.graphql.schema import TITLE_CURSOR, schema
 from server.kit.pagination import encode_cursor
+from server.kit.resolving.context import Context
 from server.kit.roles import Principal, Role
 from server.models.catalog import Title
-from server.resolving.context import Context
 from tests.helpers import acreate_titles, api_client, title_record
 
 EVERY = """id externalId kind name synopsis releaseYear dateAdded maturityRating durationMinutes

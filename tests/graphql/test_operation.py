@@ -15,9 +15,9 @@ from server.config import Settings
 from server.graphql.documents import parse_document
 from server.graphql.operation import run_operation
 from server.graphql.schema import schema
+from server.kit.resolving.context import Context
 from server.kit.roles import Principal, Role
 from server.models.catalog import Title
-from server.resolving.context import Context
 from tests.helpers import acreate_titles, title_record
 
 BOTH = {OperationType.QUERY, OperationType.MUTATION}

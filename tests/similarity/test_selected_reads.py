@@ -18,8 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from server.catalog import types as catalog_types
 from server.catalog.service import TITLE_COLUMNS
 from server.graphql import schema as schema_module
+from server.kit.resolving import selection
 from server.models.catalog import Title
-from server.resolving import selection
 from server.similarity import types as similarity_types
 from tests.helpers import StatementLog, acreate_titles, gql, title_record
 from tests.similarity.conftest import Embed

@@ -43,10 +43,10 @@ from server.graphql.auth import required_role
 from server.graphql.execution import FastLeafExecutionContext, plain_leaf
 from server.kit.errors import ExpectedError
 from server.kit.ids import parse_id
+from server.kit.resolving.pagination import after_key, page_size
 from server.kit.roles import Principal
 from server.kit.text import unsafe_text_reason, websearch_text
 from server.models.catalog import TagKind
-from server.resolving.pagination import after_key, page_size
 
 from .shape import TYPENAME, Field, Obj, Root, Shape
 

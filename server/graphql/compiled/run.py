@@ -17,7 +17,7 @@ from graphql import GraphQLError, GraphQLSchema, located_error
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types.execution import ExecutionResult
 
-from server.resolving.context import Context, ExecutionTimeout
+from server.kit.resolving.context import Context, ExecutionTimeout
 
 from .plan import Plan, plan
 from .shape import Obj, Shape

@@ -9,10 +9,10 @@ import strawberry
 from server.catalog.types import Title, TitleFilter, title_reads
 from server.kit.ids import parse_id
 from server.kit.pagination import check_first, encode_cursor
-from server.resolving.context import Info
-from server.resolving.errors import bad_input
-from server.resolving.pagination import PageInfo, after_key, page_size
-from server.resolving.selection import under
+from server.kit.resolving.context import Info
+from server.kit.resolving.errors import bad_input
+from server.kit.resolving.pagination import PageInfo, after_key, page_size
+from server.kit.resolving.selection import under
 from server.similarity.microgenres import service as service
 from server.similarity.microgenres.loaders import MicroGenreLoaders
 from server.similarity.microgenres.service import (

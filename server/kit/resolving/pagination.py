@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import strawberry
 
 from server.kit.pagination import MAX_PAGE_SIZE, InvalidCursor, check_first, decode_cursor
-from server.resolving.errors import bad_input
+from server.kit.resolving.errors import bad_input
 
 
 @strawberry.type

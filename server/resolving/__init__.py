@@ -1,4 +1,0 @@
-"""What every feature's GraphQL face (``types.py``, ``inputs.py``) resolves with, knowing no
-feature: the per-request context and ``Info`` type, error shaping, cursor pagination and
-selection-set reading. Below the features, so they import it downward; the schema, HTTP
-endpoint and execution that assemble the features sit above them in ``server.graphql``."""
