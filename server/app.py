@@ -20,6 +20,7 @@ from starlette.routing import Route
 from server.config import Settings
 from server.db.engine import make_async_engine, make_async_sessionmaker
 from server.db.migrations import head_revision
+from server.db.reads import DriverReads
 from server.embeddings.embedders import EmbedderUnavailable
 from server.explorer.routes import explorer_routes, graphiql_html
 from server.graphql.http import GraphQLHTTP
@@ -47,6 +48,8 @@ class AppState:
         self.read_engine: AsyncEngine | None = None
         self._sessions = session_factory
         self._read_sessions: async_sessionmaker[AsyncSession] | None = None
+        self.reads: DriverReads | None = None
+        """Single read statements outside a session; None over a session factory (tests)."""
 
     def sessions(self) -> async_sessionmaker[AsyncSession]:
         if self._sessions is None:
@@ -67,6 +70,7 @@ class AppState:
         reads = self.read_engine or self.engine
         if self._read_sessions is None and reads is not None:
             self._read_sessions = make_async_sessionmaker(reads)
+            self.reads = DriverReads(reads)
 
     async def close(self) -> None:
         for engine in (self.engine, self.read_engine):

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, TypeVar, cast
+from typing import Any, Protocol, TypeVar, cast
 
 from graphql import DocumentNode
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -24,6 +24,13 @@ T = TypeVar("T")
 L = TypeVar("L")
 
 SessionFactory = async_sessionmaker[AsyncSession]
+
+
+class ReadOne(Protocol):
+    """The first row of one read statement (driver SQL, ``%(name)s`` placeholders), run
+    outside any session (``server.db.reads.DriverReads``)."""
+
+    async def __call__(self, sql: str, params: Mapping[str, Any]) -> tuple[Any, ...] | None: ...
 
 
 class RequestFinished(ExpectedError):
@@ -55,6 +62,9 @@ class Context:
     """Where queries read (the replica when there is one); a session is opened on first use."""
     write_sessions: SessionFactory | None = None
     """Where mutations run (the primary); defaults to ``sessions``."""
+    reads: ReadOne | None = None
+    """Where a query's single statements may read without a session (the compiled paths);
+    without it, ``fetch_one`` reads on the session."""
     principal: Principal = AUTH_OFF
     """Who the request runs as (set from the API key; everything allowed when auth is off)."""
     request_id: str = "-"
@@ -101,12 +111,25 @@ class Context:
             raise ExecutionTimeout(self.settings.execution_timeout_ms)
 
     async def db(self, fn: Callable[[AsyncSession], Awaitable[T]]) -> T:
+        return await self._serialised(lambda: fn(self.session))
+
+    async def fetch_one(self, sql: str, params: Mapping[str, Any]) -> tuple[Any, ...] | None:
+        """The first row of one read statement: through ``reads`` when the request reads and
+        has opened no session (its statements keep one connection then), else on the
+        session. Serialised and shielded like ``db``."""
+        reads = self.reads
+        mutation = self.operation is not None and self.operation[0] == "mutation"
+        if reads is None or mutation or self._session is not None:
+            return await self.db(lambda session: _fetch_one(session, sql, params))
+        return await self._serialised(lambda: reads(sql, params))
+
+    async def _serialised(self, call: Callable[[], Awaitable[T]]) -> T:
         await self.lock.acquire()
         if self._closed:
             self.lock.release()
             raise RequestFinished()
         try:
-            task = asyncio.ensure_future(self._run(fn))
+            task = asyncio.ensure_future(self._run(call))
         except BaseException:
             self.lock.release()
             raise
@@ -115,9 +138,9 @@ class Context:
         task.add_done_callback(_retrieve)
         return await asyncio.shield(task)
 
-    async def _run(self, fn: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    async def _run(self, call: Callable[[], Awaitable[T]]) -> T:
         try:
-            return await fn(self.session)
+            return await call()
         finally:
             self.lock.release()
 
@@ -138,6 +161,14 @@ class Context:
                     await session.rollback()
             finally:
                 await session.close()
+
+
+async def _fetch_one(
+    session: AsyncSession, sql: str, params: Mapping[str, Any]
+) -> tuple[Any, ...] | None:
+    connection = await session.connection()
+    row = (await connection.exec_driver_sql(sql, dict(params))).first()
+    return tuple(row) if row is not None else None
 
 
 def _retrieve(task: asyncio.Future[Any]) -> None:

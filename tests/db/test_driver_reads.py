@@ -1,0 +1,133 @@
+"""Read statements straight through the driver (``server.db.reads.DriverReads``) and the
+request context's choice between them and the session (``Context.fetch_one``)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from typing import Any
+
+import psycopg
+import pytest
+from sqlalchemy import QueuePool, event
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+
+from server.app import make_api_engine
+from server.config import Settings, load_settings
+from server.db.reads import DriverReads
+from server.kit.errors import ErrorCode
+from server.kit.resolving.context import Context
+from server.kit.resolving.errors import as_expected
+
+ECHO = "SELECT json_build_object('n', %(n)s::int), pg_backend_pid()"
+
+
+@pytest.fixture
+async def api_engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    settings = load_settings(auth="off", database_url=None, statement_timeout_ms=200)
+    engine = make_api_engine(database_url, settings)
+    try:
+        yield engine
+    finally:
+        await engine.dispose()
+
+
+def _checked_out(engine: AsyncEngine) -> int:
+    pool = engine.sync_engine.pool
+    assert isinstance(pool, QueuePool)
+    return pool.checkedout()
+
+
+async def test_a_row_through_the_driver_in_autocommit(api_engine: AsyncEngine) -> None:
+    reads = DriverReads(api_engine)
+    row = await reads(ECHO, {"n": 7})
+    assert row is not None
+    assert row[0] == {"n": 7}
+    # autocommit: each statement its own transaction, the connection back in the pool
+    txids = [await reads("SELECT txid_current()", {}) for _ in range(2)]
+    assert txids[0] != txids[1]
+    assert _checked_out(api_engine) == 0
+
+
+async def test_statement_timeout_is_a_dbapi_error_read_as_timeout(api_engine: AsyncEngine) -> None:
+    reads = DriverReads(api_engine)
+    with pytest.raises(DBAPIError) as caught:
+        await reads("SELECT pg_sleep(2)", {})
+    expected = as_expected(caught.value)
+    assert expected is not None
+    assert expected.code is ErrorCode.TIMEOUT
+    assert _checked_out(api_engine) == 0
+    assert (await reads(ECHO, {"n": 1}) or ())[0] == {"n": 1}  # the connection is fine after
+
+
+async def test_other_errors_stay_dbapi_errors_and_release_the_connection(
+    api_engine: AsyncEngine,
+) -> None:
+    reads = DriverReads(api_engine)
+    with pytest.raises(DBAPIError) as caught:
+        await reads("SELECT 1 / %(zero)s::int", {"zero": 0})
+    assert isinstance(caught.value.orig, psycopg.errors.DivisionByZero)
+    assert as_expected(caught.value) is None  # masked, as any statement failure
+    assert _checked_out(api_engine) == 0
+
+
+async def test_a_lost_connection_is_invalidated_and_the_next_read_reconnects(
+    api_engine: AsyncEngine, database_url: str
+) -> None:
+    reads = DriverReads(api_engine)
+    first = await reads(ECHO, {"n": 1})
+    assert first is not None
+    pid = first[1]
+    closed: list[object] = []
+    event.listen(api_engine.sync_engine.pool, "invalidate", lambda *args: closed.append(args))
+    admin = make_api_engine(database_url, load_settings(auth="off", database_url=None))
+    try:
+        async with admin.connect() as conn:
+            await conn.exec_driver_sql(f"SELECT pg_terminate_backend({int(pid)})")
+    finally:
+        await admin.dispose()
+    with pytest.raises(DBAPIError) as caught:
+        await reads(ECHO, {"n": 2})  # the pool hands out the killed connection
+    assert caught.value.connection_invalidated
+    assert closed, "the dead connection was not invalidated"
+    again = await reads(ECHO, {"n": 3})
+    assert again is not None
+    assert again[0] == {"n": 3}
+    assert again[1] != pid
+    assert _checked_out(api_engine) == 0
+
+
+async def test_the_context_reads_through_the_driver_only_without_a_session(
+    api_engine: AsyncEngine, settings: Settings
+) -> None:
+    driver_calls: list[str] = []
+    reads = DriverReads(api_engine)
+
+    async def counted(sql: str, params: Mapping[str, Any]) -> tuple[Any, ...] | None:
+        driver_calls.append(sql)
+        return await reads(sql, params)
+
+    sessions = async_sessionmaker(api_engine, expire_on_commit=False)
+    query = Context(settings=settings, sessions=sessions, reads=counted, operation=("query", "Q"))
+    assert (await query.fetch_one(ECHO, {"n": 1}) or ())[0] == {"n": 1}
+    assert len(driver_calls) == 1
+    assert not query.has_session
+    # once a session is open, the request keeps to it
+    await query.db(lambda session: session.connection())
+    assert (await query.fetch_one(ECHO, {"n": 2}) or ())[0] == {"n": 2}
+    assert len(driver_calls) == 1
+    await query.close()
+
+    mutation = Context(
+        settings=settings, sessions=sessions, reads=counted, operation=("mutation", "M")
+    )
+    assert (await mutation.fetch_one(ECHO, {"n": 3}) or ())[0] == {"n": 3}
+    assert len(driver_calls) == 1
+    assert mutation.has_session
+    await mutation.close()
+
+    without = Context(settings=settings, sessions=sessions, operation=("query", "Q"))
+    assert (await without.fetch_one(ECHO, {"n": 4}) or ())[0] == {"n": 4}
+    assert without.has_session
+    await without.close()
+    assert _checked_out(api_engine) == 0
