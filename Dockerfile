@@ -24,6 +24,6 @@ USER contentintel
 EXPOSE 8000
 HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
     CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=2)"]
-# uvicorn finishes in-flight requests on SIGTERM (up to 10 s) before exiting.
+# serve (granian) finishes in-flight requests on SIGTERM (up to 10 s) before exiting.
 STOPSIGNAL SIGTERM
 CMD ["contentintel", "serve"]

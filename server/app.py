@@ -25,7 +25,8 @@ from server.embeddings.embedders import EmbedderUnavailable
 from server.explorer.routes import explorer_routes, graphiql_html
 from server.graphql.http import GraphQLHTTP
 from server.graphql.schema import Schema, schema
-from server.observability.metrics import CONTENT_TYPE, METRICS, gauge_family, multiprocess_dir
+from server.observability.metrics import CONTENT_TYPE, METRICS, gauge_family
+from server.observability.multiprocess import multiprocess_dir
 from server.similarity.service import query_embedder
 
 log = logging.getLogger("contentintel.app")
@@ -175,7 +176,7 @@ def create_app(
         try:
             yield
         finally:
-            # uvicorn has stopped accepting and finished in-flight requests by now.
+            # The server has stopped accepting and finished in-flight requests by now.
             await state.close()
             METRICS.worker_stopped()
             log.info("stopped")
@@ -221,21 +222,17 @@ def create_app(
     )
 
 
-def app_from_environment() -> Starlette:
-    """The app of one worker process of ``serve --workers N`` (uvicorn calls this factory in
-    each worker): settings, including the database URL ``serve`` resolved, from the
-    environment."""
-    from server.config import load_settings
+def worker_app(target: str, *, settings: Settings, database_url: str) -> Starlette:
+    """The app of one worker process of ``serve`` (granian calls this in each worker, with
+    the import target it was given, unused here): ``serve``'s settings and the database URL
+    it resolved, logging configured in the worker."""
     from server.db.embedded import to_sqlalchemy_url
     from server.observability.logs import configure
 
-    settings = load_settings()
     configure(settings.log_level.value, settings.log_format.value)
-    if not settings.database_url:
-        raise RuntimeError("CONTENTINTEL_DATABASE_URL must be set for worker processes")
     return create_app(
         settings,
-        database_url=to_sqlalchemy_url(settings.database_url),
+        database_url=database_url,
         read_database_url=to_sqlalchemy_url(settings.read_database_url)
         if settings.read_database_url
         else None,

@@ -57,7 +57,7 @@ class Settings(BaseSettings):
     host: str = Field(default="127.0.0.1", description="Address `serve` binds to.")
     port: int = Field(default=8000, ge=1, le=65535, description="Port `serve` listens on.")
     workers: int = Field(
-        default=1, ge=1, le=64, description="uvicorn worker processes `serve` runs."
+        default=1, ge=1, le=64, description="Worker processes `serve` runs (granian)."
     )
     embedder: EmbedderName = Field(
         default=EmbedderName.HASHING, description="Text embedder: minilm or hashing."

@@ -25,18 +25,14 @@ from prometheus_client import (
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-MULTIPROCESS_DIR_ENV = "PROMETHEUS_MULTIPROC_DIR"
+from server.observability.multiprocess import multiprocess_dir
+
 CONTENT_TYPE = CONTENT_TYPE_PLAIN_0_0_4
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 # `*_created` timestamps double the series and no dashboard of ours reads them.
 disable_created_metrics()  # type: ignore[no-untyped-call]
-
-
-def multiprocess_dir() -> str | None:
-    """The directory shared by the worker processes, when there are several."""
-    return os.environ.get(MULTIPROCESS_DIR_ENV) or None
 
 
 class Metrics:

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
-import signal
-import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -24,54 +23,59 @@ from server.cli.runtime import (
     overrides,
     settings_or_exit,
 )
-from server.config import ENV_PREFIX, Settings
+from server.config import Settings
 from server.db.engine import DatabaseTarget, make_engine
 
 app = typer.Typer()
 
 
+GRACEFUL_SHUTDOWN_S = 10
+"""How long SIGTERM lets the requests in flight finish before a worker is killed."""
+GRANIAN_LOGGING: dict[str, Any] = {
+    "loggers": {
+        # granian's own lines through our handlers (JSON lines, or text for the demo); its
+        # access log stays off: the GraphQL layer logs each request with its operation and id
+        "_granian": {"handlers": [], "propagate": True},
+        "granian.access": {"handlers": [], "propagate": False},
+    }
+}
+
+
 def _serve(settings: Settings, target: DatabaseTarget) -> None:
-    import uvicorn
-
-    from server.app import create_app
-    from server.db.embedded import to_sqlalchemy_url
-
     base = f"http://{settings.host}:{settings.port}"
     out.print(f"GraphQL API and GraphiQL: [bold]{base}/graphql[/bold]")
     out.print(f"Explorer: [bold]{base}/explore[/bold]")
-    # uvicorn shuts down gracefully on SIGTERM, then re-raises it with the previous handler.
-    # Make that handler an exit, so the embedded Postgres is stopped on the way out.
-    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
-    common: dict[str, Any] = {
-        "host": settings.host,
-        "port": settings.port,
-        "log_level": settings.log_level.value.lower(),
-        "log_config": None,  # keep our handlers: JSON lines with the request id
-        "access_log": False,  # the GraphQL layer logs each request with its operation and id
-        "timeout_graceful_shutdown": 10,
-    }
-    if settings.workers > 1:
-        # Worker processes build their app from the environment: hand them the database,
-        # and a directory where their metrics meet (see server/observability/metrics.py).
-        os.environ[f"{ENV_PREFIX}DATABASE_URL"] = target.url
-        with shared_metrics_dir():
-            uvicorn.run(
-                "server.app:app_from_environment",
-                factory=True,
-                workers=settings.workers,
-                **common,
-            )
-        return
-    uvicorn.run(
-        create_app(
-            settings,
-            database_url=target.url,
-            read_database_url=to_sqlalchemy_url(settings.read_database_url)
-            if settings.read_database_url
-            else None,
-        ),
-        **common,
-    )
+    # Several workers' metrics meet in one directory (server/observability/metrics.py), named
+    # before the app (and prometheus_client) is imported: the forked workers inherit its mode.
+    metrics = shared_metrics_dir() if settings.workers > 1 else contextlib.nullcontext()
+    with metrics:
+        from server.app import worker_app
+
+        run_workers(
+            settings, functools.partial(worker_app, settings=settings, database_url=target.url)
+        )
+
+
+def run_workers(settings: Settings, load: Callable[[str], Any]) -> None:
+    """Serve the app ``load`` builds in each of ``settings.workers`` worker processes
+    (granian), until SIGTERM or SIGINT: then granian stops accepting, lets each worker finish
+    its requests in flight (up to ``GRACEFUL_SHUTDOWN_S``) and run the app's shutdown, and
+    returns, so that the embedded Postgres is stopped after. A worker that dies is replaced."""
+    from granian.constants import Interfaces
+    from granian.log import LogLevels
+    from granian.server import Server
+
+    Server(
+        "server.app:worker_app",  # a name for granian's logs: ``load`` builds the app
+        address=settings.host,
+        port=settings.port,
+        interface=Interfaces.ASGI,
+        workers=settings.workers,
+        log_level=LogLevels(settings.log_level.value.lower()),
+        log_dictconfig=GRANIAN_LOGGING,
+        respawn_failed_workers=True,
+        workers_kill_timeout=GRACEFUL_SHUTDOWN_S,
+    ).serve(target_loader=load)
 
 
 @contextlib.contextmanager
@@ -79,7 +83,7 @@ def shared_metrics_dir() -> Iterator[Path]:
     """An empty directory for the workers' metric files, named in the environment the
     workers inherit; one given by the operator is emptied first (stale files from an earlier
     run would be summed in), one made here is removed afterwards."""
-    from server.observability.metrics import MULTIPROCESS_DIR_ENV
+    from server.observability.multiprocess import MULTIPROCESS_DIR_ENV
 
     given = os.environ.get(MULTIPROCESS_DIR_ENV)
     if given:
