@@ -24,7 +24,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from server.ingest.copy import copy_rows
+from server.ingest.copy import attribute_rows, copy_rows
 from server.ingest.flow import read_progress, validate_then_merge
 from server.ingest.rows import InputFileError, RawRow, RowError, RowWarning
 from server.ingest.summary import PhaseProgress, RowTally, StrictModeError
@@ -478,18 +478,7 @@ def merge_engagement(
     if not engagement and not curves:
         return EngagementMergeCounts(0, 0, 0, 0, 0, 0, 0)
     conn.execute(text(_ENGAGEMENT_STAGE_DDL))
-    rows = [
-        (
-            e.scene_id,
-            e.region,
-            e.plays,
-            e.watched_fraction,
-            e.rewatch_rate,
-            e.skip_rate,
-            e.exit_rate,
-        )
-        for e in engagement
-    ]
+    rows = attribute_rows(engagement, _ENGAGEMENT_COLUMNS)
     copy_rows(conn, "stage_engagement", _ENGAGEMENT_COLUMNS, rows, use_copy=use_copy)
     curve_rows = [
         (c.title_id, c.episode, c.region, c.resolution_seconds, list(c.shares)) for c in curves
