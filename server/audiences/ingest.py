@@ -33,7 +33,7 @@ from server.audiences.scores import ScoresSummary, persist_scores
 from server.ingest.copy import attribute_rows, copy_rows
 from server.ingest.files import read_file
 from server.ingest.flow import validate_then_merge
-from server.ingest.rows import InputFileError, RowError, RowWarning
+from server.ingest.rows import InputFileError, RowError
 from server.ingest.summary import PhaseProgress, RowTally
 
 Format = Literal["top10-countries", "top10-global", "viewing"]
@@ -66,13 +66,7 @@ class MatchCounts:
 
 @dataclass
 class ViewingIngestSummary(RowTally):
-    source: str
     fmt: Format
-    inserted: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    rejected: list[RowError] = field(default_factory=list)
-    warnings: list[RowWarning] = field(default_factory=list)
     matches: MatchCounts = field(default_factory=MatchCounts)
     unmatched_examples: list[tuple[str, str, str]] = field(default_factory=list)
     """(name, kind, reason) of a few names left unmatched, most charted first."""
@@ -80,7 +74,6 @@ class ViewingIngestSummary(RowTally):
     """Rows whose catalog title link changed (a title added to the catalog, a manual match)."""
     scores: ScoresSummary | None = None
     """Set when the scores were recomputed (something changed; not for viewing metrics)."""
-    rejects_file: Path | None = None
     seconds: float = 0.0
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import itertools
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +26,7 @@ from sqlalchemy import Connection, text
 
 from server.ingest.copy import attribute_rows, copy_rows
 from server.ingest.flow import read_progress, validate_then_merge
-from server.ingest.rows import InputFileError, RawRow, RowError, RowWarning
+from server.ingest.rows import InputFileError, RawRow, RowError
 from server.ingest.summary import PhaseProgress, RowTally, StrictModeError
 from server.scenes.readers import read_engagement_rows, read_scene_rows
 from server.scenes.records import (
@@ -45,15 +45,8 @@ from server.scenes.score import recompute_scores, score_sql
 
 @dataclass
 class SceneIngestSummary(RowTally):
-    source: str
-    inserted: int = 0
-    updated: int = 0
-    unchanged: int = 0
     deleted: int = 0
     embedded: int = 0
-    rejected: list[RowError] = field(default_factory=list)
-    warnings: list[RowWarning] = field(default_factory=list)
-    rejects_file: Path | None = None
     seconds: float = 0.0
     rows: int = 0
     """Rows accepted from the file."""
