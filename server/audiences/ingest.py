@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
@@ -30,10 +30,10 @@ from server.audiences.readers import (
     read_viewing,
 )
 from server.audiences.scores import ScoresSummary, persist_scores
-from server.ingest.copy import copy_rows
+from server.ingest.copy import attribute_rows, copy_rows
 from server.ingest.files import read_file
 from server.ingest.flow import validate_then_merge
-from server.ingest.rows import InputFileError, RowError, RowWarning
+from server.ingest.rows import InputFileError, RowError
 from server.ingest.summary import PhaseProgress, RowTally
 
 Format = Literal["top10-countries", "top10-global", "viewing"]
@@ -66,13 +66,7 @@ class MatchCounts:
 
 @dataclass
 class ViewingIngestSummary(RowTally):
-    source: str
     fmt: Format
-    inserted: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    rejected: list[RowError] = field(default_factory=list)
-    warnings: list[RowWarning] = field(default_factory=list)
     matches: MatchCounts = field(default_factory=MatchCounts)
     unmatched_examples: list[tuple[str, str, str]] = field(default_factory=list)
     """(name, kind, reason) of a few names left unmatched, most charted first."""
@@ -80,7 +74,6 @@ class ViewingIngestSummary(RowTally):
     """Rows whose catalog title link changed (a title added to the catalog, a manual match)."""
     scores: ScoresSummary | None = None
     """Set when the scores were recomputed (something changed; not for viewing metrics)."""
-    rejects_file: Path | None = None
     seconds: float = 0.0
 
 
@@ -154,7 +147,7 @@ def ingest_viewing_bytes(
     def merge(records: Sequence[Any]) -> None:
         spec = _SPECS[fmt]
         conn.execute(text(spec.stage_ddl))
-        copy_rows(conn, spec.stage, spec.columns, [spec.row(r) for r in records])
+        copy_rows(conn, spec.stage, spec.columns, attribute_rows(records, spec.columns))
         if progress:
             progress("stage", len(records), len(records))
         inserted, updated = conn.execute(text(spec.merge)).one()
@@ -220,54 +213,16 @@ def _check_external_ids(
 class _Spec:
     stage: str
     stage_ddl: str
-    columns: tuple[str, ...]
-    row: Callable[[Any], tuple[object, ...]]
+    record: type[Any]
+    """The file's record class: the staging table has a column per field, of the same name
+    (``kind``, a ``StrEnum``, stages as its value)."""
     merge: str
     table: str
     names_where: str = "true"
 
-
-def _country_row(r: CountryChartRow) -> tuple[object, ...]:
-    return (
-        r.line,
-        r.region_code,
-        r.week,
-        r.kind.value,
-        r.rank,
-        r.show_title,
-        r.season_title,
-        r.cumulative_weeks,
-    )
-
-
-def _global_row(r: GlobalChartRow) -> tuple[object, ...]:
-    return (
-        r.line,
-        r.week,
-        r.category,
-        r.kind.value,
-        r.rank,
-        r.show_title,
-        r.season_title,
-        r.hours_viewed,
-        r.runtime_hours,
-        r.views,
-        r.cumulative_weeks,
-    )
-
-
-def _viewing_row(r: ViewingRow) -> tuple[object, ...]:
-    return (
-        r.line,
-        r.show_title,
-        r.kind.value,
-        r.region_code,
-        r.period_start,
-        r.period_end,
-        r.metric,
-        r.value,
-        r.external_id,
-    )
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return tuple(f.name for f in fields(self.record))
 
 
 _COUNT = "SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM up"
@@ -281,17 +236,7 @@ _SPECS: dict[Format, _Spec] = {
                 show_title text, season_title text, cumulative_weeks smallint
             ) ON COMMIT DROP;
             TRUNCATE stage_country_weeks""",
-        columns=(
-            "line",
-            "region_code",
-            "week",
-            "kind",
-            "rank",
-            "show_title",
-            "season_title",
-            "cumulative_weeks",
-        ),
-        row=_country_row,
+        record=CountryChartRow,
         merge=f"""
             WITH up AS (
                 INSERT INTO top10_country_weeks (region_code, week, kind, rank, show_title,
@@ -320,20 +265,7 @@ _SPECS: dict[Format, _Spec] = {
                 views bigint, cumulative_weeks smallint
             ) ON COMMIT DROP;
             TRUNCATE stage_global_weeks""",
-        columns=(
-            "line",
-            "week",
-            "category",
-            "kind",
-            "rank",
-            "show_title",
-            "season_title",
-            "hours_viewed",
-            "runtime_hours",
-            "views",
-            "cumulative_weeks",
-        ),
-        row=_global_row,
+        record=GlobalChartRow,
         merge=f"""
             WITH up AS (
                 INSERT INTO top10_global_weeks (week, category, rank, kind, show_title,
@@ -371,18 +303,7 @@ _SPECS: dict[Format, _Spec] = {
                 external_id text
             ) ON COMMIT DROP;
             TRUNCATE stage_viewing""",
-        columns=(
-            "line",
-            "show_title",
-            "kind",
-            "region_code",
-            "period_start",
-            "period_end",
-            "metric",
-            "value",
-            "external_id",
-        ),
-        row=_viewing_row,
+        record=ViewingRow,
         merge=f"""
             WITH up AS (
                 INSERT INTO viewing_metrics (show_title, kind, region_code, period_start,

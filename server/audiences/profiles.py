@@ -38,6 +38,7 @@ from sqlalchemy import Connection, text
 
 from server.audiences.scores import compute_regional_scores
 from server.embeddings.vectors import load_vectors
+from server.kit.batching import grouped
 
 Matrix = npt.NDArray[np.float64]
 
@@ -184,29 +185,25 @@ def _load_scores(conn: Connection) -> list[tuple[int, str, float]]:
 
 
 def load_genres(conn: Connection, title_ids: Sequence[int]) -> dict[int, list[str]]:
-    out: dict[int, list[str]] = defaultdict(list)
-    for r in conn.execute(
+    rows = conn.execute(
         text(
             "SELECT tt.title_id, tg.name FROM title_tags tt JOIN tags tg ON tg.id = tt.tag_id "
             "WHERE tg.kind = 'GENRE' AND tt.title_id = ANY(:ids)"
         ),
         {"ids": list(title_ids)},
-    ):
-        out[int(r.title_id)].append(str(r.name))
-    return out
+    )
+    return grouped((int(r.title_id), str(r.name)) for r in rows)
 
 
 def load_micro_genres(conn: Connection, title_ids: Sequence[int]) -> dict[int, list[int]]:
-    out: dict[int, list[int]] = defaultdict(list)
-    for r in conn.execute(
+    rows = conn.execute(
         text(
             "SELECT title_id, micro_genre_id FROM title_micro_genres "
             "WHERE is_primary AND title_id = ANY(:ids)"
         ),
         {"ids": list(title_ids)},
-    ):
-        out[int(r.title_id)].append(int(r.micro_genre_id))
-    return out
+    )
+    return grouped((int(r.title_id), int(r.micro_genre_id)) for r in rows)
 
 
 # --- taste profiles --------------------------------------------------------------------------

@@ -11,7 +11,7 @@ import contextlib
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import psycopg
@@ -29,14 +29,7 @@ from server.models.catalog import CreditRole, TagKind, TitleKind
 
 @dataclass
 class IngestSummary(RowTally):
-    source: str
-    inserted: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    rejected: list[RowError] = field(default_factory=list)
-    warnings: list[RowWarning] = field(default_factory=list)
     written: bool = False
-    rejects_file: Path | None = None
 
 
 @dataclass

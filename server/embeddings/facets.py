@@ -22,7 +22,7 @@ from __future__ import annotations
 import hashlib
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from functools import cache
 
 import numpy as np
@@ -56,12 +56,7 @@ class FacetWeights:
             raise ValueError("at least one facet weight must be > 0")
 
     def as_dict(self) -> dict[str, float]:
-        return {
-            "synopsis": self.synopsis,
-            "tags": self.tags,
-            "metadata": self.metadata,
-            "people": self.people,
-        }
+        return asdict(self)
 
     @property
     def total(self) -> float:

@@ -34,6 +34,7 @@ from server.embeddings.facets import (
 )
 from server.embeddings.projection import MIN_TITLES, Projection, fit_and_evaluate
 from server.ingest.bulk import drop_hnsw_for_bulk_write, recreate_indexes
+from server.kit.batching import grouped
 from server.models.dims import PROJECTED_DIM
 
 PhaseProgress = Callable[[str, int, int], None]
@@ -78,8 +79,6 @@ SELECT t.id, t.name, t.synopsis, t.kind, t.release_year, t.maturity_rating,
 FROM titles t LEFT JOIN title_embeddings e ON e.title_id = t.id
 ORDER BY t.id
 """
-
-_LOAD_COUNTRIES = "SELECT title_id, country_code FROM title_countries ORDER BY title_id, position"
 
 _LOAD_TAGS = """
 SELECT tt.title_id, tg.kind::text AS kind, tg.name, tt.weight::text AS weight
@@ -141,17 +140,26 @@ def _sha(*parts: object) -> str:
     return hashlib.sha256("\x1f".join(map(str, parts)).encode()).hexdigest()
 
 
+def countries_of_titles(conn: Connection) -> dict[int, list[str]]:
+    """Every title's origin countries, in their order, read in one statement (see
+    ``_LOAD_CREDITS``): the embedding and clustering inputs."""
+    rows = conn.execute(
+        text("SELECT title_id, country_code FROM title_countries ORDER BY title_id, position")
+    )
+    return grouped((int(title_id), str(code)) for title_id, code in rows)
+
+
 def load_inputs(conn: Connection, embedder: Embedder) -> list[TitleInput]:
     inputs = []
-    by_title: dict[int, list[tuple[str, str, int]]] = {}
-    for c in conn.execute(text(_LOAD_CREDITS)):
-        by_title.setdefault(int(c.title_id), []).append((str(c.role), str(c.name), int(c.position)))
-    countries_of: dict[int, list[str]] = {}
-    for title_id, code in conn.execute(text(_LOAD_COUNTRIES)):
-        countries_of.setdefault(int(title_id), []).append(str(code))
-    tags_of: dict[int, list[tuple[str, str, float]]] = {}
-    for t in conn.execute(text(_LOAD_TAGS)):
-        tags_of.setdefault(int(t.title_id), []).append((str(t.kind), str(t.name), float(t.weight)))
+    by_title = grouped(
+        (int(c.title_id), (str(c.role), str(c.name), int(c.position)))
+        for c in conn.execute(text(_LOAD_CREDITS))
+    )
+    countries_of = countries_of_titles(conn)
+    tags_of = grouped(
+        (int(t.title_id), (str(t.kind), str(t.name), float(t.weight)))
+        for t in conn.execute(text(_LOAD_TAGS))
+    )
     credits: list[list[tuple[str, str, int]]] = []
     for row in conn.execute(text(_LOAD_TITLES)):
         credits.append(by_title.get(int(row.id), []))

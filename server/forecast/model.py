@@ -36,7 +36,7 @@ import io
 import math
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
@@ -603,13 +603,7 @@ class MethodScore:
     auc: float
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "method": self.method,
-            "baseline": self.baseline,
-            "ndcg10": self.ndcg10,
-            "precision10": self.precision10,
-            "auc": self.auc,
-        }
+        return asdict(self)
 
 
 def evaluate(method: str, baseline: bool, scores: Matrix, relevance: Matrix) -> MethodScore:

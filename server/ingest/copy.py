@@ -7,7 +7,8 @@ available: there the rows go in with one executemany per table.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from operator import attrgetter
 
 import psycopg
 from sqlalchemy import Connection, text
@@ -40,3 +41,12 @@ def copy_rows(
         f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(':' + c for c in columns)})"
     )
     conn.execute(statement, [dict(zip(columns, row, strict=True)) for row in rows])
+
+
+def attribute_rows(records: Iterable[object], columns: tuple[str, ...]) -> list[tuple[object, ...]]:
+    """Rows to stage for records whose attributes are named as the staging table's
+    ``columns``: each record's values of those attributes, in that order."""
+    if len(columns) == 1:
+        return [(getattr(r, columns[0]),) for r in records]
+    values = attrgetter(*columns)
+    return [values(r) for r in records]

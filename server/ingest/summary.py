@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, Protocol, TypeVar
+
+from server.ingest.rows import RowError, RowWarning
 
 PhaseProgress = Callable[[str, int, int], None]
 """Called with (phase, done, total): ``read`` (bytes), ``stage`` (rows), ``merge`` (steps), and
@@ -25,14 +28,19 @@ class RejectingSummary(Protocol):
 S = TypeVar("S", bound=RejectingSummary)
 
 
+@dataclass(kw_only=True)
 class RowTally:
-    """Counts every ingest summary derives the same way (mixed into the dataclasses)."""
+    """What every ingest summary counts, and the counts derived from it the same way (the
+    base of the features' summary dataclasses)."""
 
-    inserted: int
-    updated: int
-    unchanged: int
-    rejected: Sequence[Any]
+    source: str
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: list[RowError] = field(default_factory=list)
     """Row errors; one row can have several."""
+    warnings: list[RowWarning] = field(default_factory=list)
+    rejects_file: Path | None = None
 
     @property
     def accepted(self) -> int:

@@ -18,15 +18,15 @@ from __future__ import annotations
 import itertools
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, text
 
-from server.ingest.copy import copy_rows
+from server.ingest.copy import attribute_rows, copy_rows
 from server.ingest.flow import read_progress, validate_then_merge
-from server.ingest.rows import InputFileError, RawRow, RowError, RowWarning
+from server.ingest.rows import InputFileError, RawRow, RowError
 from server.ingest.summary import PhaseProgress, RowTally, StrictModeError
 from server.scenes.readers import read_engagement_rows, read_scene_rows
 from server.scenes.records import (
@@ -45,15 +45,8 @@ from server.scenes.score import recompute_scores, score_sql
 
 @dataclass
 class SceneIngestSummary(RowTally):
-    source: str
-    inserted: int = 0
-    updated: int = 0
-    unchanged: int = 0
     deleted: int = 0
     embedded: int = 0
-    rejected: list[RowError] = field(default_factory=list)
-    warnings: list[RowWarning] = field(default_factory=list)
-    rejects_file: Path | None = None
     seconds: float = 0.0
     rows: int = 0
     """Rows accepted from the file."""
@@ -478,18 +471,7 @@ def merge_engagement(
     if not engagement and not curves:
         return EngagementMergeCounts(0, 0, 0, 0, 0, 0, 0)
     conn.execute(text(_ENGAGEMENT_STAGE_DDL))
-    rows = [
-        (
-            e.scene_id,
-            e.region,
-            e.plays,
-            e.watched_fraction,
-            e.rewatch_rate,
-            e.skip_rate,
-            e.exit_rate,
-        )
-        for e in engagement
-    ]
+    rows = attribute_rows(engagement, _ENGAGEMENT_COLUMNS)
     copy_rows(conn, "stage_engagement", _ENGAGEMENT_COLUMNS, rows, use_copy=use_copy)
     curve_rows = [
         (c.title_id, c.episode, c.region, c.resolution_seconds, list(c.shares)) for c in curves

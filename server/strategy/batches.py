@@ -4,13 +4,13 @@ Every function takes a list of keys and returns one result per key, in order."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from server.kit.batching import grouped, lists_by_key
 from server.similarity.microgenres.service import MicroGenreRow
 from server.strategy.service import NO_GENRE
 
@@ -73,10 +73,10 @@ async def comparables_of_titles(
         ),
         {"t": list(title_ids)},
     )
-    grouped: dict[int, list[Comparable]] = defaultdict(list)
-    for r in rows:
-        grouped[int(r.title_id)].append(Comparable(int(r.comparable_id), float(r.overlap)))
-    return [grouped.get(t, []) for t in title_ids]
+    return lists_by_key(
+        ((int(r.title_id), Comparable(int(r.comparable_id), float(r.overlap))) for r in rows),
+        title_ids,
+    )
 
 
 async def travelability_of_micro_genres(
@@ -126,7 +126,5 @@ async def catalog_examples(
         ),
         {"g": genres, "depth": depth, "none": NO_GENRE},
     )
-    grouped: dict[str, list[int]] = defaultdict(list)
-    for r in rows:
-        grouped[str(r.genre)].append(int(r.title_id))
-    return [grouped.get(g, [])[:f] for g, f in keys]
+    by_genre = grouped((str(r.genre), int(r.title_id)) for r in rows)
+    return [by_genre.get(g, [])[:f] for g, f in keys]

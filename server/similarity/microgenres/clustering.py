@@ -41,6 +41,7 @@ from sqlalchemy import Connection, insert, text
 from threadpoolctl import threadpool_limits
 
 from server.embeddings.facets import COMBINED_SCALE
+from server.embeddings.pipeline import countries_of_titles
 from server.embeddings.vectors import load_vectors, sync_driver
 from server.models.dims import METADATA_DIM, SYNOPSIS_DIM, TAGS_DIM
 from server.models.similarity import MicroGenre
@@ -118,21 +119,19 @@ SELECT t.id, t.kind, t.synopsis, t.release_year, t.maturity_rating, t.original_l
 FROM titles t JOIN title_embeddings e ON e.title_id = t.id
 ORDER BY t.id
 """
-_LOAD_COUNTRIES = "SELECT title_id, country_code FROM title_countries ORDER BY title_id, position"
 _LOAD_TAGS = """
 SELECT tt.title_id, tg.kind::text AS kind, tg.name
 FROM title_tags tt JOIN tags tg ON tg.id = tt.tag_id
 ORDER BY tt.title_id, tg.kind = 'GENRE' DESC,
          CASE WHEN tg.kind = 'GENRE' THEN -tt.weight END, tg.kind, tg.name
 """
-"""Countries and tags in one statement each, grouped in Python (as correlated subqueries the
-planner could run them once per title right after a bulk write); genres strongest first."""
+"""Tags in one statement, grouped in Python, as ``countries_of_titles`` reads the countries (as
+correlated subqueries the planner could run them once per title right after a bulk write);
+genres strongest first."""
 
 
 def load_titles(conn: Connection) -> list[TitleFacts]:
-    countries: dict[int, list[str]] = {}
-    for title_id, code in conn.execute(text(_LOAD_COUNTRIES)):
-        countries.setdefault(int(title_id), []).append(str(code))
+    countries = countries_of_titles(conn)
     genres: dict[int, list[str]] = {}
     tags: dict[int, list[tuple[str, str]]] = {}
     for title_id, kind, name in conn.execute(text(_LOAD_TAGS)):
