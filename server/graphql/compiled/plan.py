@@ -20,7 +20,7 @@ parsed document, and each request only reads its arguments.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -37,7 +37,7 @@ from graphql.execution.values import get_argument_values
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.field import StrawberryField
 
-from server.catalog import service
+from server.catalog import compiled, service
 from server.catalog.types import COLUMN_OF_FIELD, TitleFilter
 from server.graphql.auth import required_role
 from server.graphql.execution import FastLeafExecutionContext, plain_leaf
@@ -45,7 +45,7 @@ from server.kit.errors import ExpectedError
 from server.kit.ids import parse_id
 from server.kit.resolving.pagination import after_key, page_size
 from server.kit.roles import Principal
-from server.kit.text import unsafe_text_reason, websearch_text
+from server.kit.text import unsafe_text_reason
 from server.models.catalog import TagKind
 
 from .shape import TYPENAME, Field, Obj, Root, Shape
@@ -190,29 +190,20 @@ def _root_params(
         title_id = parse_id(args["id"], "title", "id")
         if title_id > INT8_MAX:
             raise Unsupported
-        params[prefix + "key"] = title_id
+        params.update(compiled.key_values(prefix, title_id))
         return ()
     if name == "titleByExternalId":
-        params[prefix + "key"] = _safe_text(args["externalId"])
+        params.update(compiled.key_values(prefix, _safe_text(args["externalId"])))
         return ()
     first = page_size(args.get("first"))
     after_id = after_key(TITLE_CURSOR, args.get("after"))
-    params[prefix + "first"] = first
-    params[prefix + "limit"] = first + 1 if first > 0 else 0
-    params[prefix + "previous"] = after_id is not None
-    conditions: list[str] = []
-    if after_id is not None:
-        if not -INT8_MAX <= after_id <= INT8_MAX:
-            raise Unsupported
-        conditions.append("after")
-        params[prefix + "after"] = after_id
+    if after_id is not None and not -INT8_MAX <= after_id <= INT8_MAX:
+        raise Unsupported
     given = args.get("filter")
-    if given is not None:
-        flt = _service_filter(given)
-        for condition, value in _filter_values(flt):
-            conditions.append(condition)
-            params[prefix + condition] = value
-    return tuple(conditions)
+    flt = _service_filter(given) if given is not None else None
+    conditions, values = compiled.page_values(prefix, flt, first, after_id)
+    params.update(values)
+    return conditions
 
 
 class _Analyser:
@@ -354,24 +345,3 @@ def _service_filter(given: dict[str, Any]) -> service.TitleFilter:
         release_year_max=given.get("releaseYearMax"),
         text=given.get("text"),
     ).to_service()
-
-
-FILTER_VALUES: tuple[tuple[str, Callable[[Any], Any]], ...] = (
-    ("kind", lambda v: v.value),
-    ("release_year_min", lambda v: v),
-    ("release_year_max", lambda v: v),
-    ("genres", lambda v: [g.lower() for g in v]),
-    ("origin_countries", lambda v: [c.upper() for c in v]),
-    ("text", lambda v: v),
-)
-"""``service.filter_titles``' conditions, in its order: (field, the parameter's value)."""
-
-
-def _filter_values(flt: service.TitleFilter) -> list[tuple[str, Any]]:
-    out: list[tuple[str, Any]] = []
-    for name, value_of in FILTER_VALUES:
-        value = getattr(flt, name)
-        if value is None or (name in ("genres", "origin_countries") and not value):
-            continue
-        out.append((name, websearch_text(value) if name == "text" else value_of(value)))
-    return out

@@ -46,8 +46,8 @@ class Root:
     """Its parameters' names start with this (``r0_``): unique within the operation."""
     of: Obj | None = None
     conditions: tuple[str, ...] = ()
-    """``titles``: the filter's conditions present (``service.TitleFilter`` field names) and
-    ``after`` when a cursor was given; each reads the parameter ``prefix + condition``."""
+    """``titles``: the filter's conditions present and ``after`` when a cursor was given, as
+    ``catalog.compiled.page_values`` names them."""
 
 
 @dataclass(frozen=True, slots=True)
