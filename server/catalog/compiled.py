@@ -3,8 +3,8 @@ that knows which values it wants in which order (the GraphQL layer's compiled ho
 
 What to read is described with plain dataclasses, in this feature's terms (columns, tags,
 pages), never in GraphQL's: ``Out`` is one key of a JSON object, ``TitleByKey`` and
-``TitlesPage`` one JSON column each. ``statement`` builds the text once per description (the
-values are parameters); ``key_values`` and ``page_values`` give the values of a request.
+``TitlesPage`` one JSON column each. ``column`` builds a column's SQL (the caller caches the
+statement: the values are parameters); ``key_values`` and ``page_values`` give a request's.
 
 The page and its count are ``list_titles``' own statements (``page_statement``,
 ``count_statement``, hence ``filter_titles``' conditions), compiled once per set of
@@ -138,7 +138,7 @@ def _pieces(conditions: tuple[str, ...], prefix: str) -> tuple[DriverSql, Driver
     return _page_piece(conditions, TITLE_COLUMNS, prefix), _count_piece(conditions, prefix)
 
 
-def _placeholder_filter(conditions: tuple[str, ...]) -> TitleFilter:
+def placeholder_filter(conditions: tuple[str, ...]) -> TitleFilter:
     fields: dict[str, Any] = {
         name: getattr(PLACEHOLDERS, name) for name in conditions if name != AFTER
     }
@@ -147,22 +147,14 @@ def _placeholder_filter(conditions: tuple[str, ...]) -> TitleFilter:
 
 @lru_cache(maxsize=512)
 def _page_piece(conditions: tuple[str, ...], columns: tuple[str, ...], prefix: str) -> DriverSql:
-    flt = _placeholder_filter(conditions)
+    flt = placeholder_filter(conditions)
     return driver_sql(page_statement(flt, columns, False, AFTER in conditions)).prefixed(prefix)
 
 
 @lru_cache(maxsize=512)
 def _count_piece(conditions: tuple[str, ...], prefix: str) -> DriverSql:
-    flt = _placeholder_filter(conditions)
+    flt = placeholder_filter(conditions)
     return driver_sql(count_statement(flt)).prefixed(prefix + "n_")
-
-
-@lru_cache(maxsize=512)
-def statement(reads: tuple[Read, ...]) -> str:
-    """``SELECT`` one JSON column per read, in order."""
-    if not reads:
-        raise ValueError("nothing to read")
-    return "SELECT " + ", ".join(_read(r) for r in reads)
 
 
 def cursor(id_sql: str) -> str:
@@ -173,17 +165,18 @@ def cursor(id_sql: str) -> str:
     )
 
 
-def _object(pairs: list[tuple[str, str]]) -> str:
+def json_object(pairs: list[tuple[str, str]]) -> str:
     if len(pairs) > MAX_KEYS:
         raise TooManyKeys("too many keys for json_build_object")
     return "json_build_object(" + ", ".join(f"'{key}', {sql}" for key, sql in pairs) + ")"
 
 
-def _const(out: Out) -> str:
+def const_sql(out: Out) -> str:
     return f"'{out.const}'::text"
 
 
-def _read(read: Read) -> str:
+def column(read: Read) -> str:
+    """The read's JSON column (a scalar subquery)."""
     if isinstance(read, TitlesPage):
         return _connection(read)
     column = "id" if read.by == "id" else "external_id"
@@ -196,7 +189,7 @@ def title_object(outs: tuple[Out, ...], t: str) -> str:
     pairs: list[tuple[str, str]] = []
     for out in outs:
         if out.value == CONST:
-            sql = _const(out)
+            sql = const_sql(out)
         elif out.value == "id":
             sql = f"{t}.id::text"
         elif out.value == "genres":
@@ -211,7 +204,7 @@ def title_object(outs: tuple[Out, ...], t: str) -> str:
         else:
             raise ValueError(f"not a title value: {out.value!r}")
         pairs.append((out.key, sql))
-    return _object(pairs)
+    return json_object(pairs)
 
 
 def title_columns_of(outs: tuple[Out, ...]) -> tuple[str, ...]:
@@ -222,11 +215,11 @@ def title_columns_of(outs: tuple[Out, ...]) -> tuple[str, ...]:
 def _tags(out: Out, t: str) -> str:
     assert out.of is not None
     assert out.param is not None
-    pairs = [(o.key, _const(o) if o.value == CONST else TAG_VALUES[o.value]) for o in out.of]
+    pairs = [(o.key, const_sql(o) if o.value == CONST else TAG_VALUES[o.value]) for o in out.of]
     # one statement whether ``kind`` is given or not: a title has a few tags
     kind = f" AND (%({out.param})s::tag_kind IS NULL OR g.kind = %({out.param})s::tag_kind)"
     return (
-        f"(SELECT COALESCE(json_agg({_object(pairs)} ORDER BY {TAG_ORDER}), {EMPTY}) "
+        f"(SELECT COALESCE(json_agg({json_object(pairs)} ORDER BY {TAG_ORDER}), {EMPTY}) "
         f"{TAGS_OF.format(t=t)}{kind})"
     )
 
@@ -250,7 +243,7 @@ def _connection(read: TitlesPage) -> str:
     pairs: list[tuple[str, str]] = []
     for out in read.fields:
         if out.value == CONST:
-            sql = _const(out)
+            sql = const_sql(out)
         elif out.value == "total_count":
             sql = f"({_count_piece(filters, p).text})"
         elif out.value == "edges":
@@ -264,14 +257,14 @@ def _connection(read: TitlesPage) -> str:
         else:
             raise ValueError(f"not a page value: {out.value!r}")
         pairs.append((out.key, sql))
-    return f"(WITH page AS ({page}), shown AS ({shown}) SELECT {_object(pairs)})"
+    return f"(WITH page AS ({page}), shown AS ({shown}) SELECT {json_object(pairs)})"
 
 
 def _edge(outs: tuple[Out, ...]) -> str:
     pairs: list[tuple[str, str]] = []
     for out in outs:
         if out.value == CONST:
-            sql = _const(out)
+            sql = const_sql(out)
         elif out.value == "cursor":
             sql = cursor("t.id")
         else:
@@ -279,7 +272,7 @@ def _edge(outs: tuple[Out, ...]) -> str:
             assert out.of is not None
             sql = title_object(out.of, "t")
         pairs.append((out.key, sql))
-    return _object(pairs)
+    return json_object(pairs)
 
 
 def _page_info(outs: tuple[Out, ...], p: str) -> str:
@@ -289,4 +282,6 @@ def _page_info(outs: tuple[Out, ...], p: str) -> str:
         "start_cursor": f"(SELECT {cursor('min(id)')} FROM shown)",
         "end_cursor": f"(SELECT {cursor('max(id)')} FROM shown)",
     }
-    return _object([(o.key, _const(o) if o.value == CONST else values[o.value]) for o in outs])
+    return json_object(
+        [(o.key, const_sql(o) if o.value == CONST else values[o.value]) for o in outs]
+    )

@@ -9,7 +9,7 @@ request binds its own values through the same type processors SQLAlchemy would a
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -61,3 +61,10 @@ def driver_sql(statement: ClauseElement) -> DriverSql:
         value = raw.get(name)
         values[name] = value if process is None or value is None else process(value)
     return DriverSql(compiled.string, values, processors)
+
+
+def select_row(columns: Sequence[str]) -> str:
+    """One row of ``columns`` (SQL expressions, each a compiled read's column)."""
+    if not columns:
+        raise ValueError("nothing to select")
+    return "SELECT " + ", ".join(columns)

@@ -170,7 +170,7 @@ async def test_only_what_is_selected_is_read(
         {"id": ids["sel1"]},
     )
     assert "<=>" not in lean  # no facet cosines
-    assert "json_agg" not in lean  # no shared tags
+    assert "theirs" not in lean  # no shared tags (the compiled path's JSON is a json_agg)
     assert "synopsis" not in lean.split("from")[0]
     explained = await sql_of(
         "query($id: ID!) { similarTitles(titleId: $id) { explanation { facetScores { tags } } } }",

@@ -24,7 +24,10 @@ from .shape import Obj, Shape
 from .sql import has_sql, statement
 
 QUERY_TYPENAME = "Query"
-NON_NULL_ROOTS = frozenset({"titles"})
+NON_NULL_ROOTS = frozenset({"titles", "similarTitles"})
+NULL_MEANS_ERROR = frozenset({"similarTitles"})
+FLOATS = frozenset({("TitleTag", "weight"), ("SimilarTitle", "score")})
+"""(type, field) of the Float fields a compiled statement reads."""
 
 
 async def run_compiled(
@@ -60,7 +63,19 @@ async def run_compiled(
             context.check_deadline()
         except ExecutionTimeout as exc:
             return _failed(exc, compiled)
+        if _needs_executor(shape, values):
+            return None
     return ExecutionResult(data=_data(shape, values), errors=None)
+
+
+def _needs_executor(shape: Shape, values: tuple[Any, ...]) -> bool:
+    """A null ``similarTitles``: its source gave no row, and the executor's resolver says why
+    (not found, not embedded, no comparables vector) on the same session."""
+    answered = [root for root in shape.roots if root.of is not None]
+    return any(
+        root.name in NULL_MEANS_ERROR and value is None
+        for root, value in zip(answered, values, strict=True)
+    )
 
 
 async def _fetch(session: AsyncSession, sql: str, params: dict[str, Any]) -> tuple[Any, ...]:
@@ -89,17 +104,16 @@ def _data(shape: Shape, values: tuple[Any, ...]) -> dict[str, Any]:
 
 @lru_cache(maxsize=1024)
 def _has_floats(obj: Obj) -> bool:
-    """Whether ``obj`` selects a Float (``TitleTag.weight``) anywhere."""
+    """Whether ``obj`` selects a Float (``FLOATS``) anywhere."""
     return any(
-        (obj.type_name == "TitleTag" and f.name == "weight")
-        or (f.of is not None and _has_floats(f.of))
+        (obj.type_name, f.name) in FLOATS or (f.of is not None and _has_floats(f.of))
         for f in obj.fields
     )
 
 
 def _fix_floats(value: Any, obj: Obj) -> None:
-    """Postgres writes a whole REAL as ``1``, which JSON reads as an int; graphql-core
-    serializes a Float as a float (``1.0``)."""
+    """Postgres writes a whole REAL or float8 as ``1``, which JSON reads as an int;
+    graphql-core serializes a Float as a float (``1.0``)."""
     if isinstance(value, list):
         for item in value:
             _fix_floats(item, obj)
@@ -110,10 +124,10 @@ def _fix_floats(value: Any, obj: Obj) -> None:
         if field.of is not None:
             if _has_floats(field.of):
                 _fix_floats(value[field.key], field.of)
-        elif obj.type_name == "TitleTag" and field.name == "weight":
-            weight = value[field.key]
-            if weight is not None:
-                value[field.key] = float(weight)
+        elif (obj.type_name, field.name) in FLOATS:
+            number = value[field.key]
+            if number is not None:
+                value[field.key] = float(number)
 
 
 def _failed(exc: Exception, compiled: Plan) -> ExecutionResult:

@@ -1,14 +1,19 @@
-"""A shape as the catalog's compiled read: GraphQL's types and fields become what the catalog
-reads (``catalog.compiled``: columns, tags, a page), which builds the statement; the text is
-cached per shape."""
+"""A shape as the features' compiled reads: GraphQL's types and fields become what the
+catalog reads (``catalog.compiled``: columns, tags, a page) or the similarity feature
+(``similarity.compiled``: similar titles), which build each column's SQL; the statement's
+text is cached per shape."""
 
 from __future__ import annotations
 
 from functools import lru_cache
 
 from server.catalog import compiled
-from server.catalog.compiled import CONST, Out, Read, TitleByKey, TitlesPage
+from server.catalog.compiled import CONST, Out, TitleByKey, TitlesPage
 from server.catalog.types import COLUMN_OF_FIELD
+from server.db.driver_sql import select_row
+from server.similarity import compiled as similar
+from server.similarity.compiled import SimilarRead
+from server.similarity.service import SimilarityMode
 
 from .shape import TYPENAME, Field, Obj, Root, Shape
 
@@ -21,6 +26,7 @@ VALUE_OF_FIELD = {
         "pageInfo": "page_info",
     },
     "TitleEdge": {"cursor": "cursor", "node": "node"},
+    "SimilarTitle": {"score": "score", "title": "title"},
     "PageInfo": {
         "hasNextPage": "has_next_page",
         "hasPreviousPage": "has_previous_page",
@@ -35,19 +41,22 @@ VALUE_OF_FIELD = {
 def statement(shape: Shape) -> str:
     """``SELECT`` one JSON column per root field answered by Postgres, in root order;
     ``ValueError`` when the catalog cannot build it (too many keys in one object)."""
-    return compiled.statement(tuple(_read(root) for root in shape.roots if root.of is not None))
+    return select_row([_column(root) for root in shape.roots if root.of is not None])
 
 
 def has_sql(shape: Shape) -> bool:
     return any(root.of is not None for root in shape.roots)
 
 
-def _read(root: Root) -> Read:
+def _column(root: Root) -> str:
     assert root.of is not None
+    if root.name == "similarTitles":
+        mode = SimilarityMode(root.mode or SimilarityMode.CONTENT)
+        return similar.column(SimilarRead(root.prefix, mode, root.conditions, _outs(root.of)))
     if root.name == "titles":
-        return TitlesPage(root.prefix, root.conditions, _outs(root.of))
+        return compiled.column(TitlesPage(root.prefix, root.conditions, _outs(root.of)))
     by = "id" if root.name == "title" else "external_id"
-    return TitleByKey(by, root.prefix, _outs(root.of))
+    return compiled.column(TitleByKey(by, root.prefix, _outs(root.of)))
 
 
 def _outs(obj: Obj) -> tuple[Out, ...]:
