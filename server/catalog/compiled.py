@@ -8,8 +8,10 @@ statement: the values are parameters); ``key_values`` and ``page_values`` give a
 
 The page and its count are ``list_titles``' own statements (``page_statement``,
 ``count_statement``, hence ``filter_titles``' conditions), compiled once per set of
-conditions (``server.db.driver_sql``); the JSON built around them (``json_build_object`` in
-the order asked, ``json_agg`` for lists) reads only the columns asked for, with the tags in
+conditions (``server.db.driver_sql``). Around them Postgres writes the JSON text itself,
+compact and in the order asked, as Python's ``json.dumps(..., separators=(",", ":"))`` writes
+it (``json_object``, ``json_array``, ``json_value``; floats by ``json_float``; non-ASCII
+characters are left to the caller), reading only the columns asked for, with the tags in
 ``tags_of_titles``' order and cursors as ``kit.pagination.encode_cursor`` writes them.
 Keys are GraphQL names (``[_A-Za-z][_0-9A-Za-z]*``) or other plain words: they go inside
 single quotes unescaped, so ``Out`` refuses anything else.
@@ -41,9 +43,7 @@ TAG_VALUES = {"kind": "g.kind", "name": "g.name", "weight": "tt.weight"}
 TAG_ORDER = "g.kind, tt.weight DESC, g.name"
 """``tags_of_titles``' order within a title."""
 TAGS_OF = "FROM title_tags tt JOIN tags g ON g.id = tt.tag_id WHERE tt.title_id = {t}.id"
-EMPTY = "'[]'::json"
-MAX_KEYS = 50
-"""``json_build_object`` takes at most 100 arguments."""
+EMPTY = "'[]'"
 AFTER = "after"
 """The condition of a page after a cursor (beside ``TitleFilter``'s field names)."""
 PLACEHOLDERS = TitleFilter(
@@ -55,10 +55,6 @@ PLACEHOLDERS = TitleFilter(
     text="x",
 )
 """A filter setting every condition: its values are only placeholders for the text."""
-
-
-class TooManyKeys(ValueError):
-    """More keys in one object than ``json_build_object`` takes."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,17 +162,41 @@ def cursor(id_sql: str) -> str:
 
 
 def json_object(pairs: list[tuple[str, str]]) -> str:
-    if len(pairs) > MAX_KEYS:
-        raise TooManyKeys("too many keys for json_build_object")
-    return "json_build_object(" + ", ".join(f"'{key}', {sql}" for key, sql in pairs) + ")"
+    """A JSON object's text from (key, SQL of the value's JSON text) pairs, keys in order."""
+    if not pairs:
+        return "'{}'"
+    parts = [f"'{{\"{pairs[0][0]}\":' || {pairs[0][1]}"]
+    parts += [f"',\"{key}\":' || {sql}" for key, sql in pairs[1:]]
+    return "(" + " || ".join(parts) + " || '}')"
+
+
+def json_array(item: str, order: str) -> str:
+    """A JSON array's text of the rows' ``item`` texts (an aggregate: ``[]`` for no row)."""
+    return f"COALESCE('[' || string_agg({item}, ',' ORDER BY {order}) || ']', {EMPTY})"
+
+
+def json_value(sql: str) -> str:
+    """The JSON text of a value (null for NULL)."""
+    return f"COALESCE(to_json({sql})::text, 'null')"
+
+
+def json_float(sql: str) -> str:
+    """The JSON text of a REAL or float8 as Python writes a float: whole values with ``.0``
+    (graphql-core serializes a Float as a Python float; Postgres writes a whole one as ``1``).
+    Values here are scores and weights in [-1, 1], never written with an exponent of 16 or
+    more (where Python and Postgres switch to exponents differently)."""
+    return (
+        f"CASE WHEN ({sql}) IS NULL THEN 'null' WHEN ({sql}) = trunc({sql}) "
+        f"THEN ({sql})::text || '.0' ELSE ({sql})::text END"
+    )
 
 
 def const_sql(out: Out) -> str:
-    return f"'{out.const}'::text"
+    return f"'\"{out.const}\"'"
 
 
 def column(read: Read) -> str:
-    """The read's JSON column (a scalar subquery)."""
+    """The read's column: a JSON text (a scalar subquery), NULL for a missing title."""
     if isinstance(read, TitlesPage):
         return _connection(read)
     column = "id" if read.by == "id" else "external_id"
@@ -185,22 +205,22 @@ def column(read: Read) -> str:
 
 
 def title_object(outs: tuple[Out, ...], t: str) -> str:
-    """The JSON object of the title aliased ``t`` (``Out``'s title values)."""
+    """The JSON text of the title aliased ``t`` (``Out``'s title values)."""
     pairs: list[tuple[str, str]] = []
     for out in outs:
         if out.value == CONST:
             sql = const_sql(out)
         elif out.value == "id":
-            sql = f"{t}.id::text"
+            sql = f"('\"' || {t}.id::text || '\"')"
         elif out.value == "genres":
             sql = (
-                f"(SELECT COALESCE(json_agg(g.name ORDER BY {TAG_ORDER}), {EMPTY}) "
+                f"(SELECT {json_array('to_json(g.name)::text', TAG_ORDER)} "
                 f"{TAGS_OF.format(t=t)} AND g.kind = 'GENRE')"
             )
         elif out.value == "tags":
             sql = _tags(out, t)
         elif out.value in TITLE_COLUMNS:
-            sql = f"{t}.{out.value}"
+            sql = json_value(f"{t}.{out.value}")
         else:
             raise ValueError(f"not a title value: {out.value!r}")
         pairs.append((out.key, sql))
@@ -215,13 +235,15 @@ def title_columns_of(outs: tuple[Out, ...]) -> tuple[str, ...]:
 def _tags(out: Out, t: str) -> str:
     assert out.of is not None
     assert out.param is not None
-    pairs = [(o.key, const_sql(o) if o.value == CONST else TAG_VALUES[o.value]) for o in out.of]
+    values = {
+        "kind": json_value("g.kind"),
+        "name": json_value("g.name"),
+        "weight": json_float("tt.weight"),
+    }
+    pairs = [(o.key, const_sql(o) if o.value == CONST else values[o.value]) for o in out.of]
     # one statement whether ``kind`` is given or not: a title has a few tags
     kind = f" AND (%({out.param})s::tag_kind IS NULL OR g.kind = %({out.param})s::tag_kind)"
-    return (
-        f"(SELECT COALESCE(json_agg({json_object(pairs)} ORDER BY {TAG_ORDER}), {EMPTY}) "
-        f"{TAGS_OF.format(t=t)}{kind})"
-    )
+    return f"(SELECT {json_array(json_object(pairs), TAG_ORDER)} {TAGS_OF.format(t=t)}{kind})"
 
 
 def _page_title_columns(outs: tuple[Out, ...], into: set[str]) -> None:
@@ -245,12 +267,10 @@ def _connection(read: TitlesPage) -> str:
         if out.value == CONST:
             sql = const_sql(out)
         elif out.value == "total_count":
-            sql = f"({_count_piece(filters, p).text})"
+            sql = f"({_count_piece(filters, p).text})::text"
         elif out.value == "edges":
             assert out.of is not None
-            sql = (
-                f"(SELECT COALESCE(json_agg({_edge(out.of)} ORDER BY t.id), {EMPTY}) FROM shown t)"
-            )
+            sql = f"(SELECT {json_array(_edge(out.of), 't.id')} FROM shown t)"
         elif out.value == "page_info":
             assert out.of is not None
             sql = _page_info(out.of, p)
@@ -266,7 +286,7 @@ def _edge(outs: tuple[Out, ...]) -> str:
         if out.value == CONST:
             sql = const_sql(out)
         elif out.value == "cursor":
-            sql = cursor("t.id")
+            sql = f"('\"' || {cursor('t.id')} || '\"')"
         else:
             assert out.value == "node"
             assert out.of is not None
@@ -277,10 +297,10 @@ def _edge(outs: tuple[Out, ...]) -> str:
 
 def _page_info(outs: tuple[Out, ...], p: str) -> str:
     values = {
-        "has_next_page": f"(SELECT count(*) FROM page) > %({p}first)s",
-        "has_previous_page": f"%({p}previous)s::boolean",
-        "start_cursor": f"(SELECT {cursor('min(id)')} FROM shown)",
-        "end_cursor": f"(SELECT {cursor('max(id)')} FROM shown)",
+        "has_next_page": f"((SELECT count(*) FROM page) > %({p}first)s)::text",
+        "has_previous_page": f"(%({p}previous)s::boolean)::text",
+        "start_cursor": json_value(f"(SELECT {cursor('min(id)')} FROM shown)"),
+        "end_cursor": json_value(f"(SELECT {cursor('max(id)')} FROM shown)"),
     }
     return json_object(
         [(o.key, const_sql(o) if o.value == CONST else values[o.value]) for o in outs]

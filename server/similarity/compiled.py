@@ -23,6 +23,7 @@ from server.catalog.compiled import (
     EMPTY,
     Out,
     const_sql,
+    json_float,
     json_object,
     placeholder_filter,
     title_object,
@@ -86,7 +87,7 @@ def _title_outs(fields: tuple[Out, ...]) -> tuple[Out, ...]:
 
 
 def column(read: SimilarRead) -> str:
-    """The read's JSON column: the array, or null when the source gave no row."""
+    """The read's column: the array's JSON text, or NULL when the source gave no row."""
     columns = title_columns({o.value for o in _title_outs(read.fields)})
     rows = _piece(read.mode, read.conditions, columns, read.prefix).text
     pairs: list[tuple[str, str]] = []
@@ -94,7 +95,7 @@ def column(read: SimilarRead) -> str:
         if out.value == CONST:
             pairs.append((out.key, const_sql(out)))
         elif out.value == "score":
-            pairs.append((out.key, CLAMPED_SCORE))
+            pairs.append((out.key, json_float(CLAMPED_SCORE)))
         elif out.value == "title":
             assert out.of is not None
             pairs.append((out.key, title_object(out.of, "s")))
@@ -102,7 +103,7 @@ def column(read: SimilarRead) -> str:
             raise ValueError(f"not a similar title's value: {out.value!r}")
     item = json_object(pairs)
     return (
-        f"(SELECT CASE WHEN count(*) = 0 THEN NULL ELSE COALESCE(json_agg({item} "
-        f"ORDER BY s.score DESC, s.id) FILTER (WHERE s.id IS NOT NULL), {EMPTY}) END "
-        f"FROM ({rows}) s)"
+        "(SELECT CASE WHEN count(*) = 0 THEN NULL ELSE COALESCE('[' || string_agg("
+        f"{item}, ',' ORDER BY s.score DESC, s.id) FILTER (WHERE s.id IS NOT NULL) || ']', "
+        f"{EMPTY}) END FROM ({rows}) s)"
     )

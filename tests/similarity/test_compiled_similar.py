@@ -1,6 +1,7 @@
 """``similarTitles`` compiled (``server.similarity.compiled``) answers exactly as graphql-core's
-executor: the same JSON text (key order, scores to the last digit, nulls), the same errors;
-what it does not support falls back. Same harness as tests/graphql/test_compiled.py."""
+executor: the same JSON text (key order, scores to the last digit, nulls), also as the HTTP
+layer gets it (``EncodedJson``), the same errors; what it does not support falls back. Same
+harness as tests/graphql/test_compiled.py and test_encoded.py."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from server.graphql import operation
 from server.models.catalog import Title
 from server.similarity.comparables.service import fit_comparables
 from tests.graphql.test_compiled import _answer
+from tests.graphql.test_encoded import assert_same_text
 from tests.helpers import acreate_titles, title_record
 from tests.similarity.conftest import Embed
 from tests.similarity.test_comparables import _world
@@ -171,6 +173,8 @@ async def test_compiled_similar_titles_answer_as_the_executor(
         assert executed == [], query  # answered by the compiled path
         assert got == expected, query
         assert not expected[1], (query, expected)
+        await assert_same_text(settings, session_factory, query, given)  # the HTTP body's text
+        executed.clear()
         nonempty += '"score"' in expected[0] or '"s"' in expected[0]
     assert nonempty >= len(COMPILED) - 3
 
@@ -284,3 +288,5 @@ async def test_random_similar_selections_answer_as_the_executor(
         assert got == expected, query
         assert not expected[1], (query, expected[1])
         assert executed == [], query
+        await assert_same_text(settings, session_factory, query, {})
+        executed.clear()

@@ -163,7 +163,7 @@ async def test_only_what_is_selected_is_read(
         "query($id: ID!) { title(id: $id) { name genres tags { kind } } }", {"id": ids["sel1"]}
     )
     assert len(statements) == 1
-    assert "json_agg" in one
+    assert "json_agg" in one or "string_agg" in one  # the tags, in the same statement
 
     lean = await sql_of(
         "query($id: ID!) { similarTitles(titleId: $id) { score title { name } } }",
