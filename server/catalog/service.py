@@ -9,8 +9,8 @@ from datetime import date
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Integer, Select, bindparam, func, select
-from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy import ColumnElement, Integer, Select, Text, any_, bindparam, func, select
+from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.catalog.ingest import merge_titles
@@ -124,41 +124,71 @@ class CreditsOfTitle:
     directors: list[str] = field(default_factory=list)
 
 
-def filter_titles(stmt: Select[Any], flt: TitleFilter | None) -> Select[Any]:
+def title_filter_values(flt: TitleFilter | None) -> dict[str, Any]:
+    """The conditions ``flt`` sets (``TitleFilter`` field names, in ``filter_titles``' order),
+    each with the value its bind parameter ``f_<name>`` takes."""
     if flt is None:
-        return stmt
+        return {}
+    values: dict[str, Any] = {}
     if flt.kind is not None:
-        stmt = stmt.where(Title.kind == flt.kind)
+        values["kind"] = flt.kind
     if flt.release_year_min is not None:
-        stmt = stmt.where(Title.release_year >= flt.release_year_min)
+        values["release_year_min"] = flt.release_year_min
     if flt.release_year_max is not None:
-        stmt = stmt.where(Title.release_year <= flt.release_year_max)
+        values["release_year_max"] = flt.release_year_max
     if flt.genres:
-        stmt = stmt.where(
+        values["genres"] = [g.lower() for g in flt.genres]
+    if flt.origin_countries:
+        values["origin_countries"] = [c.upper() for c in flt.origin_countries]
+    if flt.text:
+        values["text"] = websearch_text(flt.text)
+    return values
+
+
+def filter_param(name: str) -> str:
+    """The bind parameter of the condition ``name`` of ``filter_titles``."""
+    return f"f_{name}"
+
+
+def _filter_condition(name: str, value: Any) -> ColumnElement[bool]:
+    param = filter_param(name)
+    if name == "kind":
+        return Title.kind == bindparam(param, value)
+    if name == "release_year_min":
+        return Title.release_year >= bindparam(param, value)
+    if name == "release_year_max":
+        return Title.release_year <= bindparam(param, value)
+    if name == "genres":
+        return (
             select(TitleTag.title_id)
             .join(Tag, Tag.id == TitleTag.tag_id)
             .where(
                 TitleTag.title_id == Title.id,
                 Tag.kind == TagKind.GENRE,
-                func.lower(Tag.name).in_([g.lower() for g in flt.genres]),
+                func.lower(Tag.name) == any_(bindparam(param, value, type_=ARRAY(Text))),
             )
             .exists()
         )
-    if flt.origin_countries:
-        stmt = stmt.where(
+    if name == "origin_countries":
+        return (
             select(TitleCountry.title_id)
             .where(
                 TitleCountry.title_id == Title.id,
-                TitleCountry.country_code.in_([c.upper() for c in flt.origin_countries]),
+                TitleCountry.country_code == any_(bindparam(param, value, type_=ARRAY(Text))),
             )
             .exists()
         )
-    if flt.text:
-        stmt = stmt.where(
-            Title.search_vector.op("@@")(
-                func.websearch_to_tsquery("english", websearch_text(flt.text))
-            )
-        )
+    return Title.search_vector.op("@@")(
+        func.websearch_to_tsquery("english", bindparam(param, value, type_=Text))
+    )
+
+
+def filter_titles(stmt: Select[Any], flt: TitleFilter | None) -> Select[Any]:
+    """``stmt`` (over ``titles``) with ``flt``'s conditions, each value a bind parameter
+    named by ``filter_param``: the compiled read (``catalog.compiled``) builds the same
+    conditions once per set of conditions and binds the values per request."""
+    for name, value in title_filter_values(flt).items():
+        stmt = stmt.where(_filter_condition(name, value))
     return stmt
 
 
@@ -200,9 +230,11 @@ def _titles_select(columns: tuple[str, ...], with_tags: bool) -> Select[Any]:
 
 
 @lru_cache(maxsize=256)
-def _page_statement(
+def page_statement(
     flt: TitleFilter | None, columns: tuple[str, ...], with_tags: bool, after: bool
 ) -> Select[Any]:
+    """``list_titles``' page: parameters ``limit``, ``after_id`` (when ``after``) and the
+    filter's (``filter_param``)."""
     page = filter_titles(_titles_select(columns, with_tags), flt)
     if after:
         page = page.where(Title.id > bindparam("after_id"))
@@ -210,7 +242,7 @@ def _page_statement(
 
 
 @lru_cache(maxsize=256)
-def _count_statement(flt: TitleFilter | None) -> Select[Any]:
+def count_statement(flt: TitleFilter | None) -> Select[Any]:
     return filter_titles(select(func.count(Title.id)), flt)
 
 
@@ -241,9 +273,9 @@ async def list_titles(
         params: dict[str, Any] = {"limit": first + 1}
         if after_id is not None:
             params["after_id"] = after_id
-        statement = _page_statement(key, cols, with_tags, after_id is not None)
+        statement = page_statement(key, cols, with_tags, after_id is not None)
         rows = list((await connection.execute(statement, params)).all())
-    total = int(await connection.scalar(_count_statement(key)) or 0) if count else None
+    total = int(await connection.scalar(count_statement(key)) or 0) if count else None
     rows = rows[: first + 1]
     page = [as_title(r, cols) for r in rows[:first]]
     tags = [_tags_of(r[len(cols)]) for r in rows[:first]] if with_tags else None

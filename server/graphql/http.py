@@ -227,6 +227,7 @@ class GraphQLHTTP:
                         params.variables,
                         params.operation_name,
                         allowed,
+                        encoded=True,
                     )
                 else:  # another schema (benchmarks): its own extensions, through strawberry
                     result = await self.schema.execute(

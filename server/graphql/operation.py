@@ -63,9 +63,12 @@ async def run_operation(
     variables: dict[str, Any] | None,
     operation_name: str | None,
     allowed: Collection[OperationType],
+    *,
+    encoded: bool = False,
 ) -> ExecutionResult:
     """Validate and execute ``document`` (parsed from ``query`` with the settings' token
-    limit) as ``schema.execute`` with the product's extensions would."""
+    limit) as ``schema.execute`` with the product's extensions would. ``encoded``: a compiled
+    query's data may come as ``EncodedJson`` (for ``replies.encode``)."""
     settings = context.settings
     name = operation_name_of(document, operation_name)
     try:
@@ -93,7 +96,7 @@ async def run_operation(
                 result = ExecutionResult(data=None, errors=[refusal])
             else:
                 compiled = (
-                    await run_compiled(core, document, context, variables, name)
+                    await run_compiled(core, document, context, variables, name, encoded=encoded)
                     if operation_type is OperationType.QUERY
                     and settings.compiled_queries is Switch.ON
                     else None

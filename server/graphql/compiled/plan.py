@@ -20,7 +20,7 @@ parsed document, and each request only reads its arguments.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -37,33 +37,46 @@ from graphql.execution.values import get_argument_values
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.field import StrawberryField
 
-from server.catalog import service
+from server.catalog import compiled, service
 from server.catalog.types import COLUMN_OF_FIELD, TitleFilter
+from server.embeddings.facets import DEFAULT_WEIGHTS, FacetWeights
 from server.graphql.auth import required_role
 from server.graphql.execution import FastLeafExecutionContext, plain_leaf
 from server.kit.errors import ExpectedError
 from server.kit.ids import parse_id
 from server.kit.resolving.pagination import after_key, page_size
 from server.kit.roles import Principal
-from server.kit.text import unsafe_text_reason, websearch_text
+from server.kit.text import unsafe_text_reason
 from server.models.catalog import TagKind
+from server.similarity import compiled as similar
+from server.similarity import service as similarity
+from server.similarity.service import SimilarityMode
+from server.similarity.types import DEFAULT_FIRST
 
 from .shape import TYPENAME, Field, Obj, Root, Shape
 
 TITLE_CURSOR = "title"
 """``server.graphql.schema.TITLE_CURSOR`` (the schema imports this package's caller)."""
 INT8_MAX = 2**63 - 1
-ROOTS = frozenset({"title", "titleByExternalId", "titles"})
+ROOTS = {
+    "title": "Title",
+    "titleByExternalId": "Title",
+    "titles": "TitleConnection",
+    "similarTitles": "SimilarTitle",
+}
+"""Compiled root fields -> the object type they select on."""
 SKIP_INCLUDE = frozenset({"skip", "include"})
 CONNECTION_OBJECTS = {
     "TitleConnection": {"edges": "TitleEdge", "pageInfo": "PageInfo"},
     "TitleEdge": {"node": "Title"},
+    "SimilarTitle": {"title": "Title"},
 }
 LEAVES = {
     "TitleConnection": frozenset({"totalCount"}),
     "TitleEdge": frozenset({"cursor"}),
     "PageInfo": frozenset({"hasNextPage", "hasPreviousPage", "startCursor", "endCursor"}),
     "TitleTag": frozenset({"kind", "name", "weight"}),
+    "SimilarTitle": frozenset({"score"}),
 }
 
 
@@ -161,9 +174,9 @@ def _bind(template: _Template, variable_values: Any, principal: Principal) -> Pl
         _check_role(field, principal)
         root = roots[position]
         args = get_argument_values(field, node, variable_values)
-        conditions = _root_params(params, root.name, root.prefix, args)
-        if conditions:
-            roots[position] = replace(root, conditions=conditions)
+        conditions, mode = _root_params(params, root.name, root.prefix, args)
+        if conditions or mode is not None:
+            roots[position] = replace(root, conditions=conditions, mode=mode)
     for param, field, node in template.tags:
         kind = get_argument_values(field, node, variable_values).get("kind")
         params[param] = None if kind is None else TagKind(kind).value
@@ -185,34 +198,51 @@ def _check_role(field: GraphQLField, principal: Principal) -> None:
 
 def _root_params(
     params: dict[str, Any], name: str, prefix: str, args: dict[str, Any]
-) -> tuple[str, ...]:
+) -> tuple[tuple[str, ...], str | None]:
+    """Into ``params``: the root field's values; (its conditions, its mode)."""
     if name == "title":
         title_id = parse_id(args["id"], "title", "id")
         if title_id > INT8_MAX:
             raise Unsupported
-        params[prefix + "key"] = title_id
-        return ()
+        params.update(compiled.key_values(prefix, title_id))
+        return (), None
     if name == "titleByExternalId":
-        params[prefix + "key"] = _safe_text(args["externalId"])
-        return ()
+        params.update(compiled.key_values(prefix, _safe_text(args["externalId"])))
+        return (), None
+    given = args.get("filter")
+    flt = _service_filter(given) if given is not None else None
+    if name == "similarTitles":
+        return _similar_params(params, prefix, args, flt)
     first = page_size(args.get("first"))
     after_id = after_key(TITLE_CURSOR, args.get("after"))
-    params[prefix + "first"] = first
-    params[prefix + "limit"] = first + 1 if first > 0 else 0
-    params[prefix + "previous"] = after_id is not None
-    conditions: list[str] = []
-    if after_id is not None:
-        if not -INT8_MAX <= after_id <= INT8_MAX:
-            raise Unsupported
-        conditions.append("after")
-        params[prefix + "after"] = after_id
-    given = args.get("filter")
+    if after_id is not None and not -INT8_MAX <= after_id <= INT8_MAX:
+        raise Unsupported
+    conditions, values = compiled.page_values(prefix, flt, first, after_id)
+    params.update(values)
+    return conditions, None
+
+
+def _similar_params(
+    params: dict[str, Any], prefix: str, args: dict[str, Any], flt: service.TitleFilter | None
+) -> tuple[tuple[str, ...], str]:
+    """As ``Query.similar_titles`` and ``similarity.types.similar_titles`` read them."""
+    title_id = parse_id(args["titleId"], "title", "titleId")
+    if title_id > INT8_MAX:
+        raise Unsupported
+    first = similarity.check_first(args.get("first"), DEFAULT_FIRST)
+    given = args.get("weights")
+    weights = DEFAULT_WEIGHTS
     if given is not None:
-        flt = _service_filter(given)
-        for condition, value in _filter_values(flt):
-            conditions.append(condition)
-            params[prefix + condition] = value
-    return tuple(conditions)
+        try:
+            weights = FacetWeights(
+                given["synopsis"], given["tags"], given["metadata"], given["people"]
+            )
+        except ValueError:
+            raise Unsupported from None  # the executor's BAD_USER_INPUT
+    mode = SimilarityMode(args.get("mode") or SimilarityMode.CONTENT)
+    conditions, values = similar.similar_values(prefix, title_id, first, flt, weights, mode)
+    params.update(values)
+    return conditions, mode.value
 
 
 class _Analyser:
@@ -250,8 +280,7 @@ class _Analyser:
             field = query.fields[name]
             _check_plain(details, arguments=True)
             self.roots.append((index, field, node))
-            target = "Title" if name != "titles" else "TitleConnection"
-            roots.append(Root(key, name, prefix, self._object(target, details)))
+            roots.append(Root(key, name, prefix, self._object(ROOTS[name], details)))
         return _Template(Shape(tuple(roots)), tuple(self.roots), tuple(self.tags), nodes)
 
     def _object(self, type_name: str, details: Sequence[FieldDetails]) -> Obj:
@@ -354,24 +383,3 @@ def _service_filter(given: dict[str, Any]) -> service.TitleFilter:
         release_year_max=given.get("releaseYearMax"),
         text=given.get("text"),
     ).to_service()
-
-
-FILTER_VALUES: tuple[tuple[str, Callable[[Any], Any]], ...] = (
-    ("kind", lambda v: v.value),
-    ("release_year_min", lambda v: v),
-    ("release_year_max", lambda v: v),
-    ("genres", lambda v: [g.lower() for g in v]),
-    ("origin_countries", lambda v: [c.upper() for c in v]),
-    ("text", lambda v: v),
-)
-"""``service.filter_titles``' conditions, in its order: (field, the parameter's value)."""
-
-
-def _filter_values(flt: service.TitleFilter) -> list[tuple[str, Any]]:
-    out: list[tuple[str, Any]] = []
-    for name, value_of in FILTER_VALUES:
-        value = getattr(flt, name)
-        if value is None or (name in ("genres", "origin_countries") and not value):
-            continue
-        out.append((name, websearch_text(value) if name == "text" else value_of(value)))
-    return out

@@ -1,4 +1,5 @@
-"""Running a compiled operation: one statement on the request's connection, its JSON as data.
+"""Running a compiled operation: one statement on the request's connection, its JSON as data
+(the text itself when the HTTP layer asks for it: ``EncodedJson``).
 
 The statement runs on the request session's connection (through ``context.db``, so the
 session's lock, deadline and close rules hold) as driver SQL (``exec_driver_sql``: no
@@ -10,21 +11,23 @@ from __future__ import annotations
 
 import json
 import time
-from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
 from graphql import GraphQLError, GraphQLSchema, located_error
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types.execution import ExecutionResult
 
+from server.graphql.encoded import EncodedJson, ascii_json
 from server.kit.resolving.context import Context, ExecutionTimeout
 
 from .plan import Plan, plan
-from .shape import Obj, Shape
+from .shape import Shape
 from .sql import has_sql, statement
 
 QUERY_TYPENAME = "Query"
-NON_NULL_ROOTS = frozenset({"titles"})
+NON_NULL_ROOTS = frozenset({"titles", "similarTitles"})
+NULL_MEANS_ERROR = frozenset({"similarTitles"})
+QUERY_JSON = f'"{QUERY_TYPENAME}"'
 
 
 async def run_compiled(
@@ -33,9 +36,11 @@ async def run_compiled(
     context: Context,
     variables: dict[str, Any] | None,
     operation_name: str | None,
+    *,
+    encoded: bool = False,
 ) -> ExecutionResult | None:
     """The result of a validated query answered by one statement, or None when the executor
-    must answer it (see ``plan``)."""
+    must answer it (see ``plan``); its data as ``EncodedJson`` when ``encoded``."""
     if context.timed_out or time.monotonic() > context.deadline:
         return None  # the executor reports the timeout
     compiled = plan(schema, document, variables, operation_name, context.principal)
@@ -46,7 +51,7 @@ async def run_compiled(
     if has_sql(shape):
         try:
             sql = statement(shape)
-        except ValueError:  # more keys than one json_build_object takes
+        except ValueError:  # a shape the features cannot read
             return None
     values: tuple[Any, ...] = ()
     if sql is not None:
@@ -60,7 +65,19 @@ async def run_compiled(
             context.check_deadline()
         except ExecutionTimeout as exc:
             return _failed(exc, compiled)
-    return ExecutionResult(data=_data(shape, values), errors=None)
+        if _needs_executor(shape, values):
+            return None
+    return ExecutionResult(data=_data(shape, values, encoded), errors=None)
+
+
+def _needs_executor(shape: Shape, values: tuple[Any, ...]) -> bool:
+    """A null ``similarTitles``: its source gave no row, and the executor's resolver says why
+    (not found, not embedded, no comparables vector) on the same session."""
+    answered = [root for root in shape.roots if root.of is not None]
+    return any(
+        root.name in NULL_MEANS_ERROR and value is None
+        for root, value in zip(answered, values, strict=True)
+    )
 
 
 async def _fetch(session: AsyncSession, sql: str, params: dict[str, Any]) -> tuple[Any, ...]:
@@ -70,50 +87,25 @@ async def _fetch(session: AsyncSession, sql: str, params: dict[str, Any]) -> tup
     return tuple(row)
 
 
-def _data(shape: Shape, values: tuple[Any, ...]) -> dict[str, Any]:
-    data: dict[str, Any] = {}
+def _data(shape: Shape, values: tuple[Any, ...], encoded: bool) -> dict[str, Any]:
+    """The response's data: as JSON text (``EncodedJson``) when ``encoded``, else decoded."""
+    parts: list[str] = []
     position = 0
     for root in shape.roots:
         if root.of is None:
-            data[root.key] = QUERY_TYPENAME
-            continue
-        value = values[position]
-        position += 1
-        if isinstance(value, str):
-            value = json.loads(value)
-        if value is not None and _has_floats(root.of):
-            _fix_floats(value, root.of)
-        data[root.key] = value
-    return data
-
-
-@lru_cache(maxsize=1024)
-def _has_floats(obj: Obj) -> bool:
-    """Whether ``obj`` selects a Float (``TitleTag.weight``) anywhere."""
-    return any(
-        (obj.type_name == "TitleTag" and f.name == "weight")
-        or (f.of is not None and _has_floats(f.of))
-        for f in obj.fields
-    )
-
-
-def _fix_floats(value: Any, obj: Obj) -> None:
-    """Postgres writes a whole REAL as ``1``, which JSON reads as an int; graphql-core
-    serializes a Float as a float (``1.0``)."""
-    if isinstance(value, list):
-        for item in value:
-            _fix_floats(item, obj)
-        return
-    if value is None:
-        return
-    for field in obj.fields:
-        if field.of is not None:
-            if _has_floats(field.of):
-                _fix_floats(value[field.key], field.of)
-        elif obj.type_name == "TitleTag" and field.name == "weight":
-            weight = value[field.key]
-            if weight is not None:
-                value[field.key] = float(weight)
+            value = QUERY_JSON
+        else:
+            value = values[position]
+            position += 1
+            if value is None:
+                value = "null"
+        parts.append(f'"{root.key}":{value}')
+    text = ascii_json("{" + ",".join(parts) + "}")
+    if encoded:
+        # the HTTP layer's reply encoder splices the text (``replies.encode``)
+        return cast(dict[str, Any], EncodedJson(text))
+    decoded: dict[str, Any] = json.loads(text)
+    return decoded
 
 
 def _failed(exc: Exception, compiled: Plan) -> ExecutionResult:

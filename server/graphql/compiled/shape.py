@@ -41,13 +41,17 @@ class Root:
 
     key: str
     name: str
-    """``title``, ``titleByExternalId``, ``titles``, or ``__typename`` (answered here)."""
+    """``title``, ``titleByExternalId``, ``titles``, ``similarTitles``, or ``__typename``
+    (answered here)."""
     prefix: str
     """Its parameters' names start with this (``r0_``): unique within the operation."""
     of: Obj | None = None
     conditions: tuple[str, ...] = ()
-    """``titles``: the filter's conditions present (``service.TitleFilter`` field names) and
-    ``after`` when a cursor was given; each reads the parameter ``prefix + condition``."""
+    """``titles`` and ``similarTitles``: the filter's conditions present (and ``after`` when
+    a cursor was given), as ``catalog.compiled.page_values`` and
+    ``similarity.compiled.similar_values`` name them."""
+    mode: str | None = None
+    """``similarTitles``: its mode (a ``SimilarityMode`` value)."""
 
 
 @dataclass(frozen=True, slots=True)

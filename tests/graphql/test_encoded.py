@@ -1,0 +1,98 @@
+"""The compiled paths' JSON text goes to the response as Postgres wrote it (``EncodedJson``,
+spliced by ``replies.encode``): it must be exactly the text the HTTP layer writes for the
+executor's data, byte for byte (compact separators, ASCII escapes, floats as Python writes
+them), for every compiled query of tests/graphql/test_compiled.py."""
+
+from __future__ import annotations
+
+import json
+import random
+from typing import Any
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from strawberry.types.graphql import OperationType
+
+from server.config import Settings, Switch
+from server.graphql.documents import parse_document
+from server.graphql.encoded import EncodedJson, ascii_json
+from server.graphql.operation import run_operation
+from server.graphql.replies import encode
+from server.graphql.schema import schema
+from server.kit.resolving.context import Context
+from server.kit.roles import Principal, Role
+from tests.graphql.test_compiled import COMPILED, _answer, _random_query, _variables
+from tests.graphql.test_compiled import catalog as catalog_fixture  # noqa: F401 (a fixture)
+
+
+async def encoded_text(
+    settings: Settings,
+    sessions: async_sessionmaker[AsyncSession],
+    query: str,
+    variables: dict[str, Any],
+) -> str:
+    """The compiled path's data as the HTTP layer gets it: ``EncodedJson``'s text."""
+    settings = settings.model_copy(update={"compiled_queries": Switch.ON})
+    document = parse_document(query, settings.max_tokens)
+    context = Context(
+        settings=settings,
+        sessions=sessions,
+        principal=Principal("test", Role.VIEWER, key_id=1),
+        request_id="req-1",
+        document=document,
+    )
+    declared = {v for v in variables if f"${v}" in query}
+    used = {k: v for k, v in variables.items() if k in declared}
+    result = await run_operation(
+        schema, query, document, context, used, None, {OperationType.QUERY}, encoded=True
+    )
+    await context.close()
+    assert not result.errors, result.errors
+    data: Any = result.data
+    assert isinstance(data, EncodedJson), query
+    return data.text
+
+
+def executor_text(answer: tuple[str, list[Any]]) -> str:
+    """The executor's data as the HTTP layer encodes it."""
+    return json.dumps(json.loads(answer[0]), separators=(",", ":"))
+
+
+async def assert_same_text(
+    settings: Settings,
+    sessions: async_sessionmaker[AsyncSession],
+    query: str,
+    variables: dict[str, Any],
+) -> None:
+    expected = executor_text(await _answer(settings, sessions, query, variables, compiled=False))
+    got = await encoded_text(settings, sessions, query, variables)
+    assert got == expected, query
+    # and the reply encoder splices it where the data goes
+    body = {"data": EncodedJson(got), "extensions": {"x": 1}}
+    assert encode(body) == encode({"data": json.loads(got), "extensions": {"x": 1}})
+
+
+@pytest.mark.parametrize(("query", "variables"), COMPILED)
+async def test_encoded_text_is_the_executors(
+    settings: Settings,
+    session_factory: async_sessionmaker[AsyncSession],
+    catalog_fixture: dict[str, Any],  # noqa: F811 (the imported fixture)
+    query: str,
+    variables: dict[str, Any],
+) -> None:
+    await assert_same_text(settings, session_factory, query, _variables(variables, catalog_fixture))
+
+
+async def test_random_encoded_texts_are_the_executors(
+    settings: Settings,
+    session_factory: async_sessionmaker[AsyncSession],
+    catalog_fixture: dict[str, Any],  # noqa: F811 (the imported fixture)
+) -> None:
+    rng = random.Random(16)
+    for _ in range(40):
+        await assert_same_text(settings, session_factory, _random_query(rng, catalog_fixture), {})
+
+
+def test_ascii_json_escapes_as_json_dumps() -> None:
+    for text in ["plain", "é", "ünï\u2028code", "emoji \U0001f600!", "\x7f\u0080\uffff"]:
+        assert ascii_json(json.dumps(text, ensure_ascii=False)) == json.dumps(text)
