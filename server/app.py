@@ -160,7 +160,12 @@ def create_app(
     ``read_database_url`` (a replica) when given."""
     state = AppState(database_url, session_factory, settings, read_database_url)
     graphql = GraphQLHTTP(
-        settings, state.sessions, graphql_schema or schema, state.read_sessions, graphiql_html()
+        settings,
+        state.sessions,
+        graphql_schema or schema,
+        state.read_sessions,
+        graphiql_html(),
+        reads=lambda: state.reads,
     )
 
     @contextlib.asynccontextmanager

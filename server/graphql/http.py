@@ -32,7 +32,7 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import Coroutine, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -64,7 +64,7 @@ from server.graphql.replies import (
 )
 from server.graphql.schema import Schema, schema
 from server.kit.errors import ErrorCode
-from server.kit.resolving.context import Context, ExecutionTimeout
+from server.kit.resolving.context import Context, ExecutionTimeout, ReadOne
 from server.kit.resolving.errors import INTERNAL, PARSE_FAILED
 from server.kit.roles import Principal
 from server.kit.text import unsafe_strings
@@ -95,6 +95,7 @@ class GraphQLHTTP:
         graphql_schema: Schema = schema,
         read_sessions: Any = None,
         ide_html: str | None = None,
+        reads: Callable[[], ReadOne | None] | None = None,
     ) -> None:
         self.settings = settings
         self.schema = graphql_schema
@@ -103,6 +104,7 @@ class GraphQLHTTP:
         self.ide_html = ide_html or get_graphql_ide_html("graphiql")
         self.read_sessions = read_sessions or sessions
         self.sessions = sessions  # () -> async_sessionmaker, available once the lifespan ran
+        self.reads = reads or _no_reads  # () -> driver reads (see Context.fetch_one), likewise
         self.gate = Gate(settings, sessions)
         self.persisted = PersistedQueries.from_settings(settings)
         self.apq = settings.persisted_queries.value == "on"
@@ -206,6 +208,7 @@ class GraphQLHTTP:
             settings=self.settings,
             sessions=self.read_sessions(),
             write_sessions=self.sessions(),
+            reads=self.reads(),
             principal=principal,
             request_id=exchange.request_id,
             deadline=time.monotonic() + timeout_s,
@@ -367,3 +370,7 @@ def _in_background(work: Coroutine[Any, Any, None]) -> None:
     task = asyncio.ensure_future(work)
     _BACKGROUND.add(task)
     task.add_done_callback(_BACKGROUND.discard)
+
+
+def _no_reads() -> ReadOne | None:
+    return None

@@ -4,15 +4,17 @@ request context's choice between them and the session (``Context.fetch_one``).""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
+from pathlib import Path
 from typing import Any
 
+import httpx
 import psycopg
 import pytest
 from sqlalchemy import QueuePool, event
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
-from server.app import make_api_engine
+from server.app import create_app, make_api_engine
 from server.config import Settings, load_settings
 from server.db.reads import DriverReads
 from server.kit.errors import ErrorCode
@@ -131,3 +133,45 @@ async def test_the_context_reads_through_the_driver_only_without_a_session(
     assert without.has_session
     await without.close()
     assert _checked_out(api_engine) == 0
+
+
+QUERIES = [
+    '{ title(id: "987654321") { id name } }',
+    "{ titles(first: 2) { totalCount edges { node { id name } } } }",
+    '{ similarTitles(titleId: "987654321", first: 3) { score title { id } } }',  # falls back
+    "{ tags(first: 1) { name } }",  # executor only
+]
+
+
+@pytest.mark.parametrize("query", QUERIES)
+async def test_the_app_answers_compiled_queries_through_the_driver(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, query: str
+) -> None:
+    """Over an engine (not a test's session factory) a compiled query reads through the
+    driver, and the body is the executor's, byte for byte."""
+    calls: list[str] = []
+    original = DriverReads.__call__
+
+    async def counted(
+        self: DriverReads, sql: str, params: Mapping[str, Any]
+    ) -> tuple[Any, ...] | None:
+        calls.append(sql)
+        return await original(self, sql, params)
+
+    monkeypatch.setattr(DriverReads, "__call__", counted)
+    bodies = []
+    for compiled in ("on", "off"):
+        settings = load_settings(
+            data_dir=tmp_path, auth="off", database_url=None, compiled_queries=compiled
+        )
+        app = create_app(settings, database_url=database_url)
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+                response = await http.post("/graphql", json={"query": query})
+        assert response.status_code == 200
+        bodies.append(response.content)
+        if compiled == "on":
+            assert len(calls) == (0 if "tags" in query else 1)
+    assert bodies[0] == bodies[1]
+    assert len(calls) == (0 if "tags" in query else 1)  # the executor never reads this way

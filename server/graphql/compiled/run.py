@@ -1,10 +1,12 @@
 """Running a compiled operation: one statement on the request's connection, its JSON as data
 (the text itself when the HTTP layer asks for it: ``EncodedJson``).
 
-The statement runs on the request session's connection (through ``context.db``, so the
-session's lock, deadline and close rules hold) as driver SQL (``exec_driver_sql``: no
-compilation, no ORM, no result types), so SQLAlchemy's events, error wrapping (a cancelled
-statement is TIMEOUT, anything else masked) and connection invalidation still apply.
+The statement goes through ``context.fetch_one``: straight through the driver on a pooled
+connection when the request has opened no session (``server.db.reads.DriverReads``: the
+pool, its events, ``DBAPIError`` wrapping, so a cancelled statement is TIMEOUT and anything
+else masked, and the invalidation of a lost connection are SQLAlchemy's), else as driver SQL
+on the session's connection (tests, whose sessions share one rolled-back transaction). The
+context's lock, deadline and close rules hold either way.
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ import time
 from typing import Any, cast
 
 from graphql import GraphQLError, GraphQLSchema, located_error
-from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types.execution import ExecutionResult
 
 from server.graphql.encoded import EncodedJson, ascii_json
@@ -57,9 +58,11 @@ async def run_compiled(
     if sql is not None:
         text = sql
         try:
-            values = await context.db(lambda s: _fetch(s, text, compiled.params))
+            row = await context.fetch_one(text, compiled.params)
         except Exception as exc:
             return _failed(exc, compiled)
+        assert row is not None  # one row of one JSON column per root field, always
+        values = row
         try:
             # the executor checks the deadline at each object it completes
             context.check_deadline()
@@ -78,13 +81,6 @@ def _needs_executor(shape: Shape, values: tuple[Any, ...]) -> bool:
         root.name in NULL_MEANS_ERROR and value is None
         for root, value in zip(answered, values, strict=True)
     )
-
-
-async def _fetch(session: AsyncSession, sql: str, params: dict[str, Any]) -> tuple[Any, ...]:
-    connection = await session.connection()
-    row = (await connection.exec_driver_sql(sql, params)).first()
-    assert row is not None
-    return tuple(row)
 
 
 def _data(shape: Shape, values: tuple[Any, ...], encoded: bool) -> dict[str, Any]:
