@@ -19,11 +19,16 @@ The steps of a request, each in its own piece:
   says.
 
 Not a subclass of strawberry's ASGI view (``strawberry.asgi.GraphQL``), whose ``run`` does the
-same steps through hooks: on Python 3.11 its check of every result against the
-``SubscriptionExecutionResult`` protocol (``typing_extensions``' ``isinstance``, through
-``inspect.getattr_static``) alone costs ~15 us, and its flow ~20 us, per request: 8% more CPU
-on ``{ __typename }`` (2.5-3% on a 20-title page) over httpx's ASGI transport, measured
-against this handler, for a subclass that passed the same tests and the graphql-http audit.
+same steps through hooks. Built twice (branches ``view-strawberry-run`` and ``view2``), each
+passing the same tests and the graphql-http audit (61/61): the second, on top of the compiled
+paths, cost 5.5-7% more server CPU on a 20-title page, 4.5-6% on ``title(id)`` and 15-23% on
+``{ __typename }`` (in-process, interleaved, old-vs-old control 0.97-1.03). Part of it is
+``run``'s check of every result against the ``SubscriptionExecutionResult`` protocol
+(``typing_extensions``' ``isinstance`` through ``inspect.getattr_static``), part its extra
+awaits. It needed three workarounds (``get_context`` runs before the 405 and GraphiQL checks,
+``create_response`` is not given the request, its ``HTTPException`` answers in plain text),
+and it made the endpoint no shorter (374 lines plus a new 98-line ``params`` module, against
+369 here).
 """
 
 from __future__ import annotations

@@ -303,7 +303,7 @@ async def test_a_deadline_passed_during_the_statement_is_a_timeout_like_the_exec
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from server.catalog import service
-    from server.graphql.compiled import run
+    from server.kit.resolving.context import Context
 
     def slow(fn: Callable[..., Any]) -> Callable[..., Any]:
         async def slowed(*args: Any, **kwargs: Any) -> Any:
@@ -314,7 +314,7 @@ async def test_a_deadline_passed_during_the_statement_is_a_timeout_like_the_exec
 
     monkeypatch.setattr(service, "title_with_tags", slow(service.title_with_tags))
     monkeypatch.setattr(service, "list_titles", slow(service.list_titles))
-    monkeypatch.setattr(run, "_fetch", slow(run._fetch))
+    monkeypatch.setattr(Context, "fetch_one", slow(Context.fetch_one))
     for query in (
         f'{{ title(id: "{catalog["id"]}") {{ name }} }}',
         "{ titles { edges { node { name } } } }",
