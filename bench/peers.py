@@ -743,11 +743,22 @@ async def breakdown(url: str, libpq: str, key: str, ids: Ids, queries: list[str]
                 settings=settings,
                 sessions=state.read_sessions(),
                 write_sessions=state.sessions(),
+                reads=state.reads,
                 document=document,
             )
-            await run_operation(
-                schema, query.ours, document, context, variables[i], None, {OperationType.QUERY}
-            )
+            try:
+                await run_operation(
+                    schema,
+                    query.ours,
+                    document,
+                    context,
+                    variables[i],
+                    None,
+                    {OperationType.QUERY},
+                    encoded=True,
+                )
+            finally:
+                await context.close()
 
         async def service(i: int) -> None:
             assert call is not None

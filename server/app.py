@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -137,6 +138,21 @@ def transactional(engine: AsyncEngine) -> AsyncEngine:
     return engine.execution_options(isolation_level="READ COMMITTED")
 
 
+def freeze_what_lives_on() -> None:
+    """Move everything alive now (modules, the schema, the engine, the embedder: ~230,000
+    objects) out of the garbage collector's sight for the rest of the process.
+
+    A full collection walks every tracked object: with all of these it took ~230 ms (once in
+    9,000 requests measured in-process), during which the worker answers nothing and every
+    request in flight waits: with 32 connections, that lands in the p99. Frozen, a full
+    collection of what the requests leave behind took ~3 ms. Objects frozen here that
+    would later become cyclic garbage are not reclaimed; nothing built at startup is
+    discarded before the process ends.
+    """
+    gc.collect()
+    gc.freeze()
+
+
 async def preload_query_embedder(settings: Settings) -> None:
     """Load the search embedder before serving: loading MiniLM takes ~6 s, which the first
     semantic search would otherwise wait (measured on the real catalog). A missing model is
@@ -154,10 +170,12 @@ def create_app(
     session_factory: async_sessionmaker[AsyncSession] | None = None,
     graphql_schema: Schema | None = None,
     read_database_url: str | None = None,
+    freeze_after_startup: bool = False,
 ) -> Starlette:
     """Build the app over a database URL, or over a ready session factory (tests); another
     schema (same types, other extensions) only for benchmarks. Queries go to
-    ``read_database_url`` (a replica) when given."""
+    ``read_database_url`` (a replica) when given. ``freeze_after_startup`` (a server's
+    worker, whose process is the app's alone): see ``freeze_what_lives_on``."""
     state = AppState(database_url, session_factory, settings, read_database_url)
     graphql = GraphQLHTTP(
         settings,
@@ -172,6 +190,8 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await state.open()
         await preload_query_embedder(settings)
+        if freeze_after_startup:
+            freeze_what_lives_on()
         log.info(
             "serving (auth %s, introspection %s, graphiql %s)",
             settings.auth.value,
@@ -237,6 +257,7 @@ def worker_app(target: str, *, settings: Settings, database_url: str) -> Starlet
     configure(settings.log_level.value, settings.log_format.value)
     return create_app(
         settings,
+        freeze_after_startup=True,
         database_url=database_url,
         read_database_url=to_sqlalchemy_url(settings.read_database_url)
         if settings.read_database_url
