@@ -4,8 +4,9 @@ transaction per test, for sync (ingest) and async (GraphQL) code alike."""
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -18,6 +19,7 @@ from server.config import Settings, load_settings
 from server.db import migrations
 from server.db.embedded import EmbeddedPostgres
 from server.db.engine import make_async_engine, make_engine
+from server.graphql import operation
 from tests.helpers import StatementLog, api_client
 
 # `make test` (and CI) replays the same examples every run, so a red build always means a
@@ -155,3 +157,17 @@ async def auth_client(
     """Like ``client`` with CONTENTINTEL_AUTH=on; pass ``headers=bearer(key)`` per request."""
     async with api_client(auth_settings, session_factory) as http:
         yield http
+
+
+@pytest.fixture
+def executed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Each operation the executor ran (not the compiled path)."""
+    calls: list[str] = []
+    original: Callable[..., Any] = operation._execute
+
+    async def spy(*args: Any, **kwargs: Any) -> Any:
+        calls.append("executor")
+        return await original(*args, **kwargs)
+
+    monkeypatch.setattr(operation, "_execute", spy)
+    return calls

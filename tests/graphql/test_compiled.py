@@ -13,10 +13,10 @@ import httpx
 import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
+from strawberry.types.execution import ExecutionResult
 from strawberry.types.graphql import OperationType
 
 from server.config import Settings, Switch
-from server.graphql import operation
 from server.graphql.compiled.sql import statement
 from server.graphql.documents import parse_document
 from server.graphql.operation import run_operation
@@ -180,6 +180,23 @@ async def _answer(
     compiled: bool,
     timeout_s: float | None = None,
 ) -> tuple[str, list[Any]]:
+    result = await run_query(settings, sessions, query, variables, compiled, timeout_s)
+    errors = [e.formatted for e in result.errors or []]
+    return json.dumps(result.data), errors
+
+
+async def run_query(
+    settings: Settings,
+    sessions: async_sessionmaker[AsyncSession],
+    query: str,
+    variables: dict[str, Any],
+    compiled: bool,
+    timeout_s: float | None = None,
+    *,
+    encoded: bool = False,
+) -> ExecutionResult:
+    """One query as a viewer, compiled queries on or off, sending only the variables the
+    operation declares (as a client would)."""
     settings = settings.model_copy(
         update={"compiled_queries": Switch.ON if compiled else Switch.OFF}
     )
@@ -193,29 +210,14 @@ async def _answer(
     )
     if timeout_s is not None:
         context.deadline = time.monotonic() + timeout_s
-    # only the variables the operation declares, as a client would send
     declared = {v for v in variables if f"${v}" in query}
     used = {k: v for k, v in variables.items() if k in declared}
-    result = await run_operation(
-        schema, query, document, context, used, None, {OperationType.QUERY}
-    )
-    await context.close()
-    errors = [e.formatted for e in result.errors or []]
-    return json.dumps(result.data), errors
-
-
-@pytest.fixture
-def executed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Each operation the executor ran (not the compiled path)."""
-    calls: list[str] = []
-    original: Callable[..., Any] = operation._execute
-
-    async def spy(*args: Any, **kwargs: Any) -> Any:
-        calls.append("executor")
-        return await original(*args, **kwargs)
-
-    monkeypatch.setattr(operation, "_execute", spy)
-    return calls
+    try:
+        return await run_operation(
+            schema, query, document, context, used, None, {OperationType.QUERY}, encoded=encoded
+        )
+    finally:
+        await context.close()
 
 
 @pytest.mark.parametrize(("query", "variables"), COMPILED)

@@ -11,17 +11,11 @@ from typing import Any
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from strawberry.types.graphql import OperationType
 
-from server.config import Settings, Switch
-from server.graphql.documents import parse_document
+from server.config import Settings
 from server.graphql.encoded import EncodedJson, ascii_json
-from server.graphql.operation import run_operation
 from server.graphql.replies import encode
-from server.graphql.schema import schema
-from server.kit.resolving.context import Context
-from server.kit.roles import Principal, Role
-from tests.graphql.test_compiled import COMPILED, _answer, _random_query, _variables
+from tests.graphql.test_compiled import COMPILED, _answer, _random_query, _variables, run_query
 from tests.graphql.test_compiled import catalog as catalog_fixture  # noqa: F401 (a fixture)
 
 
@@ -32,21 +26,7 @@ async def encoded_text(
     variables: dict[str, Any],
 ) -> str:
     """The compiled path's data as the HTTP layer gets it: ``EncodedJson``'s text."""
-    settings = settings.model_copy(update={"compiled_queries": Switch.ON})
-    document = parse_document(query, settings.max_tokens)
-    context = Context(
-        settings=settings,
-        sessions=sessions,
-        principal=Principal("test", Role.VIEWER, key_id=1),
-        request_id="req-1",
-        document=document,
-    )
-    declared = {v for v in variables if f"${v}" in query}
-    used = {k: v for k, v in variables.items() if k in declared}
-    result = await run_operation(
-        schema, query, document, context, used, None, {OperationType.QUERY}, encoded=True
-    )
-    await context.close()
+    result = await run_query(settings, sessions, query, variables, compiled=True, encoded=True)
     assert not result.errors, result.errors
     data: Any = result.data
     assert isinstance(data, EncodedJson), query

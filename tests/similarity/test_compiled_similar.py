@@ -6,15 +6,12 @@ harness as tests/graphql/test_compiled.py and test_encoded.py."""
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
 from typing import Any
 
-import pytest
 from sqlalchemy import Connection, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
 from server.config import Settings
-from server.graphql import operation
 from server.models.catalog import Title
 from server.similarity.comparables.service import fit_comparables
 from tests.graphql.test_compiled import _answer
@@ -127,19 +124,6 @@ async def _seed(aconn: AsyncConnection, embed: Embed) -> list[str]:
     await acreate_titles(aconn, title_record(external_id="cs-new", name="Late"))
     rows = await aconn.execute(select(Title.id).where(Title.external_id.like("cs%")))
     return sorted(str(i) for (i,) in rows)
-
-
-@pytest.fixture
-def executed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    calls: list[str] = []
-    original: Callable[..., Any] = operation._execute
-
-    async def spy(*args: Any, **kwargs: Any) -> Any:
-        calls.append("executor")
-        return await original(*args, **kwargs)
-
-    monkeypatch.setattr(operation, "_execute", spy)
-    return calls
 
 
 def _variables(given: dict[str, Any], ids: list[str], late: str) -> dict[str, Any]:
