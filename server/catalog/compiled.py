@@ -20,6 +20,7 @@ single quotes unescaped, so ``Out`` refuses anything else.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -175,6 +176,16 @@ def json_array(item: str, order: str) -> str:
     return f"COALESCE('[' || string_agg({item}, ',' ORDER BY {order}) || ']', {EMPTY})"
 
 
+def json_fields(outs: tuple[Out, ...], value_sql: Callable[[Out], str]) -> str:
+    """A JSON object's text with a key per ``Out``: its constant, or ``value_sql(out)``."""
+    return json_object([(o.key, const_sql(o) if o.value == CONST else value_sql(o)) for o in outs])
+
+
+def json_string(sql: str) -> str:
+    """The JSON text of a string that needs no escaping (digits, base64)."""
+    return f"('\"' || {sql} || '\"')"
+
+
 def json_value(sql: str) -> str:
     """The JSON text of a value (null for NULL)."""
     return f"COALESCE(to_json({sql})::text, 'null')"
@@ -206,25 +217,22 @@ def column(read: Read) -> str:
 
 def title_object(outs: tuple[Out, ...], t: str) -> str:
     """The JSON text of the title aliased ``t`` (``Out``'s title values)."""
-    pairs: list[tuple[str, str]] = []
-    for out in outs:
-        if out.value == CONST:
-            sql = const_sql(out)
-        elif out.value == "id":
-            sql = f"('\"' || {t}.id::text || '\"')"
-        elif out.value == "genres":
-            sql = (
+
+    def value(out: Out) -> str:
+        if out.value == "id":
+            return json_string(f"{t}.id::text")
+        if out.value == "genres":
+            return (
                 f"(SELECT {json_array('to_json(g.name)::text', TAG_ORDER)} "
                 f"{TAGS_OF.format(t=t)} AND g.kind = 'GENRE')"
             )
-        elif out.value == "tags":
-            sql = _tags(out, t)
-        elif out.value in TITLE_COLUMNS:
-            sql = json_value(f"{t}.{out.value}")
-        else:
-            raise ValueError(f"not a title value: {out.value!r}")
-        pairs.append((out.key, sql))
-    return json_object(pairs)
+        if out.value == "tags":
+            return _tags(out, t)
+        if out.value in TITLE_COLUMNS:
+            return json_value(f"{t}.{out.value}")
+        raise ValueError(f"not a title value: {out.value!r}")
+
+    return json_fields(outs, value)
 
 
 def title_columns_of(outs: tuple[Out, ...]) -> tuple[str, ...]:
@@ -240,17 +248,17 @@ def _tags(out: Out, t: str) -> str:
         "name": json_value("g.name"),
         "weight": json_float("tt.weight"),
     }
-    pairs = [(o.key, const_sql(o) if o.value == CONST else values[o.value]) for o in out.of]
+    item = json_fields(out.of, lambda o: values[o.value])
     # one statement whether ``kind`` is given or not: a title has a few tags
     kind = f" AND (%({out.param})s::tag_kind IS NULL OR g.kind = %({out.param})s::tag_kind)"
-    return f"(SELECT {json_array(json_object(pairs), TAG_ORDER)} {TAGS_OF.format(t=t)}{kind})"
+    return f"(SELECT {json_array(item, TAG_ORDER)} {TAGS_OF.format(t=t)}{kind})"
 
 
 def _page_title_columns(outs: tuple[Out, ...], into: set[str]) -> None:
     for out in outs:
         if out.value == "node" and out.of is not None:
             into.update(title_columns_of(out.of))
-        elif out.of is not None and out.value in ("edges",):
+        elif out.of is not None and out.value == "edges":
             _page_title_columns(out.of, into)
 
 
@@ -262,37 +270,30 @@ def _connection(read: TitlesPage) -> str:
     page = _page_piece(read.conditions, columns, p).text
     shown = f"SELECT * FROM page ORDER BY id LIMIT %({p}first)s"
     filters = tuple(c for c in read.conditions if c != AFTER)
-    pairs: list[tuple[str, str]] = []
-    for out in read.fields:
-        if out.value == CONST:
-            sql = const_sql(out)
-        elif out.value == "total_count":
-            sql = f"({_count_piece(filters, p).text})::text"
-        elif out.value == "edges":
+
+    def value(out: Out) -> str:
+        if out.value == "total_count":
+            return f"({_count_piece(filters, p).text})::text"
+        if out.value == "edges":
             assert out.of is not None
-            sql = f"(SELECT {json_array(_edge(out.of), 't.id')} FROM shown t)"
-        elif out.value == "page_info":
+            return f"(SELECT {json_array(_edge(out.of), 't.id')} FROM shown t)"
+        if out.value == "page_info":
             assert out.of is not None
-            sql = _page_info(out.of, p)
-        else:
-            raise ValueError(f"not a page value: {out.value!r}")
-        pairs.append((out.key, sql))
-    return f"(WITH page AS ({page}), shown AS ({shown}) SELECT {json_object(pairs)})"
+            return _page_info(out.of, p)
+        raise ValueError(f"not a page value: {out.value!r}")
+
+    return f"(WITH page AS ({page}), shown AS ({shown}) SELECT {json_fields(read.fields, value)})"
 
 
 def _edge(outs: tuple[Out, ...]) -> str:
-    pairs: list[tuple[str, str]] = []
-    for out in outs:
-        if out.value == CONST:
-            sql = const_sql(out)
-        elif out.value == "cursor":
-            sql = f"('\"' || {cursor('t.id')} || '\"')"
-        else:
-            assert out.value == "node"
-            assert out.of is not None
-            sql = title_object(out.of, "t")
-        pairs.append((out.key, sql))
-    return json_object(pairs)
+    def value(out: Out) -> str:
+        if out.value == "cursor":
+            return json_string(cursor("t.id"))
+        assert out.value == "node"
+        assert out.of is not None
+        return title_object(out.of, "t")
+
+    return json_fields(outs, value)
 
 
 def _page_info(outs: tuple[Out, ...], p: str) -> str:
@@ -302,6 +303,4 @@ def _page_info(outs: tuple[Out, ...], p: str) -> str:
         "start_cursor": json_value(f"(SELECT {cursor('min(id)')} FROM shown)"),
         "end_cursor": json_value(f"(SELECT {cursor('max(id)')} FROM shown)"),
     }
-    return json_object(
-        [(o.key, const_sql(o) if o.value == CONST else values[o.value]) for o in outs]
-    )
+    return json_fields(outs, lambda o: values[o.value])

@@ -1,6 +1,7 @@
 """SQLAlchemy statements as driver SQL: text with psycopg's named placeholders and the values
 of their parameters, for statements assembled from several compiled pieces (the compiled reads
-of ``catalog.compiled`` and ``similarity.compiled``) and run with ``exec_driver_sql``.
+of ``catalog.compiled`` and ``similarity.compiled``) and run through the driver
+(``server.db.reads``, or ``exec_driver_sql`` on a session).
 
 Compiling a statement costs more than running it: a piece is compiled once per shape, and each
 request binds its own values through the same type processors SQLAlchemy would apply.

@@ -19,12 +19,10 @@ from functools import lru_cache
 from typing import Any
 
 from server.catalog.compiled import (
-    CONST,
     EMPTY,
     Out,
-    const_sql,
+    json_fields,
     json_float,
-    json_object,
     placeholder_filter,
     title_object,
 )
@@ -90,18 +88,16 @@ def column(read: SimilarRead) -> str:
     """The read's column: the array's JSON text, or NULL when the source gave no row."""
     columns = title_columns({o.value for o in _title_outs(read.fields)})
     rows = _piece(read.mode, read.conditions, columns, read.prefix).text
-    pairs: list[tuple[str, str]] = []
-    for out in read.fields:
-        if out.value == CONST:
-            pairs.append((out.key, const_sql(out)))
-        elif out.value == "score":
-            pairs.append((out.key, json_float(CLAMPED_SCORE)))
-        elif out.value == "title":
+
+    def value(out: Out) -> str:
+        if out.value == "score":
+            return json_float(CLAMPED_SCORE)
+        if out.value == "title":
             assert out.of is not None
-            pairs.append((out.key, title_object(out.of, "s")))
-        else:
-            raise ValueError(f"not a similar title's value: {out.value!r}")
-    item = json_object(pairs)
+            return title_object(out.of, "s")
+        raise ValueError(f"not a similar title's value: {out.value!r}")
+
+    item = json_fields(read.fields, value)
     return (
         "(SELECT CASE WHEN count(*) = 0 THEN NULL ELSE COALESCE('[' || string_agg("
         f"{item}, ',' ORDER BY s.score DESC, s.id) FILTER (WHERE s.id IS NOT NULL) || ']', "

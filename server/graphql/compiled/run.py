@@ -56,9 +56,8 @@ async def run_compiled(
             return None
     values: tuple[Any, ...] = ()
     if sql is not None:
-        text = sql
         try:
-            row = await context.fetch_one(text, compiled.params)
+            row = await context.fetch_one(sql, compiled.params)
         except Exception as exc:
             return _failed(exc, compiled)
         assert row is not None  # one row of one JSON column per root field, always
@@ -75,7 +74,7 @@ async def run_compiled(
 
 def _needs_executor(shape: Shape, values: tuple[Any, ...]) -> bool:
     """A null ``similarTitles``: its source gave no row, and the executor's resolver says why
-    (not found, not embedded, no comparables vector) on the same session."""
+    (not found, not embedded, no comparables vector)."""
     answered = [root for root in shape.roots if root.of is not None]
     return any(
         root.name in NULL_MEANS_ERROR and value is None

@@ -40,7 +40,7 @@ VALUE_OF_FIELD = {
 @lru_cache(maxsize=512)
 def statement(shape: Shape) -> str:
     """``SELECT`` one JSON column per root field answered by Postgres, in root order;
-    ``ValueError`` when the catalog cannot build it (too many keys in one object)."""
+    ``ValueError`` when a feature cannot build it (a value it does not read)."""
     return select_row([_column(root) for root in shape.roots if root.of is not None])
 
 
