@@ -33,7 +33,7 @@ for path in (ROOT, ROOT / "bench"):
         sys.path.insert(0, str(path))
 
 from load import make_key  # noqa: E402
-from peers import DATABASE, QUERIES, Ids, asgi_post, prepare_catalog  # noqa: E402
+from peers import DATABASE, QUERIES, Ids, asgi_post, catalog_ids, prepare_catalog  # noqa: E402
 
 
 async def measure(url: str, key: str, ids: Ids, queries: list[str], n: int) -> None:
@@ -118,15 +118,7 @@ def main() -> None:
             pg.ensure_database(DATABASE)
             url, libpq = pg.sqlalchemy_url(DATABASE), pg.libpq_url(DATABASE)
             print(prepare_catalog(url))
-            import psycopg
-
-            with psycopg.connect(libpq) as conn:
-                titles = [r[0] for r in conn.execute("SELECT id FROM titles ORDER BY id")]
-                embedded = [
-                    r[0] for r in conn.execute("SELECT title_id FROM title_embeddings ORDER BY 1")
-                ]
-            ids = Ids(titles, embedded)
-            print(f"catalog: {len(titles):,} titles, {len(embedded):,} embedded")
+            ids = catalog_ids(libpq)
             asyncio.run(measure(url, make_key(url), ids, args.queries.split(","), args.requests))
 
 

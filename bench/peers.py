@@ -95,6 +95,17 @@ class Ids:
     embedded: list[int]
 
 
+def catalog_ids(libpq: str) -> Ids:
+    """Every title's id, and the embedded ones', of the bench's catalog (printed)."""
+    import psycopg
+
+    with psycopg.connect(libpq) as conn:
+        titles = [r[0] for r in conn.execute("SELECT id FROM titles ORDER BY id")]
+        embedded = [r[0] for r in conn.execute("SELECT title_id FROM title_embeddings ORDER BY 1")]
+    print(f"catalog: {len(titles):,} titles, {len(embedded):,} embedded")
+    return Ids(titles, embedded)
+
+
 def _round(value: Any) -> float:
     return round(float(value), 4)
 
@@ -956,19 +967,12 @@ def main() -> None:
 
 
 def run(args: argparse.Namespace, url: str, libpq: str) -> None:
-    import psycopg
 
     print(prepare_catalog(url))
     database = database_name(libpq)
     install_peer_schema(libpq, database)
     try:
-        with psycopg.connect(libpq) as conn:
-            titles = [r[0] for r in conn.execute("SELECT id FROM titles ORDER BY id")]
-            embedded = [
-                r[0] for r in conn.execute("SELECT title_id FROM title_embeddings ORDER BY 1")
-            ]
-        ids = Ids(titles, embedded)
-        print(f"catalog: {len(titles):,} titles, {len(embedded):,} embedded")
+        ids = catalog_ids(libpq)
         key = make_key(url)
         if args.breakdown:
             asyncio.run(breakdown(url, libpq, key, ids, args.queries, args.breakdown))
