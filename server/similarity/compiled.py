@@ -3,9 +3,16 @@ statement (see ``server.catalog.compiled``), for the GraphQL layer's compiled ho
 
 The rows are ``similar_statement``'s own (the same nearest-neighbour scan over the HNSW index,
 filter and weights; tests/similarity/test_similar_plan.py checks the compiled statement's plan
-too), without the explanation, compiled once per mode, filter conditions and columns; around
-them Postgres builds the JSON array best first, each neighbour's title as the catalog builds
-a title (``title_object``), scores clamped to [-1, 1] as ``similar_for_titles`` does.
+too), compiled once per mode, filter conditions, columns and whether the explanation is read;
+around them Postgres builds the JSON array best first, each neighbour's title as the catalog
+builds a title (``title_object``), scores clamped to [-1, 1] as ``similar_for_titles`` does
+(NaN, the cosine of a zero vector, as -1, as Python's ``max`` leaves it).
+
+The explanation reads ``similar_statement``'s explaining columns (facet scores, the shared
+tags' and people's JSON arrays) and writes only the keys selected; Postgres drops the columns
+the JSON does not reference (an unreferenced output of a subquery is never computed), so
+selecting ``facetScores`` alone does not pay for the shared people. Roles are
+``similar_for_titles``' (those held on both titles, else on either, sorted).
 
 The column is null when the source gave no row (an unknown title, one not embedded or, in
 COMPARABLES mode, without a comparables vector): the caller then asks ``similar_titles``,
@@ -21,6 +28,7 @@ from typing import Any
 from server.catalog.compiled import (
     EMPTY,
     Out,
+    json_array,
     json_fields,
     json_float,
     placeholder_filter,
@@ -36,15 +44,46 @@ from server.similarity.service import (
     similar_statement,
 )
 
-CLAMPED_SCORE = "least(1.0::float8, greatest(-1.0::float8, s.score))"
-"""``service._cosine``."""
+TAG_ITEM = {"kind": "(x.v->0)::text", "name": "(x.v->1)::text"}
+"""A shared tag's values in ``similar_statement``'s ``[kind, name, weight]``: JSON as Postgres
+wrote them (``x.v``, an element of ``shared_tags``)."""
+FACET_COLUMNS = {
+    "synopsis": "s.synopsis_score",
+    "tags": "s.tags_score",
+    "metadata": "s.metadata_score",
+    "people": "s.people_score",
+}
+ROLES = (
+    "(SELECT '[' || string_agg(to_json(r)::text, ',' ORDER BY r COLLATE \"C\") || ']' FROM ("
+    "SELECT r, count(*) AS n, max(count(*)) OVER () AS top FROM ("
+    "SELECT json_array_elements_text(x.v->1) AS r "
+    "UNION ALL SELECT json_array_elements_text(x.v->2)) sides GROUP BY r) held "
+    "WHERE n = top)"
+)
+"""``service._roles`` of a shared person ``[name, [roles in the source], [in the
+neighbour], idf]``: a role in both lists counts 2, and only the most counted are kept."""
+
+
+def clamped(sql: str) -> str:
+    """``service._cosine``: clamped to [-1, 1], NaN as -1 (Python's ``max(-1.0, nan)``)."""
+    return (
+        f"CASE WHEN ({sql}) = 'NaN'::float8 THEN -1.0::float8 "
+        f"ELSE least(1.0::float8, greatest(-1.0::float8, {sql})) END"
+    )
+
+
+CLAMPED_SCORE = clamped("s.score")
 
 
 @dataclass(frozen=True, slots=True)
 class SimilarRead:
-    """The titles most similar to one (``similar_titles`` without explanation) as a JSON array
-    of objects: ``Out`` values ``score``, ``title`` (``of``: a title's, as the catalog's) and
-    ``CONST``; ``conditions`` as ``similar_values`` gives them."""
+    """The titles most similar to one (``similar_titles``) as a JSON array of objects: ``Out``
+    values ``score``, ``title`` (``of``: a title's, as the catalog's), ``explanation`` and
+    ``CONST``; ``conditions`` as ``similar_values`` gives them.
+
+    An explanation's ``of``: ``facet_scores`` (``synopsis``, ``tags``, ``metadata``,
+    ``people``), ``shared_tags`` (``kind``, ``name``, ``weight``) and ``shared_people``
+    (``name``, ``roles``, ``weight``), each with ``CONST`` too."""
 
     prefix: str
     mode: SimilarityMode
@@ -68,16 +107,21 @@ def similar_values(
     raw = {prefix + k: v for k, v in similar_params([title_id], first, weights).items()}
     raw.update({prefix + filter_param(name): value for name, value in given.items()})
     values: dict[str, Any] = {}
-    _piece(mode, conditions, ("id",), prefix).bind(values, raw)
+    # the explaining piece's parameters are the plain one's and its own constants
+    _piece(mode, conditions, ("id",), prefix, True).bind(values, raw)
     return conditions, values
 
 
 @lru_cache(maxsize=512)
 def _piece(
-    mode: SimilarityMode, conditions: tuple[str, ...], columns: tuple[str, ...], prefix: str
+    mode: SimilarityMode,
+    conditions: tuple[str, ...],
+    columns: tuple[str, ...],
+    prefix: str,
+    explain: bool,
 ) -> DriverSql:
     flt = placeholder_filter(conditions) if conditions else None
-    return driver_sql(similar_statement(flt, mode, False, columns)).prefixed(prefix)
+    return driver_sql(similar_statement(flt, mode, explain, columns)).prefixed(prefix)
 
 
 def _title_outs(fields: tuple[Out, ...]) -> tuple[Out, ...]:
@@ -87,7 +131,8 @@ def _title_outs(fields: tuple[Out, ...]) -> tuple[Out, ...]:
 def column(read: SimilarRead) -> str:
     """The read's column: the array's JSON text, or NULL when the source gave no row."""
     columns = title_columns({o.value for o in _title_outs(read.fields)})
-    rows = _piece(read.mode, read.conditions, columns, read.prefix).text
+    explain = any(o.value == "explanation" for o in read.fields)
+    rows = _piece(read.mode, read.conditions, columns, read.prefix, explain).text
 
     def value(out: Out) -> str:
         if out.value == "score":
@@ -95,6 +140,9 @@ def column(read: SimilarRead) -> str:
         if out.value == "title":
             assert out.of is not None
             return title_object(out.of, "s")
+        if out.value == "explanation":
+            assert out.of is not None
+            return json_fields(out.of, _explanation)
         raise ValueError(f"not a similar title's value: {out.value!r}")
 
     item = json_fields(read.fields, value)
@@ -103,3 +151,48 @@ def column(read: SimilarRead) -> str:
         f"{item}, ',' ORDER BY s.score DESC, s.id) FILTER (WHERE s.id IS NOT NULL) || ']', "
         f"{EMPTY}) END FROM ({rows}) s)"
     )
+
+
+def _explanation(out: Out) -> str:
+    assert out.of is not None
+    if out.value == "facet_scores":
+        return json_fields(out.of, _facet_score)
+    if out.value == "shared_tags":
+        return _elements("s.shared_tags", json_fields(out.of, _shared_tag))
+    if out.value == "shared_people":
+        return _elements("s.shared_people", json_fields(out.of, _shared_person))
+    raise ValueError(f"not an explanation's value: {out.value!r}")
+
+
+def _elements(array: str, item: str) -> str:
+    """The JSON array of ``item`` over the elements ``x.v`` of a JSON array (null: none),
+    in their order."""
+    return (
+        f"(SELECT {json_array(item, 'x.i')} FROM json_array_elements({array}) "
+        "WITH ORDINALITY AS x(v, i))"
+    )
+
+
+def _facet_score(out: Out) -> str:
+    column = FACET_COLUMNS.get(out.value)
+    if column is None:
+        raise ValueError(f"not a facet: {out.value!r}")
+    return json_float(clamped(column))
+
+
+def _shared_tag(out: Out) -> str:
+    if out.value == "weight":
+        return json_float("(x.v->>2)::float8")
+    if out.value in TAG_ITEM:
+        return TAG_ITEM[out.value]
+    raise ValueError(f"not a shared tag's value: {out.value!r}")
+
+
+def _shared_person(out: Out) -> str:
+    if out.value == "name":
+        return "(x.v->0)::text"
+    if out.value == "roles":
+        return ROLES
+    if out.value == "weight":
+        return json_float("(x.v->>3)::float8")
+    raise ValueError(f"not a shared person's value: {out.value!r}")

@@ -5,6 +5,7 @@ harness as tests/graphql/test_compiled.py and test_encoded.py."""
 
 from __future__ import annotations
 
+import json
 import random
 from typing import Any
 
@@ -14,6 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionm
 from server.config import Settings
 from server.models.catalog import Title
 from server.similarity.comparables.service import fit_comparables
+from server.similarity.compiled import clamped
+from server.similarity.service import _cosine
 from tests.graphql.test_compiled import _answer
 from tests.graphql.test_encoded import assert_same_text
 from tests.helpers import acreate_titles, title_record
@@ -22,12 +25,18 @@ from tests.similarity.test_comparables import _world
 
 EVERY = """id externalId kind name synopsis releaseYear dateAdded maturityRating durationMinutes
   seasons originalLanguage genres tags { kind name weight __typename } __typename"""
+EXPLANATION = """__typename facetScores { synopsis tags metadata people __typename }
+  sharedTags { kind name weight __typename } sharedPeople { name roles weight __typename }"""
 SIMILAR = "query($id: ID!) {{ similarTitles(titleId: $id{args}) {{ {sel} }} }}"
 
 
 def similar(sel: str, args: str = "") -> str:
     return SIMILAR.format(args=args, sel=sel)
 
+
+CAST_TOO = {1: ["Jo Kim"], 2: ["Ana Rivera"]}
+"""Directors acting too: roles in common (Jo Kim on 1 and 2), or only different ones (Ana
+Rivera directing 0, acting in 2)."""
 
 # (query, variables); ``$id`` is a seeded title's id ("which": another one)
 COMPILED: list[tuple[str, dict[str, Any]]] = [
@@ -49,6 +58,17 @@ COMPILED: list[tuple[str, dict[str, Any]]] = [
         """query($id: ID!, $x: Boolean!) { similarTitles(titleId: $id, first: 3) {
            score @skip(if: $x) title @include(if: $x) { name } } }""",
         {"x": False},
+    ),
+    (similar("score explanation { facetScores { tags } }", ", first: 3"), {}),
+    (similar(f"score title {{ name }} explanation {{ {EXPLANATION} }}"), {}),
+    (similar(f"explanation {{ {EXPLANATION} }}", ", weights: {people: 1}"), {"which": 5}),
+    (
+        similar(
+            "e: explanation { p: sharedPeople { roles n: name } t: sharedTags { weight } }"
+            " x: explanation { facetScores { people synopsis } }",
+            ", first: 12",
+        ),
+        {"which": 3},
     ),
     (similar("score"), {}),
     (similar("score", ", first: null"), {}),
@@ -78,7 +98,6 @@ COMPILED: list[tuple[str, dict[str, Any]]] = [
 ]
 
 FALLBACK: list[tuple[str, dict[str, Any]]] = [
-    (similar("score explanation { facetScores { tags } }", ", first: 3"), {}),
     ('{ similarTitles(titleId: "999999999") { score } }', {}),  # ran, null: the executor says
     ('{ similarTitles(titleId: "abc") { score } }', {}),
     (similar("score", ", first: 0"), {}),
@@ -114,7 +133,8 @@ async def _seed(aconn: AsyncConnection, embed: Embed) -> list[str]:
                     {"kind": "MOOD", "name": "warm", "weight": 1.0},
                 ],
                 origin_countries=["US"] if i % 4 else ["GB"],
-                cast=[f"Actor {i % 4}", "Everyone"],
+                cast=[f"Actor {i % 4}", "Everyone", *CAST_TOO.get(i % 5, ())],
+                directors=["Jo Kim"] if i % 5 else ["Ana Rivera"],
             )
             for i in range(12)
         ),
@@ -159,8 +179,36 @@ async def test_compiled_similar_titles_answer_as_the_executor(
         assert not expected[1], (query, expected)
         await assert_same_text(settings, session_factory, query, given)  # the HTTP body's text
         executed.clear()
-        nonempty += '"score"' in expected[0] or '"s"' in expected[0]
-    assert nonempty >= len(COMPILED) - 3
+        nonempty += "[{" in expected[0].replace(" ", "")
+    assert nonempty >= len(COMPILED) - 2
+
+
+async def test_compiled_shared_people_have_the_executors_roles(
+    settings: Settings,
+    session_factory: async_sessionmaker[AsyncSession],
+    aconn: AsyncConnection,
+    embed: Embed,
+    executed: list[str],
+) -> None:
+    await _seed(aconn, embed)
+    query = similar(
+        "title { externalId } explanation { sharedPeople { name roles } }", ", first: 12"
+    )
+    roles: dict[tuple[str, str], list[list[str]]] = {}
+    for source in ("cs0", "cs1"):
+        found = await aconn.scalar(select(Title.id).where(Title.external_id == source))
+        given = {"id": str(found)}
+        expected = await _answer(settings, session_factory, query, given, compiled=False)
+        got = await _answer(settings, session_factory, query, given, compiled=True)
+        assert executed == ["executor"]
+        executed.clear()
+        assert got == expected
+        for item in json.loads(got[0])["similarTitles"]:
+            for person in item["explanation"]["sharedPeople"]:
+                roles.setdefault((source, person["name"]), []).append(person["roles"])
+    assert ["CAST", "DIRECTOR"] in roles[("cs0", "Ana Rivera")]  # directs one, acts in other
+    assert ["DIRECTOR"] in roles[("cs1", "Jo Kim")]  # both: the roles in common
+    assert ["CAST", "DIRECTOR"] in roles[("cs1", "Jo Kim")]
 
 
 async def test_unsupported_similar_titles_fall_back(
@@ -232,6 +280,15 @@ FILTERS = [
     "kind: MOVIE",
 ]
 WEIGHTS = ["synopsis: 1", "tags: 0.7", "metadata: 0.1", "people: 0.5"]
+EXPLAINING = [
+    "facetScores { synopsis tags }",
+    "facetScores { people metadata __typename }",
+    "sharedTags { name kind }",
+    "sharedTags { weight __typename }",
+    "sharedPeople { weight name }",
+    "sharedPeople { roles __typename }",
+    "__typename",
+]
 
 
 def _random_query(rng: random.Random, ids: list[str]) -> str:
@@ -247,8 +304,19 @@ def _random_query(rng: random.Random, ids: list[str]) -> str:
             f"a{j}: {f}" if rng.random() < 0.3 and not f.startswith("moods:") else f
             for j, f in enumerate(leaves)
         )
+        explaining = " ".join(
+            f"a{j}: {f}" if rng.random() < 0.3 else f
+            for j, f in enumerate(rng.sample(EXPLAINING, rng.randint(1, 3)))
+        )
         items = rng.choice(
-            [f"score title {{ {title} }}", f"title {{ {title} }} score", "score", "__typename"]
+            [
+                f"score title {{ {title} }}",
+                f"title {{ {title} }} score",
+                "score",
+                "__typename",
+                f"explanation {{ {explaining} }} score",
+                f"title {{ {title} }} explanation {{ {explaining} }}",
+            ]
         )
         roots.append(f"r{i}: similarTitles({', '.join(args)}) {{ {items} }}")
     return "{ " + " ".join(roots) + " }"
@@ -274,3 +342,11 @@ async def test_random_similar_selections_answer_as_the_executor(
         assert executed == [], query
         await assert_same_text(settings, session_factory, query, {})
         executed.clear()
+
+
+async def test_clamped_scores_are_the_services(aconn: AsyncConnection) -> None:
+    values = [float("nan"), 1.0000001, -1.5, 0.25, -0.0, 1.0, float("inf")]
+    for value in values:
+        sql = f"SELECT {clamped('%(v)s::float8')}"
+        result = await aconn.exec_driver_sql(sql, {"v": value})
+        assert result.scalar_one() == _cosine(value), value

@@ -69,7 +69,12 @@ SKIP_INCLUDE = frozenset({"skip", "include"})
 CONNECTION_OBJECTS = {
     "TitleConnection": {"edges": "TitleEdge", "pageInfo": "PageInfo"},
     "TitleEdge": {"node": "Title"},
-    "SimilarTitle": {"title": "Title"},
+    "SimilarTitle": {"title": "Title", "explanation": "SimilarityExplanation"},
+    "SimilarityExplanation": {
+        "facetScores": "FacetScores",
+        "sharedTags": "TitleTag",
+        "sharedPeople": "SharedPerson",
+    },
 }
 LEAVES = {
     "TitleConnection": frozenset({"totalCount"}),
@@ -77,6 +82,8 @@ LEAVES = {
     "PageInfo": frozenset({"hasNextPage", "hasPreviousPage", "startCursor", "endCursor"}),
     "TitleTag": frozenset({"kind", "name", "weight"}),
     "SimilarTitle": frozenset({"score"}),
+    "FacetScores": frozenset({"synopsis", "tags", "metadata", "people"}),
+    "SharedPerson": frozenset({"name", "roles", "weight"}),
 }
 
 

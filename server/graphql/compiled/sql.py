@@ -26,7 +26,19 @@ VALUE_OF_FIELD = {
         "pageInfo": "page_info",
     },
     "TitleEdge": {"cursor": "cursor", "node": "node"},
-    "SimilarTitle": {"score": "score", "title": "title"},
+    "SimilarTitle": {"score": "score", "title": "title", "explanation": "explanation"},
+    "SimilarityExplanation": {
+        "facetScores": "facet_scores",
+        "sharedTags": "shared_tags",
+        "sharedPeople": "shared_people",
+    },
+    "FacetScores": {
+        "synopsis": "synopsis",
+        "tags": "tags",
+        "metadata": "metadata",
+        "people": "people",
+    },
+    "SharedPerson": {"name": "name", "roles": "roles", "weight": "weight"},
     "PageInfo": {
         "hasNextPage": "has_next_page",
         "hasPreviousPage": "has_previous_page",
