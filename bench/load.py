@@ -33,10 +33,11 @@ to the same work done as raw SQL through psycopg with as many connections:
    of ``tests/faults/shapes.py`` (fragment fan-outs, megabyte documents, nested lists, a
    failing sibling, bad strings, deep variables), ``--rounds`` alternating pairs; prints the
    normal clients' throughput with the abuser / without it, and every 5xx;
-4. limits on vs off: the trivial query against the product schema, the same schema without
-   the limits extension, and strawberry's own per-request limiter extensions (which defeat
-   the validation cache); ``--rounds`` runs of each, alternating, the median reported (the
-   machine is shared, so single runs are noisy).
+4. limits on vs off: the trivial query on the product's path as it is, without the limits
+   (no validation rules of theirs, no cost estimate), and with the limits' rules built anew
+   for every request as strawberry's limiter extensions are (which defeats the validation
+   cache); ``--rounds`` runs of each, alternating, the median reported (the machine is
+   shared, so single runs are noisy).
 
 ``forecast`` has no raw-SQL counterpart: the model runs in Python (one indexed read of the
 current model's id, the title's facts for an uncharted title, then numpy). Its reference is
@@ -96,34 +97,24 @@ from server.observability.logs import configure
 
 settings = load_settings(auth="on", log_level="WARNING", log_format="json")
 configure("WARNING", "json")
-schema = None
 variant = os.environ.get("BENCH_LIMITS", "on")
 if variant != "on":
-    import strawberry
-    from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
-    from server.graphql import schema as product
-    from server.graphql.documents import DocumentCache
-    from server.kit.resolving.errors import ErrorShaping
-    from server.graphql.transaction import RequestTransaction
-    extra = []
-    if variant == "per-request":
-        extra = [
-            lambda: QueryDepthLimiter(max_depth=10),
-            lambda: MaxAliasesLimiter(max_alias_count=15),
-            lambda: MaxTokensLimiter(max_token_count=2000),
-        ]
-    schema = product.Schema(
-        query=product.Query,
-        mutation=product.Mutation,
-        execution_context_class=product.schema.execution_context_class,
-        extensions=[
-            DocumentCache,
-            *extra,
-            RequestTransaction,
-            ErrorShaping,
-        ],
-    )
-app = create_app(settings, database_url=sys.argv[1], graphql_schema=schema)
+    # The product schema and the HTTP layer's lean path, with only the limits changed.
+    from server.graphql import limits, operation
+    if variant == "off":
+        operation.settings_rules = lambda settings: ()
+        operation.cost_refusal = lambda *args: None
+    else:  # "per-request": new rule classes each request, as strawberry's limiter extensions
+        operation.settings_rules = lambda settings: (
+            limits.validation_rules.__wrapped__(
+                settings.max_depth,
+                settings.max_aliases,
+                settings.introspection.value == "on",
+                settings.max_fields,
+            )
+        )
+        limits._shape_rule = limits._shape_rule.__wrapped__
+app = create_app(settings, database_url=sys.argv[1])
 uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[2]), log_config=None, access_log=False,
             log_level="warning")
 """
@@ -663,6 +654,9 @@ async def run(
         return payload(FORECAST, {"id": str(rng.choice(forecast_ids))})
 
     c, secs = args.clients, args.seconds
+    if args.limits_only:
+        await limits_comparison(url, key, c, secs, args.rounds)
+        return
     proc, port = start_server(url, "serve", args.workers)
     try:
         probe = Connection(port, key)
@@ -716,17 +710,26 @@ async def run(
     finally:
         stop_server(proc)
 
+    await limits_comparison(url, key, c, secs, args.rounds)
+
+
+async def limits_comparison(url: str, key: str, c: int, secs: float, rounds: int) -> None:
+    """Mix 4: ``{ __typename }`` with the limits on, off, and their rules built per request."""
+
+    def trivial(rng: random.Random) -> bytes:
+        return payload(TRIVIAL)
+
     print(
         f"\n-- limits: {TRIVIAL!r}, closed loop, {c} connections, {secs:.0f} s per run, "
-        f"{args.rounds} rounds alternating the variants (median)"
+        f"{rounds} rounds alternating the variants (median)"
     )
     variants = (
         ("on", "limits on (rules built once)"),
         ("off", "limits off"),
-        ("per-request", "strawberry limiters per request"),
+        ("per-request", "limit rules built per request"),
     )
     runs: dict[str, list[Result]] = {v: [] for v, _ in variants}
-    for _ in range(args.rounds):
+    for _ in range(rounds):
         for variant, label in variants:
             proc, port = start_server(url, variant)
             try:
@@ -743,7 +746,7 @@ async def run(
         print(f"{median.line()}  [runs: {spread}]")
     print(
         f"limits on / off: {rates['on'] / rates['off']:.2f}; "
-        f"per-request limiters / off: {rates['per-request'] / rates['off']:.2f}"
+        f"rules built per request / off: {rates['per-request'] / rates['off']:.2f}"
     )
 
 
@@ -795,6 +798,7 @@ def main() -> None:
     )
     parser.add_argument("--rounds", type=int, default=3, help="runs per limits variant")
     parser.add_argument("--abuse-only", action="store_true", help="only the abuse mix (3)")
+    parser.add_argument("--limits-only", action="store_true", help="only the limits (4)")
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     try:

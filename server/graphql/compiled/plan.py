@@ -181,9 +181,9 @@ def _bind(template: _Template, variable_values: Any, principal: Principal) -> Pl
         _check_role(field, principal)
         root = roots[position]
         args = get_argument_values(field, node, variable_values)
-        conditions, mode = _root_params(params, root.name, root.prefix, args)
-        if conditions or mode is not None:
-            roots[position] = replace(root, conditions=conditions, mode=mode)
+        changes = _root_params(params, root.name, root.prefix, args)
+        if changes:
+            roots[position] = replace(root, **changes)
     for param, field, node in template.tags:
         kind = get_argument_values(field, node, variable_values).get("kind")
         params[param] = None if kind is None else TagKind(kind).value
@@ -205,17 +205,18 @@ def _check_role(field: GraphQLField, principal: Principal) -> None:
 
 def _root_params(
     params: dict[str, Any], name: str, prefix: str, args: dict[str, Any]
-) -> tuple[tuple[str, ...], str | None]:
-    """Into ``params``: the root field's values; (its conditions, its mode)."""
+) -> dict[str, Any]:
+    """Into ``params``: the root field's values; what its ``Root`` holds of them
+    (``conditions``, ``mode``, ``limit``)."""
     if name == "title":
         title_id = parse_id(args["id"], "title", "id")
         if title_id > INT8_MAX:
             raise Unsupported
         params.update(compiled.key_values(prefix, title_id))
-        return (), None
+        return {}
     if name == "titleByExternalId":
         params.update(compiled.key_values(prefix, _safe_text(args["externalId"])))
-        return (), None
+        return {}
     given = args.get("filter")
     flt = _service_filter(given) if given is not None else None
     if name == "similarTitles":
@@ -226,12 +227,12 @@ def _root_params(
         raise Unsupported
     conditions, values = compiled.page_values(prefix, flt, first, after_id)
     params.update(values)
-    return conditions, None
+    return {"conditions": conditions} if conditions else {}
 
 
 def _similar_params(
     params: dict[str, Any], prefix: str, args: dict[str, Any], flt: service.TitleFilter | None
-) -> tuple[tuple[str, ...], str]:
+) -> dict[str, Any]:
     """As ``Query.similar_titles`` and ``similarity.types.similar_titles`` read them."""
     title_id = parse_id(args["titleId"], "title", "titleId")
     if title_id > INT8_MAX:
@@ -249,7 +250,7 @@ def _similar_params(
     mode = SimilarityMode(args.get("mode") or SimilarityMode.CONTENT)
     conditions, values = similar.similar_values(prefix, title_id, first, flt, weights, mode)
     params.update(values)
-    return conditions, mode.value
+    return {"conditions": conditions, "mode": mode.value, "limit": first}
 
 
 class _Analyser:

@@ -52,6 +52,8 @@ class Root:
     ``similarity.compiled.similar_values`` name them."""
     mode: str | None = None
     """``similarTitles``: its mode (a ``SimilarityMode`` value)."""
+    limit: int | None = None
+    """``similarTitles``: its ``first``, written into the statement (``SimilarRead.first``)."""
 
 
 @dataclass(frozen=True, slots=True)

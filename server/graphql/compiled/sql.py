@@ -64,7 +64,9 @@ def _column(root: Root) -> str:
     assert root.of is not None
     if root.name == "similarTitles":
         mode = SimilarityMode(root.mode or SimilarityMode.CONTENT)
-        return similar.column(SimilarRead(root.prefix, mode, root.conditions, _outs(root.of)))
+        assert root.limit is not None
+        read = SimilarRead(root.prefix, mode, root.conditions, _outs(root.of), root.limit)
+        return similar.column(read)
     if root.name == "titles":
         return compiled.column(TitlesPage(root.prefix, root.conditions, _outs(root.of)))
     by = "id" if root.name == "title" else "external_id"
