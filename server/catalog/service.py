@@ -192,7 +192,7 @@ def filter_titles(stmt: Select[Any], flt: TitleFilter | None) -> Select[Any]:
     return stmt
 
 
-def _hashable(flt: TitleFilter | None) -> TitleFilter | None:
+def hashable_filter(flt: TitleFilter | None) -> TitleFilter | None:
     """The filter with tuples for lists, usable as a statement cache key."""
     if flt is None:
         return None
@@ -266,7 +266,7 @@ async def list_titles(
     work of a 20-title page on the real catalog), so it runs only when asked for.
     """
     cols = title_columns(columns)
-    key = _hashable(flt)
+    key = hashable_filter(flt)
     connection = await session.connection()
     rows: list[Any] = []
     if first > 0:

@@ -4,9 +4,9 @@ otherwise, and set for the logs), the access log line and the request metrics.""
 from __future__ import annotations
 
 import logging
+import os
 import re
 import time
-import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
@@ -49,7 +49,7 @@ class AccessLog:
         self, request: Request, handler: Callable[[Request, Exchange], Awaitable[Response]]
     ) -> Response:
         incoming = request.headers.get("x-request-id", "")
-        exchange = Exchange(incoming if REQUEST_ID_RE.match(incoming) else uuid.uuid4().hex[:16])
+        exchange = Exchange(incoming if REQUEST_ID_RE.match(incoming) else os.urandom(8).hex())
         token = REQUEST_ID.set(exchange.request_id)
         try:
             response = await handler(request, exchange)

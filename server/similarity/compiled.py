@@ -27,8 +27,10 @@ whose error says which.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
+from types import MappingProxyType
 from typing import Any
 
 from server.catalog.compiled import (
@@ -40,7 +42,13 @@ from server.catalog.compiled import (
     placeholder_filter,
     title_object,
 )
-from server.catalog.service import TitleFilter, filter_param, title_columns, title_filter_values
+from server.catalog.service import (
+    TitleFilter,
+    filter_param,
+    hashable_filter,
+    title_columns,
+    title_filter_values,
+)
 from server.db.driver_sql import DriverSql, driver_sql
 from server.embeddings.facets import FacetWeights
 from server.similarity.service import (
@@ -115,16 +123,28 @@ def similar_values(
     ``title_id`` (``first`` goes into ``SimilarRead``); ``BadInput`` for a ``first`` out of
     range, as ``similar_titles``."""
     check_first(first)
+    conditions, given = _given_values(prefix, hashable_filter(flt), weights, mode)
+    values = dict(given)
+    values[prefix + "ids"] = title_id  # the one source (``ONE_SOURCE``)
+    return conditions, values
+
+
+@lru_cache(maxsize=1024)
+def _given_values(
+    prefix: str, flt: TitleFilter | None, weights: FacetWeights, mode: SimilarityMode
+) -> tuple[tuple[str, ...], Mapping[str, Any]]:
+    """The conditions and every parameter's value but the source's, processed as SQLAlchemy
+    binds them: the same for every request with this filter and these weights."""
     given = title_filter_values(flt)
     conditions = tuple(given)
-    raw = {prefix + k: v for k, v in similar_params([title_id], first, weights).items()}
+    raw = {prefix + k: v for k, v in similar_params([], 1, weights).items()}
     raw.update({prefix + filter_param(name): value for name, value in given.items()})
     values: dict[str, Any] = {}
     # the explaining piece's parameters are the plain one's and its own constants
     _piece(mode, conditions, ("id",), prefix, True).bind(values, raw)
-    values[prefix + "ids"] = title_id  # the one source (``ONE_SOURCE``)
+    del values[prefix + "ids"]  # the request's
     del values[prefix + "first"]  # written into the statement (``SimilarRead.first``)
-    return conditions, values
+    return conditions, MappingProxyType(values)
 
 
 @lru_cache(maxsize=512)

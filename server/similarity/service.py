@@ -26,7 +26,7 @@ import asyncio
 import enum
 from collections import defaultdict
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import cache, lru_cache
 from typing import Any
 
@@ -59,6 +59,7 @@ from server.catalog.service import (
     TitleColumns,
     TitleFilter,
     as_title,
+    hashable_filter,
     title_columns,
 )
 from server.catalog.service import filter_titles as filtered
@@ -166,13 +167,6 @@ def check_first(first: int | None, default: int = 10) -> int:
 
 
 # --- similar titles -----------------------------------------------------------------------------
-
-
-def _hashable(flt: TitleFilter | None) -> TitleFilter | None:
-    """The filter with tuples for lists, usable as a statement cache key."""
-    if flt is None:
-        return None
-    return replace(flt, genres=tuple(flt.genres), origin_countries=tuple(flt.origin_countries))
 
 
 _BLOCKS = (
@@ -416,7 +410,7 @@ async def similar_for_titles(
     cols = title_columns(columns)
     connection = await session.connection()
     rows = await connection.execute(
-        similar_statement(_hashable(flt), mode, explain, cols),
+        similar_statement(hashable_filter(flt), mode, explain, cols),
         similar_params(ids, first, weights),
     )
     found: dict[int, list[Neighbour]] = defaultdict(list)
@@ -627,7 +621,7 @@ async def search_titles(
         if query_vector is None:
             raise ValueError(f"{mode} search needs the query vector")
         params["embedder"], params["query_vector"] = query_vector
-    rows = (await session.execute(search_statement(mode, _hashable(flt)), params)).all()
+    rows = (await session.execute(search_statement(mode, hashable_filter(flt)), params)).all()
     if mode is not SearchMode.KEYWORD and not rows:
         await _check_embedded(session, params["embedder"])
     return [

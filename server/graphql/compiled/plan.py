@@ -31,9 +31,10 @@ from graphql import (
     GraphQLField,
     GraphQLObjectType,
     GraphQLSchema,
+    VariableDefinitionNode,
 )
 from graphql.execution.collect_fields import FieldDetails, collect_fields
-from graphql.execution.values import get_argument_values
+from graphql.execution.values import get_argument_values, get_variable_values
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.field import StrawberryField
 
@@ -45,7 +46,7 @@ from server.graphql.execution import FastLeafExecutionContext, plain_leaf
 from server.kit.errors import ExpectedError
 from server.kit.ids import parse_id
 from server.kit.resolving.pagination import after_key, page_size
-from server.kit.roles import Principal
+from server.kit.roles import Principal, Role
 from server.kit.text import unsafe_text_reason
 from server.models.catalog import TagKind
 from server.similarity import compiled as similar
@@ -113,12 +114,21 @@ def plan(
     principal: Principal,
 ) -> Plan | None:
     """The compiled plan of a validated query, or None when the executor must answer."""
-    built = FastLeafExecutionContext.build(
-        schema, document, raw_variable_values=variables, operation_name=operation_name
-    )
-    if isinstance(built, list):  # variables that do not coerce: the executor's errors
-        return None
     try:
+        template = _cached(document, operation_name)
+        if template is not _MISSING:
+            # known from an earlier request: only the variables are this request's
+            if template is None:
+                return None
+            coerced = get_variable_values(schema, template.variables, variables or {})
+            if isinstance(coerced, list):  # variables that do not coerce: the executor's errors
+                return None
+            return _bind(template, coerced, principal)
+        built = FastLeafExecutionContext.build(
+            schema, document, raw_variable_values=variables, operation_name=operation_name
+        )
+        if isinstance(built, list):
+            return None
         template = _template(schema, document, operation_name, built)
         if template is None:
             return None
@@ -138,10 +148,22 @@ class _Template:
     tags: tuple[tuple[str, GraphQLField, FieldNode], ...]
     """(parameter, field, node) of each ``tags`` field (its ``kind`` argument)."""
     nodes: dict[str, list[FieldNode]]
+    variables: tuple[VariableDefinitionNode, ...]
+    """The operation's variable definitions (to coerce a request's variables)."""
 
 
 _TEMPLATES: dict[tuple[int, str | None], tuple[DocumentNode, _Template | None]] = {}
 MAX_TEMPLATES = 2048
+_MISSING: Any = object()
+
+
+def _cached(document: DocumentNode, name: str | None) -> _Template | None:
+    """The operation's template kept from an earlier request (None: not supported whatever
+    the variables), or ``_MISSING``."""
+    cached = _TEMPLATES.get((id(document), name))
+    if cached is None or cached[0] is not document:
+        return _MISSING
+    return cached[1]
 
 
 def _template(
@@ -150,23 +172,19 @@ def _template(
     """The operation's template; None when it is not supported whatever the variables.
 
     Without a directive in the document, which fields are selected does not depend on the
-    variables: the template is kept with the (parsed, cached) document. With ``@skip`` or
-    ``@include`` it is collected again for each request.
+    variables: the template is kept with the (parsed, cached) document (``_cached``). With
+    ``@skip`` or ``@include`` it is collected again for each request.
     """
     source = document.loc.source.body if document.loc is not None else "@"
     if "@" in source:
         return _collect(schema, executor)
-    key = (id(document), name)
-    cached = _TEMPLATES.get(key)
-    if cached is not None and cached[0] is document:
-        return cached[1]
     try:
         template: _Template | None = _collect(schema, executor)
     except Unsupported:
         template = None
     if len(_TEMPLATES) >= MAX_TEMPLATES:
         _TEMPLATES.clear()
-    _TEMPLATES[key] = (document, template)
+    _TEMPLATES[(id(document), name)] = (document, template)
     return template
 
 
@@ -192,15 +210,33 @@ def _bind(template: _Template, variable_values: Any, principal: Principal) -> Pl
 
 
 def _check_role(field: GraphQLField, principal: Principal) -> None:
+    roles = _required_roles(field)
+    if roles is None:
+        raise Unsupported
+    if not all(principal.role.allows(role) for role in roles):
+        raise Unsupported  # the executor answers FORBIDDEN
+
+
+_ROLES_CACHE: dict[int, tuple[GraphQLField, tuple[Role, ...] | None]] = {}
+
+
+def _required_roles(field: GraphQLField) -> tuple[Role, ...] | None:
+    """The roles a root field's permissions ask for; None when it has another permission or
+    extension (the executor answers). Cached per field, as ``_leaf``."""
+    cached = _ROLES_CACHE.get(id(field))
+    if cached is not None and cached[0] is field:
+        return cached[1]
+    roles: tuple[Role, ...] | None = None
     definition = field.extensions.get(GraphQLCoreConverter.DEFINITION_BACKREF)
-    if not isinstance(definition, StrawberryField):
-        raise Unsupported
-    for permission in definition.permission_classes:
-        role = required_role(permission)
-        if role is None or not principal.role.allows(role):
-            raise Unsupported  # the executor answers FORBIDDEN
-    if any(type(e).__name__ != "PermissionExtension" for e in definition.extensions):
-        raise Unsupported
+    if isinstance(definition, StrawberryField) and all(
+        type(e).__name__ == "PermissionExtension" for e in definition.extensions
+    ):
+        required = [required_role(permission) for permission in definition.permission_classes]
+        roles = tuple(r for r in required if r is not None)
+        if len(roles) != len(required):
+            roles = None
+    _ROLES_CACHE[id(field)] = (field, roles)
+    return roles
 
 
 def _root_params(
@@ -289,7 +325,13 @@ class _Analyser:
             _check_plain(details, arguments=True)
             self.roots.append((index, field, node))
             roots.append(Root(key, name, prefix, self._object(ROOTS[name], details)))
-        return _Template(Shape(tuple(roots)), tuple(self.roots), tuple(self.tags), nodes)
+        return _Template(
+            Shape(tuple(roots)),
+            tuple(self.roots),
+            tuple(self.tags),
+            nodes,
+            tuple(operation.variable_definitions or ()),
+        )
 
     def _object(self, type_name: str, details: Sequence[FieldDetails]) -> Obj:
         object_type = self.schema.type_map[type_name]
