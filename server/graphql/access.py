@@ -9,6 +9,7 @@ import re
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -44,6 +45,9 @@ class AccessLog:
 
     def __init__(self) -> None:
         self.operation_labels: set[str] = set()
+        self.series: dict[tuple[str, str, str], tuple[Any, Any]] = {}
+        """(request counter, latency histogram) per label, type and status: prometheus'
+        ``labels()`` takes a lock and builds a key on every call."""
 
     async def __call__(
         self, request: Request, handler: Callable[[Request, Exchange], Awaitable[Response]]
@@ -63,8 +67,13 @@ class AccessLog:
         elapsed = time.perf_counter() - exchange.started
         status = str(response.status_code)
         label = exchange.label
-        METRICS.requests.labels(label, exchange.op_type, status).inc()
-        METRICS.latency.labels(label).observe(elapsed)
+        key = (label, exchange.op_type, status)
+        series = self.series.get(key)
+        if series is None:
+            series = (METRICS.requests.labels(*key), METRICS.latency.labels(label))
+            self.series[key] = series
+        series[0].inc()
+        series[1].observe(elapsed)
         if log.isEnabledFor(logging.INFO):  # the access line: nothing built when off
             log.info(
                 "graphql %s %s -> %s in %.1f ms",

@@ -292,12 +292,22 @@ class QueryLimits(SchemaExtension):
 # --- cost, at execution time ---------------------------------------------------------------
 
 
+_CONSTANT_COSTS: dict[tuple[int, int, str | None], tuple[GraphQLSchema, DocumentNode, int]] = {}
+MAX_CONSTANT_COSTS = 2048
+
+
 def estimate_cost(
     schema: GraphQLSchema,
     document: DocumentNode,
     operation_name: str | None,
     variables: Mapping[str, Any],
 ) -> int:
+    """The operation's cost. When no list size came from a variable, the cost is the
+    document's whatever the variables: it is kept with the (parsed, cached) document."""
+    key = (id(schema), id(document), operation_name)
+    cached = _CONSTANT_COSTS.get(key)
+    if cached is not None and cached[0] is schema and cached[1] is document:
+        return cached[2]
     operation = get_operation_ast(document, operation_name)
     if operation is None:
         return 0
@@ -307,7 +317,31 @@ def estimate_cost(
     fragments = {
         d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
     }
-    return _Costs(schema, fragments, variables).of(operation.selection_set, root)
+    read = _Recorded(variables)
+    cost = _Costs(schema, fragments, read).of(operation.selection_set, root)
+    if not read.names:
+        if len(_CONSTANT_COSTS) >= MAX_CONSTANT_COSTS:
+            _CONSTANT_COSTS.clear()
+        _CONSTANT_COSTS[key] = (schema, document, cost)
+    return cost
+
+
+class _Recorded(Mapping[str, Any]):
+    """Variables, remembering which were read."""
+
+    def __init__(self, values: Mapping[str, Any]) -> None:
+        self.values = values
+        self.names: set[str] = set()
+
+    def __getitem__(self, name: str) -> Any:
+        self.names.add(name)
+        return self.values[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.values)
+
+    def __len__(self) -> int:
+        return len(self.values)
 
 
 class _Costs:

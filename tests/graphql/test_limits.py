@@ -81,6 +81,19 @@ def test_cost_estimate_counts_defaults_fragments_and_nesting() -> None:
     assert estimate_cost(schema._schema, doc, None, {}) == 80 + 5 + 10
 
 
+def test_cost_estimate_is_kept_only_when_no_variable_sizes_a_list() -> None:
+    from graphql import parse
+
+    constant = parse("query($id: ID!) { similarTitles(titleId: $id, first: 7) { score } }")
+    sized = parse("query($n: Int) { titles(first: $n) { edges { node { id } } } }")
+    for _ in range(2):  # the second time from what was kept
+        assert estimate_cost(schema._schema, constant, None, {"id": "1"}) == 7
+        assert estimate_cost(schema._schema, constant, None, {"id": "2"}) == 7
+        assert estimate_cost(schema._schema, sized, None, {"n": 3}) == 3
+        assert estimate_cost(schema._schema, sized, None, {"n": 40}) == 40
+        assert estimate_cost(schema._schema, sized, None, {}) == 20  # its default
+
+
 def test_rules_are_built_once() -> None:
     assert validation_rules(10, 15, True) is validation_rules(10, 15, True)
     assert validation_rules(10, 15, True)[0] is validation_rules(10, 15, False)[0]
