@@ -246,7 +246,8 @@ async def test_compiled_comparables_mode_answers_as_the_executor(
 
     await aconn.run_sync(fit)
     query = """query($id: ID!) { similarTitles(titleId: $id, first: 5, mode: COMPARABLES) {
-        score title { name originalLanguage } } }"""
+        score title { name originalLanguage }
+        explanation { facetScores { synopsis people } sharedTags { name } } } }"""
     for source in ("k-new", "u1", "k0"):
         given = {"id": str(ids[source])}
         expected = await _answer(settings, session_factory, query, given, compiled=False)
