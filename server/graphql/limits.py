@@ -329,19 +329,19 @@ def estimate_cost(
 class _Recorded(Mapping[str, Any]):
     """Variables, remembering which were read."""
 
-    def __init__(self, values: Mapping[str, Any]) -> None:
-        self.values = values
+    def __init__(self, given: Mapping[str, Any]) -> None:
+        self.given = given
         self.names: set[str] = set()
 
     def __getitem__(self, name: str) -> Any:
         self.names.add(name)
-        return self.values[name]
+        return self.given[name]
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self.values)
+        return iter(self.given)
 
     def __len__(self) -> int:
-        return len(self.values)
+        return len(self.given)
 
 
 class _Costs:

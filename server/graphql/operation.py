@@ -14,7 +14,7 @@ place, in the same order:
    rules (``limits.settings_rules``);
 4. the cost estimate (``limits.cost_refusal``), then a query of the compiled hot paths as
    one SQL statement (``compiled``), anything else on graphql-core's executor with the
-   plain-leaf shortcut (``execution.FastLeafExecutionContext``);
+   deadline checked at each object (``execution.DeadlineExecutionContext``);
 5. the request's session committed (a mutation without errors) or rolled back and closed
    (``RequestTransaction``), then the errors shaped and masked (``errors.shape_errors``).
 
@@ -38,7 +38,7 @@ from strawberry.utils.operation import get_first_operation, get_operation_type
 from server.config import Switch
 from server.graphql.compiled.run import run_compiled
 from server.graphql.documents import validation_errors
-from server.graphql.execution import FastLeafExecutionContext
+from server.graphql.execution import DeadlineExecutionContext
 from server.graphql.limits import cost_refusal, settings_rules
 from server.graphql.schema import Schema
 from server.kit.resolving.context import Context
@@ -131,7 +131,7 @@ async def _execute(
         operation_name=name,
         context_value=context,
         is_awaitable=optimized_is_awaitable,  # type: ignore[arg-type]
-        executor_class=FastLeafExecutionContext,
+        executor_class=DeadlineExecutionContext,
     )
     done = await outcome if isinstance(outcome, Awaitable) else outcome
     return ExecutionResult(data=done.data, errors=done.errors)

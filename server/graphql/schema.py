@@ -26,7 +26,7 @@ from server.catalog.types import (
 from server.forecast import types as forecasting
 from server.graphql.auth import ADMIN, ANALYST, VIEWER
 from server.graphql.documents import DocumentCache
-from server.graphql.execution import FastLeafExecutionContext
+from server.graphql.execution import DeadlineExecutionContext
 from server.graphql.limits import QueryLimits
 from server.graphql.transaction import RequestTransaction
 from server.kit.ids import parse_id
@@ -483,7 +483,7 @@ class Schema(strawberry.Schema):
 schema = Schema(
     query=Query,
     mutation=Mutation,
-    execution_context_class=FastLeafExecutionContext,
+    execution_context_class=DeadlineExecutionContext,
     extensions=[
         # One cache, at module level, of parsed and validated documents within a byte budget.
         DocumentCache,

@@ -1,4 +1,6 @@
-"""The plain-leaf shortcut gives exactly graphql-core's results and errors, only faster."""
+"""The app's executor (the deadline checked at each object) gives exactly graphql-core's
+results and errors; the compiled path reads only plain fields (no resolver, permission or
+extension of their own)."""
 
 from __future__ import annotations
 
@@ -10,7 +12,8 @@ import strawberry
 from strawberry.extensions import SchemaExtension
 from strawberry.permission import BasePermission
 
-from server.graphql.execution import FastLeafExecutionContext, plain_leaf
+from server.graphql.compiled.plan import _plain
+from server.graphql.execution import DeadlineExecutionContext
 from server.graphql.schema import schema as app_schema
 
 
@@ -105,7 +108,7 @@ QUERIES = [
 def _schemas(**kwargs: Any) -> tuple[strawberry.Schema, strawberry.Schema]:
     return (
         strawberry.Schema(query=Query, **kwargs),
-        strawberry.Schema(query=Query, execution_context_class=FastLeafExecutionContext, **kwargs),
+        strawberry.Schema(query=Query, execution_context_class=DeadlineExecutionContext, **kwargs),
     )
 
 
@@ -125,34 +128,14 @@ async def test_same_data_and_errors_as_graphql_core(query: str, middleware: bool
     assert list(got.data or {}) == list(expected.data or {})  # key order too
 
 
-async def test_the_shortcut_actually_serves_plain_leaves(monkeypatch: pytest.MonkeyPatch) -> None:
-    from server.graphql import execution
-
-    reads: list[str] = []
-    original = execution._read
-
-    def spy(leaf: Any, source: Any) -> Any:
-        reads.append(leaf.attribute)
-        return original(leaf, source)
-
-    monkeypatch.setattr(execution, "_read", spy)
-    _, fast = _schemas()
-    result = await fast.execute("{ rows { name colour shout } }")
-    assert not result.errors
-    assert reads.count("name") == len(ROWS)
-    assert reads.count("colour") == len(ROWS)
-    assert "shout" not in reads  # a resolver: graphql-core's path
-
-
 def test_which_fields_are_plain() -> None:
     _, fast = _schemas()
     leafy = fast._schema.type_map["Leafy"]
-    assert plain_leaf(leafy.fields["name"]) is not None
-    assert plain_leaf(leafy.fields["nickname"]) is not None
-    assert plain_leaf(leafy.fields["colour"]) is not None
+    for name in ("name", "nickname", "colour"):
+        assert _plain(leafy.fields[name]), name
     for name in ("shout", "later", "child", "secret"):  # resolver, async, object, permission
-        assert plain_leaf(leafy.fields[name]) is None, name
+        assert not _plain(leafy.fields[name]), name
 
 
-def test_the_app_schema_uses_the_shortcut() -> None:
-    assert app_schema.execution_context_class is FastLeafExecutionContext
+def test_the_app_schema_checks_the_deadline() -> None:
+    assert app_schema.execution_context_class is DeadlineExecutionContext

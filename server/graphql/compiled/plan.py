@@ -32,6 +32,8 @@ from graphql import (
     GraphQLObjectType,
     GraphQLSchema,
     VariableDefinitionNode,
+    get_nullable_type,
+    is_leaf_type,
 )
 from graphql.execution.collect_fields import FieldDetails, collect_fields
 from graphql.execution.values import get_argument_values, get_variable_values
@@ -42,7 +44,7 @@ from server.catalog import compiled, service
 from server.catalog.types import COLUMN_OF_FIELD, TitleFilter
 from server.embeddings.facets import DEFAULT_WEIGHTS, FacetWeights
 from server.graphql.auth import required_role
-from server.graphql.execution import FastLeafExecutionContext, plain_leaf
+from server.graphql.execution import DeadlineExecutionContext
 from server.kit.errors import ExpectedError
 from server.kit.ids import parse_id
 from server.kit.resolving.pagination import after_key, page_size
@@ -116,7 +118,7 @@ def plan(
     """The compiled plan of a validated query, or None when the executor must answer."""
     try:
         template = _cached(document, operation_name)
-        if template is not _MISSING:
+        if not isinstance(template, _Missing):
             # known from an earlier request: only the variables are this request's
             if template is None:
                 return None
@@ -124,7 +126,7 @@ def plan(
             if isinstance(coerced, list):  # variables that do not coerce: the executor's errors
                 return None
             return _bind(template, coerced, principal)
-        built = FastLeafExecutionContext.build(
+        built = DeadlineExecutionContext.build(
             schema, document, raw_variable_values=variables, operation_name=operation_name
         )
         if isinstance(built, list):
@@ -154,10 +156,14 @@ class _Template:
 
 _TEMPLATES: dict[tuple[int, str | None], tuple[DocumentNode, _Template | None]] = {}
 MAX_TEMPLATES = 2048
-_MISSING: Any = object()
+class _Missing:
+    """No template kept for this document and operation yet."""
 
 
-def _cached(document: DocumentNode, name: str | None) -> _Template | None:
+_MISSING = _Missing()
+
+
+def _cached(document: DocumentNode, name: str | None) -> _Template | _Missing | None:
     """The operation's template kept from an earlier request (None: not supported whatever
     the variables), or ``_MISSING``."""
     cached = _TEMPLATES.get((id(document), name))
@@ -367,7 +373,7 @@ class _Analyser:
             _check_plain(details)
             if name == "genres":
                 return Field(key, name)
-            if name not in COLUMN_OF_FIELD or _leaf(field) is None:
+            if name not in COLUMN_OF_FIELD or not _plain(field):
                 raise Unsupported
             return Field(key, name)
         _check_plain(details)
@@ -379,15 +385,24 @@ class _Analyser:
         raise Unsupported
 
 
-_LEAF_CACHE: dict[int, tuple[GraphQLField, object]] = {}
+_PLAIN_CACHE: dict[int, tuple[GraphQLField, bool]] = {}
 
 
-def _leaf(field: GraphQLField) -> object:
-    """``plain_leaf(field)``, cached: a column field is compiled only while it is plain (no
-    resolver, permission or extension of its own)."""
-    cached = _LEAF_CACHE.get(id(field))
+def _plain(field: GraphQLField) -> bool:
+    """A column field is compiled only while it is plain: a strawberry field with no resolver
+    and no permission or field extension (strawberry then installs an attribute reader marked
+    ``_is_default``), no arguments, and a scalar or enum type. Cached per field."""
+    cached = _PLAIN_CACHE.get(id(field))
     if cached is None or cached[0] is not field:
-        cached = _LEAF_CACHE[id(field)] = (field, plain_leaf(field))
+        definition = field.extensions.get(GraphQLCoreConverter.DEFINITION_BACKREF)
+        plain = (
+            isinstance(definition, StrawberryField)
+            and definition.is_basic_field
+            and getattr(field.resolve, "_is_default", False)
+            and not field.args
+            and is_leaf_type(get_nullable_type(field.type))
+        )
+        cached = _PLAIN_CACHE[id(field)] = (field, bool(plain))
     return cached[1]
 
 
