@@ -156,6 +156,8 @@ class _Template:
 
 _TEMPLATES: dict[tuple[int, str | None], tuple[DocumentNode, _Template | None]] = {}
 MAX_TEMPLATES = 2048
+
+
 class _Missing:
     """No template kept for this document and operation yet."""
 
