@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import json
 import random
+from dataclasses import dataclass
 from typing import Any
 
+import pytest
 from sqlalchemy import Connection, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
@@ -183,12 +185,36 @@ async def test_compiled_similar_titles_answer_as_the_executor(
     assert nonempty >= len(COMPILED) - 2
 
 
-async def test_compiled_shared_people_have_the_executors_roles(
+@dataclass
+class BothPaths:
+    """A query answered by the executor, then by the compiled path (which must not fall
+    back): both answers, which must be equal."""
+
+    settings: Settings
+    session_factory: async_sessionmaker[AsyncSession]
+    executed: list[str]
+
+    async def answer(self, query: str, variables: dict[str, Any]) -> str:
+        sessions = self.session_factory
+        expected = await _answer(self.settings, sessions, query, variables, compiled=False)
+        got = await _answer(self.settings, sessions, query, variables, compiled=True)
+        assert self.executed == ["executor"], query
+        self.executed.clear()
+        assert got == expected, query
+        return got[0]
+
+
+@pytest.fixture
+def both(
     settings: Settings,
     session_factory: async_sessionmaker[AsyncSession],
-    aconn: AsyncConnection,
-    embed: Embed,
     executed: list[str],
+) -> BothPaths:
+    return BothPaths(settings, session_factory, executed)
+
+
+async def test_compiled_shared_people_have_the_executors_roles(
+    both: BothPaths, aconn: AsyncConnection, embed: Embed
 ) -> None:
     await _seed(aconn, embed)
     query = similar(
@@ -197,13 +223,8 @@ async def test_compiled_shared_people_have_the_executors_roles(
     roles: dict[tuple[str, str], list[list[str]]] = {}
     for source in ("cs0", "cs1"):
         found = await aconn.scalar(select(Title.id).where(Title.external_id == source))
-        given = {"id": str(found)}
-        expected = await _answer(settings, session_factory, query, given, compiled=False)
-        got = await _answer(settings, session_factory, query, given, compiled=True)
-        assert executed == ["executor"]
-        executed.clear()
-        assert got == expected
-        for item in json.loads(got[0])["similarTitles"]:
+        answer = await both.answer(query, {"id": str(found)})
+        for item in json.loads(answer)["similarTitles"]:
             for person in item["explanation"]["sharedPeople"]:
                 roles.setdefault((source, person["name"]), []).append(person["roles"])
     assert ["CAST", "DIRECTOR"] in roles[("cs0", "Ana Rivera")]  # directs one, acts in other
