@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionm
 
 from server.app import create_app
 from server.catalog import service as catalog
-from server.config import load_settings
+from server.config import Settings, load_settings
 from server.graphql.http import negotiate
 
 QUERY = "{ tags(first: 1) { name } }"
@@ -244,3 +244,25 @@ async def test_a_bug_outside_execution_is_a_masked_500(
             }
         ]
     }
+
+
+async def test_graphql_is_served_past_starlettes_router_and_the_same_through_it(
+    settings: Settings, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    """``/graphql`` goes straight to its endpoint (``server.app.App``); with a ``root_path``
+    (a proxy's prefix) it goes through Starlette's router to the same endpoint; methods the
+    endpoint does not take get Starlette's 405."""
+    app = create_app(settings, session_factory=session_factory)
+    direct = httpx.ASGITransport(app=app)
+    prefixed = httpx.ASGITransport(app=app, root_path="/api")
+    async with httpx.AsyncClient(transport=direct, base_url="http://test") as http:
+        fast = await http.post("/graphql", json={"query": QUERY})
+        assert app.middleware_stack is None  # Starlette's stack not even built yet
+        head = await http.head("/graphql")
+        assert head.status_code == 405  # Starlette's route: GET, POST, PUT, PATCH, DELETE
+        assert "POST" in head.headers["allow"]
+    async with httpx.AsyncClient(transport=prefixed, base_url="http://test") as http:
+        routed = await http.post("/api/graphql", json={"query": QUERY})
+    assert fast.status_code == routed.status_code == 200
+    assert fast.json() == routed.json()
+    assert fast.headers["content-type"] == routed.headers["content-type"]
