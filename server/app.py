@@ -26,7 +26,6 @@ from server.db.reads import DriverReads
 from server.embeddings.embedders import EmbedderUnavailable
 from server.explorer.routes import explorer_routes, graphiql_html
 from server.graphql.http import GraphQLHTTP
-from server.graphql.schema import Schema, schema
 from server.observability.metrics import CONTENT_TYPE, METRICS, gauge_family
 from server.observability.multiprocess import multiprocess_dir
 from server.similarity.service import query_embedder
@@ -201,19 +200,16 @@ def create_app(
     *,
     database_url: str | None = None,
     session_factory: async_sessionmaker[AsyncSession] | None = None,
-    graphql_schema: Schema | None = None,
     read_database_url: str | None = None,
     freeze_after_startup: bool = False,
 ) -> Starlette:
-    """Build the app over a database URL, or over a ready session factory (tests); another
-    schema (same types, other extensions) only for benchmarks. Queries go to
-    ``read_database_url`` (a replica) when given. ``freeze_after_startup`` (a server's
+    """Build the app over a database URL, or over a ready session factory (tests). Queries go
+    to ``read_database_url`` (a replica) when given. ``freeze_after_startup`` (a server's
     worker, whose process is the app's alone): see ``freeze_what_lives_on``."""
     state = AppState(database_url, session_factory, settings, read_database_url)
     graphql = GraphQLHTTP(
         settings,
         state.sessions,
-        graphql_schema or schema,
         state.read_sessions,
         graphiql_html(),
         reads=lambda: state.reads,

@@ -67,7 +67,7 @@ from server.graphql.replies import (
     media_of,
     negotiate,
 )
-from server.graphql.schema import Schema, schema
+from server.graphql.schema import schema
 from server.kit.errors import ErrorCode
 from server.kit.resolving.context import Context, ExecutionTimeout, ReadOne
 from server.kit.resolving.errors import INTERNAL, PARSE_FAILED
@@ -97,13 +97,11 @@ class GraphQLHTTP:
         self,
         settings: Settings,
         sessions: Any,
-        graphql_schema: Schema = schema,
         read_sessions: Any = None,
         ide_html: str | None = None,
         reads: Callable[[], ReadOne | None] | None = None,
     ) -> None:
         self.settings = settings
-        self.schema = graphql_schema
         # The GraphiQL page a browser gets (strawberry's own unless the app serves another:
         # the explorer's, with its assets vendored).
         self.ide_html = ide_html or get_graphql_ide_html("graphiql")
@@ -226,25 +224,16 @@ class GraphQLHTTP:
         )
         try:
             async with asyncio.timeout(timeout_s):
-                if self.schema is schema:
-                    result = await run_operation(
-                        self.schema,
-                        query,
-                        document,
-                        context,
-                        params.variables,
-                        params.operation_name,
-                        allowed,
-                        encoded=True,
-                    )
-                else:  # another schema (benchmarks): its own extensions, through strawberry
-                    result = await self.schema.execute(
-                        query,
-                        variable_values=params.variables,
-                        context_value=context,
-                        operation_name=params.operation_name,
-                        allowed_operation_types=allowed,
-                    )
+                result = await run_operation(
+                    schema,
+                    query,
+                    document,
+                    context,
+                    params.variables,
+                    params.operation_name,
+                    allowed,
+                    encoded=True,
+                )
         except TimeoutError:
             context.timed_out = True
         except InvalidOperationTypeError as exc:

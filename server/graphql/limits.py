@@ -52,6 +52,7 @@ from graphql.validation import ASTValidationRule, NoSchemaIntrospectionCustomRul
 from strawberry.extensions import SchemaExtension
 
 from server.config import Settings
+from server.kit.cache import ByIdentity
 from server.kit.errors import BadInput, ErrorCode
 from server.kit.text import unsafe_text_reason
 
@@ -292,8 +293,8 @@ class QueryLimits(SchemaExtension):
 # --- cost, at execution time ---------------------------------------------------------------
 
 
-_CONSTANT_COSTS: dict[tuple[int, int, str | None], tuple[GraphQLSchema, DocumentNode, int]] = {}
-MAX_CONSTANT_COSTS = 2048
+_CONSTANT_COSTS: ByIdentity[int] = ByIdentity()
+"""Per schema, parsed document and operation name: its cost, when no variable sizes a list."""
 
 
 def estimate_cost(
@@ -304,10 +305,9 @@ def estimate_cost(
 ) -> int:
     """The operation's cost. When no list size came from a variable, the cost is the
     document's whatever the variables: it is kept with the (parsed, cached) document."""
-    key = (id(schema), id(document), operation_name)
-    cached = _CONSTANT_COSTS.get(key)
-    if cached is not None and cached[0] is schema and cached[1] is document:
-        return cached[2]
+    cached = _CONSTANT_COSTS.get((schema, document), operation_name)
+    if cached is not None:
+        return cached
     operation = get_operation_ast(document, operation_name)
     if operation is None:
         return 0
@@ -320,9 +320,7 @@ def estimate_cost(
     read = _Recorded(variables)
     cost = _Costs(schema, fragments, read).of(operation.selection_set, root)
     if not read.names:
-        if len(_CONSTANT_COSTS) >= MAX_CONSTANT_COSTS:
-            _CONSTANT_COSTS.clear()
-        _CONSTANT_COSTS[key] = (schema, document, cost)
+        _CONSTANT_COSTS.put((schema, document), cost, operation_name)
     return cost
 
 

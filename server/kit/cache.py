@@ -9,6 +9,7 @@ an entry larger than ``max_entry_bytes`` is not kept at all.
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Hashable
 from typing import Generic, TypeVar
 
 K = TypeVar("K")
@@ -51,3 +52,26 @@ class ByteLRU(Generic[K, V]):
     def clear(self) -> None:
         self._entries.clear()
         self.bytes = 0
+
+
+class ByIdentity(Generic[V]):
+    """Values kept per object, by identity: for objects that are not hashable or whose
+    equality costs (graphql-core's parsed documents and schema fields). An entry holds its
+    objects, so their ids cannot be reused by others while it lives; past ``max_entries``
+    all entries go at once (they are rebuilt on demand)."""
+
+    def __init__(self, max_entries: int = 2048) -> None:
+        self.max_entries = max_entries
+        self._entries: dict[tuple[object, ...], tuple[tuple[object, ...], V]] = {}
+
+    def get(self, owners: tuple[object, ...], extra: Hashable = None) -> V | None:
+        """The value kept for these objects (and ``extra``), or None."""
+        entry = self._entries.get((*map(id, owners), extra))
+        if entry is None or any(a is not b for a, b in zip(entry[0], owners, strict=True)):
+            return None
+        return entry[1]
+
+    def put(self, owners: tuple[object, ...], value: V, extra: Hashable = None) -> None:
+        if len(self._entries) >= self.max_entries:
+            self._entries.clear()
+        self._entries[(*map(id, owners), extra)] = (owners, value)

@@ -172,15 +172,9 @@ def _variables(given: dict[str, Any], catalog: dict[str, Any]) -> dict[str, Any]
     return out
 
 
-async def _answer(
-    settings: Settings,
-    sessions: async_sessionmaker[AsyncSession],
-    query: str,
-    variables: dict[str, Any],
-    compiled: bool,
-    timeout_s: float | None = None,
-) -> tuple[str, list[Any]]:
-    result = await run_query(settings, sessions, query, variables, compiled, timeout_s)
+async def _answer(*args: Any, **kwargs: Any) -> tuple[str, list[Any]]:
+    """``run_query``'s result as (the data's JSON text, the formatted errors)."""
+    result = await run_query(*args, **kwargs)
     errors = [e.formatted for e in result.errors or []]
     return json.dumps(result.data), errors
 

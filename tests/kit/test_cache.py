@@ -1,8 +1,9 @@
-"""The byte-bounded LRU behind the document and persisted-query caches."""
+"""The byte-bounded LRU behind the document and persisted-query caches, and the identity memo
+behind what is kept per parsed document or schema field."""
 
 from __future__ import annotations
 
-from server.kit.cache import ByteLRU
+from server.kit.cache import ByIdentity, ByteLRU
 
 
 def test_evicts_the_least_recently_used_past_the_byte_budget() -> None:
@@ -32,3 +33,19 @@ def test_replacing_a_key_counts_its_new_size_only() -> None:
     cache.put("k", "v1", 60)
     cache.put("k", "v2", 40)
     assert (cache.get("k"), cache.bytes, len(cache)) == ("v2", 40, 1)
+
+
+def test_by_identity_keeps_values_per_object_not_per_equal_object() -> None:
+    memo: ByIdentity[str] = ByIdentity(max_entries=3)
+    a, b = [1], [1]  # equal, unhashable, distinct
+    memo.put((a,), "a")
+    memo.put((a, b), "a+b", "named")
+    assert memo.get((a,)) == "a"
+    assert memo.get((b,)) is None
+    assert memo.get((a, b), "named") == "a+b"
+    assert memo.get((a, b)) is None  # another extra
+    assert memo.get((b, a), "named") is None
+    memo.put((b,), "b")
+    memo.put(("c",), "c")  # past max_entries: everything goes, then this one
+    assert memo.get((a,)) is None
+    assert memo.get(("c",)) == "c"

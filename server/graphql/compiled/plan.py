@@ -45,6 +45,7 @@ from server.catalog.types import COLUMN_OF_FIELD, TitleFilter
 from server.embeddings.facets import DEFAULT_WEIGHTS, FacetWeights
 from server.graphql.auth import required_role
 from server.graphql.execution import DeadlineExecutionContext
+from server.kit.cache import ByIdentity
 from server.kit.errors import ExpectedError
 from server.kit.ids import parse_id
 from server.kit.resolving.pagination import after_key, page_size
@@ -117,9 +118,10 @@ def plan(
 ) -> Plan | None:
     """The compiled plan of a validated query, or None when the executor must answer."""
     try:
-        template = _cached(document, operation_name)
-        if not isinstance(template, _Missing):
+        known = _TEMPLATES.get((document,), operation_name)
+        if known is not None:
             # known from an earlier request: only the variables are this request's
+            (template,) = known
             if template is None:
                 return None
             coerced = get_variable_values(schema, template.variables, variables or {})
@@ -154,24 +156,8 @@ class _Template:
     """The operation's variable definitions (to coerce a request's variables)."""
 
 
-_TEMPLATES: dict[tuple[int, str | None], tuple[DocumentNode, _Template | None]] = {}
-MAX_TEMPLATES = 2048
-
-
-class _Missing:
-    """No template kept for this document and operation yet."""
-
-
-_MISSING = _Missing()
-
-
-def _cached(document: DocumentNode, name: str | None) -> _Template | _Missing | None:
-    """The operation's template kept from an earlier request (None: not supported whatever
-    the variables), or ``_MISSING``."""
-    cached = _TEMPLATES.get((id(document), name))
-    if cached is None or cached[0] is not document:
-        return _MISSING
-    return cached[1]
+_TEMPLATES: ByIdentity[tuple[_Template | None]] = ByIdentity()
+"""Per parsed document and operation name: its template, or None when not supported."""
 
 
 def _template(
@@ -180,8 +166,8 @@ def _template(
     """The operation's template; None when it is not supported whatever the variables.
 
     Without a directive in the document, which fields are selected does not depend on the
-    variables: the template is kept with the (parsed, cached) document (``_cached``). With
-    ``@skip`` or ``@include`` it is collected again for each request.
+    variables: the template is kept with the (parsed, cached) document (``_TEMPLATES``).
+    With ``@skip`` or ``@include`` it is collected again for each request.
     """
     source = document.loc.source.body if document.loc is not None else "@"
     if "@" in source:
@@ -190,9 +176,7 @@ def _template(
         template: _Template | None = _collect(schema, executor)
     except Unsupported:
         template = None
-    if len(_TEMPLATES) >= MAX_TEMPLATES:
-        _TEMPLATES.clear()
-    _TEMPLATES[(id(document), name)] = (document, template)
+    _TEMPLATES.put((document,), (template,), name)
     return template
 
 
@@ -225,15 +209,15 @@ def _check_role(field: GraphQLField, principal: Principal) -> None:
         raise Unsupported  # the executor answers FORBIDDEN
 
 
-_ROLES_CACHE: dict[int, tuple[GraphQLField, tuple[Role, ...] | None]] = {}
+_ROLES: ByIdentity[tuple[tuple[Role, ...] | None]] = ByIdentity()
 
 
 def _required_roles(field: GraphQLField) -> tuple[Role, ...] | None:
     """The roles a root field's permissions ask for; None when it has another permission or
-    extension (the executor answers). Cached per field, as ``_leaf``."""
-    cached = _ROLES_CACHE.get(id(field))
-    if cached is not None and cached[0] is field:
-        return cached[1]
+    extension (the executor answers). Cached per field."""
+    known = _ROLES.get((field,))
+    if known is not None:
+        return known[0]
     roles: tuple[Role, ...] | None = None
     definition = field.extensions.get(GraphQLCoreConverter.DEFINITION_BACKREF)
     if isinstance(definition, StrawberryField) and all(
@@ -243,7 +227,7 @@ def _required_roles(field: GraphQLField) -> tuple[Role, ...] | None:
         roles = tuple(r for r in required if r is not None)
         if len(roles) != len(required):
             roles = None
-    _ROLES_CACHE[id(field)] = (field, roles)
+    _ROLES.put((field,), (roles,))
     return roles
 
 
@@ -387,25 +371,25 @@ class _Analyser:
         raise Unsupported
 
 
-_PLAIN_CACHE: dict[int, tuple[GraphQLField, bool]] = {}
+_PLAIN: ByIdentity[bool] = ByIdentity()
 
 
 def _plain(field: GraphQLField) -> bool:
     """A column field is compiled only while it is plain: a strawberry field with no resolver
     and no permission or field extension (strawberry then installs an attribute reader marked
     ``_is_default``), no arguments, and a scalar or enum type. Cached per field."""
-    cached = _PLAIN_CACHE.get(id(field))
-    if cached is None or cached[0] is not field:
+    plain = _PLAIN.get((field,))
+    if plain is None:
         definition = field.extensions.get(GraphQLCoreConverter.DEFINITION_BACKREF)
-        plain = (
+        plain = bool(
             isinstance(definition, StrawberryField)
             and definition.is_basic_field
             and getattr(field.resolve, "_is_default", False)
             and not field.args
             and is_leaf_type(get_nullable_type(field.type))
         )
-        cached = _PLAIN_CACHE[id(field)] = (field, bool(plain))
-    return cached[1]
+        _PLAIN.put((field,), plain)
+    return plain
 
 
 def _check_collected(collected: Any) -> None:
