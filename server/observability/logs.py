@@ -8,6 +8,7 @@ import json
 import logging
 import sys
 from datetime import UTC, datetime
+from typing import TextIO
 
 REQUEST_ID: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 
@@ -24,7 +25,8 @@ class JsonFormatter(logging.Formatter):
         self._second = -1
         self._prefix = ""
 
-    def _timestamp(self, created: float) -> str:
+    def timestamp(self, created: float) -> str:
+        """``created`` (a record's time) as the ``ts`` of the line."""
         second = int(created)
         if second != self._second:
             self._prefix = datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S")
@@ -36,7 +38,7 @@ class JsonFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         line: dict[str, object] = {
-            "ts": self._timestamp(record.created),
+            "ts": self.timestamp(record.created),
             "level": record.levelname,
             "logger": record.name,
             "msg": record.getMessage(),
@@ -48,6 +50,57 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info:
             line["exc"] = self.formatException(record.exc_info)
         return json.dumps(line, ensure_ascii=False)
+
+
+def direct_handler(
+    logger: logging.Logger, level: int
+) -> tuple[logging.StreamHandler[TextIO], JsonFormatter] | None:
+    """The one handler a record of ``logger`` at ``level`` would reach, and its JSON
+    formatter, when nothing on the way would see or change the record (no filter, no other
+    handler, the handler's level passed): a caller may then write a line it built as that
+    formatter would (``write_line``), skipping the record's construction and dispatch. None
+    when the record is not logged, and when anything else is configured (tests' log
+    capture, a handler or filter an operator added, the text format): log as usual then.
+
+    The access line of every request takes this way: through ``logging`` it cost about a
+    tenth of the CPU of a compiled ``similarTitles`` request."""
+    if not logger.isEnabledFor(level):
+        return None
+    found: logging.Handler | None = None
+    current: logging.Logger | None = logger
+    while current is not None:
+        if current.filters:
+            return None
+        for handler in current.handlers:
+            if found is not None:
+                return None
+            found = handler
+        if not current.propagate:
+            break
+        current = current.parent
+    if type(found) is not logging.StreamHandler or found.filters or level < found.level:
+        return None
+    formatter = found.formatter
+    if type(formatter) is not JsonFormatter:
+        return None
+    return found, formatter
+
+
+def write_line(handler: logging.StreamHandler[TextIO], line: str) -> bool:
+    """``line`` written and flushed as ``StreamHandler.emit`` writes a formatted record;
+    False when writing failed (log the record as usual then: its handler reports the
+    error)."""
+    handler.acquire()
+    try:
+        handler.stream.write(line + handler.terminator)
+        handler.flush()
+    except RecursionError:
+        raise
+    except Exception:
+        return False
+    finally:
+        handler.release()
+    return True
 
 
 class TextFormatter(logging.Formatter):

@@ -3,6 +3,7 @@ request context's choice between them and the session (``Context.fetch_one``).""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from server.app import create_app, make_api_engine
 from server.config import Settings, load_settings
+from server.db import reads as driver_reads
 from server.db.reads import DriverReads
 from server.kit.errors import ErrorCode
 from server.kit.resolving.context import Context
@@ -34,49 +36,113 @@ async def api_engine(database_url: str) -> AsyncIterator[AsyncEngine]:
         await engine.dispose()
 
 
+@pytest.fixture
+async def reads(api_engine: AsyncEngine) -> AsyncIterator[DriverReads]:
+    reads = DriverReads(api_engine)
+    try:
+        yield reads
+    finally:
+        await reads.close()
+
+
 def _checked_out(engine: AsyncEngine) -> int:
     pool = engine.sync_engine.pool
     assert isinstance(pool, QueuePool)
     return pool.checkedout()
 
 
-async def test_a_row_through_the_driver_in_autocommit(api_engine: AsyncEngine) -> None:
-    reads = DriverReads(api_engine)
+def _in_use(reads: DriverReads) -> int:
+    """Connections checked out of the pool and not kept idle by the reads."""
+    return _checked_out(reads.engine) - reads.idle
+
+
+async def test_a_row_through_the_driver_in_autocommit(reads: DriverReads) -> None:
     row = await reads(ECHO, {"n": 7})
     assert row is not None
     assert row[0] == {"n": 7}
     # autocommit: each statement its own transaction, the connection back in the pool
     txids = [await reads("SELECT txid_current()", {}) for _ in range(2)]
     assert txids[0] != txids[1]
-    assert _checked_out(api_engine) == 0
+    assert _in_use(reads) == 0
 
 
-async def test_statement_timeout_is_a_dbapi_error_read_as_timeout(api_engine: AsyncEngine) -> None:
+async def test_a_connection_is_kept_for_the_next_read_then_given_back(
+    reads: DriverReads, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = await reads(ECHO, {"n": 1})
+    second = await reads(ECHO, {"n": 2})
+    assert first is not None
+    assert second is not None
+    assert first[1] == second[1]  # the same backend: kept, not checked in and out
+    assert (reads.idle, _checked_out(reads.engine)) == (1, 1)
+    await reads.close()
+    assert (reads.idle, _checked_out(reads.engine)) == (0, 0)
+    await reads(ECHO, {"n": 3})  # closed: checked out and in again
+    assert (reads.idle, _checked_out(reads.engine)) == (0, 0)
+
+
+async def test_kept_connections_go_back_to_the_pool_when_idle_for_long(
+    reads: DriverReads, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(driver_reads, "KEEP_IDLE_S", 0.05)
+    await reads(ECHO, {"n": 1})
+    assert reads.idle == 1
+    await asyncio.sleep(0.3)
+    assert (reads.idle, _checked_out(reads.engine)) == (0, 0)
+    # a read after a late trim gives back the stale one and checks out afresh
+    await reads(ECHO, {"n": 2})
+    assert reads._trimming is not None
+    reads._trimming.cancel()
+    reads._trimming = None
+    await asyncio.sleep(0.1)
+    await reads(ECHO, {"n": 3})
+    assert (reads.idle, _checked_out(reads.engine)) == (1, 1)
+
+
+async def test_at_most_a_quarter_of_the_pool_is_kept(api_engine: AsyncEngine) -> None:
+    pool = api_engine.sync_engine.pool
+    assert isinstance(pool, QueuePool)
     reads = DriverReads(api_engine)
+    try:
+        assert reads.keep == pool.size() // 4
+        await asyncio.gather(*(reads("SELECT pg_sleep(0.05)", {}) for _ in range(8)))
+        assert reads.idle == reads.keep
+        assert _checked_out(api_engine) == reads.keep
+    finally:
+        await reads.close()
+
+
+async def test_a_connection_left_in_a_transaction_is_not_kept(reads: DriverReads) -> None:
+    with pytest.raises(DBAPIError):
+        await reads("BEGIN", {})  # no row to fetch; the connection is left in a transaction
+    assert (reads.idle, _checked_out(reads.engine)) == (0, 0)  # the pool rolled it back
+    txids = [await reads("SELECT txid_current()", {}) for _ in range(2)]
+    assert txids[0] != txids[1]
+
+
+async def test_statement_timeout_is_a_dbapi_error_read_as_timeout(reads: DriverReads) -> None:
     with pytest.raises(DBAPIError) as caught:
         await reads("SELECT pg_sleep(2)", {})
     expected = as_expected(caught.value)
     assert expected is not None
     assert expected.code is ErrorCode.TIMEOUT
-    assert _checked_out(api_engine) == 0
+    assert _in_use(reads) == 0
     assert (await reads(ECHO, {"n": 1}) or ())[0] == {"n": 1}  # the connection is fine after
 
 
 async def test_other_errors_stay_dbapi_errors_and_release_the_connection(
-    api_engine: AsyncEngine,
+    reads: DriverReads,
 ) -> None:
-    reads = DriverReads(api_engine)
     with pytest.raises(DBAPIError) as caught:
         await reads("SELECT 1 / %(zero)s::int", {"zero": 0})
     assert isinstance(caught.value.orig, psycopg.errors.DivisionByZero)
     assert as_expected(caught.value) is None  # masked, as any statement failure
-    assert _checked_out(api_engine) == 0
+    assert _in_use(reads) == 0
 
 
 async def test_a_lost_connection_is_invalidated_and_the_next_read_reconnects(
-    api_engine: AsyncEngine, database_url: str
+    api_engine: AsyncEngine, reads: DriverReads, database_url: str
 ) -> None:
-    reads = DriverReads(api_engine)
     first = await reads(ECHO, {"n": 1})
     assert first is not None
     pid = first[1]
@@ -96,14 +162,13 @@ async def test_a_lost_connection_is_invalidated_and_the_next_read_reconnects(
     assert again is not None
     assert again[0] == {"n": 3}
     assert again[1] != pid
-    assert _checked_out(api_engine) == 0
+    assert _in_use(reads) == 0
 
 
 async def test_the_context_reads_through_the_driver_only_without_a_session(
-    api_engine: AsyncEngine, settings: Settings
+    api_engine: AsyncEngine, reads: DriverReads, settings: Settings
 ) -> None:
     driver_calls: list[str] = []
-    reads = DriverReads(api_engine)
 
     async def counted(sql: str, params: Mapping[str, Any]) -> tuple[Any, ...] | None:
         driver_calls.append(sql)
@@ -132,7 +197,7 @@ async def test_the_context_reads_through_the_driver_only_without_a_session(
     assert (await without.fetch_one(ECHO, {"n": 4}) or ())[0] == {"n": 4}
     assert without.has_session
     await without.close()
-    assert _checked_out(api_engine) == 0
+    assert _in_use(reads) == 0
 
 
 QUERIES = [

@@ -227,9 +227,10 @@ async def test_compiled_answers_as_the_executor(
     expected = await _answer(settings, session_factory, query, given, compiled=False)
     assert executed == ["executor"]
     executed.clear()
-    got = await _answer(settings, session_factory, query, given, compiled=True)
-    assert executed == []  # answered by the compiled path
-    assert got == expected
+    for _ in range(2):  # the plan built, then the plan from the template kept with the document
+        got = await _answer(settings, session_factory, query, given, compiled=True)
+        assert executed == []  # answered by the compiled path
+        assert got == expected
     assert not expected[1], expected
 
 

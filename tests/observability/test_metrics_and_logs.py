@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,8 @@ from starlette.testclient import TestClient
 
 from server.app import create_app, make_api_engine
 from server.config import load_settings
-from server.observability.logs import REQUEST_ID, JsonFormatter
+from server.graphql.access import AccessLog, Exchange
+from server.observability.logs import REQUEST_ID, JsonFormatter, direct_handler
 from tests.helpers import count_awaits, gql
 
 SAMPLE = re.compile(r"^[a-z_]+(\{[^}]*\})? -?[0-9.e+]+$")
@@ -109,6 +111,65 @@ def test_json_timestamps_are_isoformat_to_the_millisecond(created: float) -> Non
         record.created = at
         expected = datetime.fromtimestamp(at, UTC).isoformat(timespec="milliseconds")
         assert json.loads(formatter.format(record))["ts"] == expected
+
+
+@pytest.fixture
+def root_level() -> Iterator[None]:
+    """The root logger's level as it was after the test (``setLevel`` resets the loggers'
+    cached levels; setting the attribute would not)."""
+    level = logging.getLogger().level
+    yield
+    logging.getLogger().setLevel(level)
+
+
+@pytest.mark.usefixtures("root_level")
+def test_the_access_line_written_directly_is_the_formatters_line(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import io
+    import time
+    from types import SimpleNamespace
+
+    from starlette.responses import Response
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter())
+    root = logging.getLogger()
+    monkeypatch.setattr(root, "handlers", [handler])
+    root.setLevel(logging.INFO)
+    monkeypatch.setattr(time, "time", lambda: 1700000000.2506)
+    monkeypatch.setattr(time, "perf_counter", lambda: 100.0123456)
+    http = logging.getLogger("contentintel.http")
+    seen: list[logging.LogRecord] = []
+
+    def lines() -> list[str]:
+        access = AccessLog()
+        for label in ("Similar", "anonymous"):
+            exchange = Exchange("rid-1.a:b", started=100.0, label=label, op_type="query")
+            token = REQUEST_ID.set(exchange.request_id)
+            try:
+                access.record(SimpleNamespace(method="POST"), exchange, Response(status_code=200))  # type: ignore[arg-type]
+            finally:
+                REQUEST_ID.reset(token)
+        written = stream.getvalue().splitlines()
+        stream.seek(0)
+        stream.truncate()
+        return written
+
+    assert direct_handler(http, logging.INFO) == (handler, handler.formatter)
+    direct = lines()
+    handler.addFilter(lambda record: seen.append(record) or True)  # type: ignore[func-returns-value]
+    assert direct_handler(http, logging.INFO) is None
+    through_logging = lines()
+    assert len(seen) == 2  # the filter saw the records: logged the usual way
+    assert direct == through_logging
+    assert json.loads(direct[0])["msg"] == "graphql POST Similar -> 200 in 12.3 ms"
+    assert json.loads(direct[0])["ms"] == pytest.approx(12.3456)
+    monkeypatch.setattr(root, "handlers", [handler, logging.StreamHandler(io.StringIO())])
+    assert direct_handler(http, logging.INFO) is None  # another handler: the usual way
+    root.setLevel(logging.WARNING)
+    assert direct_handler(http, logging.INFO) is None
 
 
 async def test_scrapes_share_one_read_of_the_catalog_gauges(

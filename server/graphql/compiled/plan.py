@@ -20,7 +20,7 @@ parsed document, and each request only reads its arguments.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -36,7 +36,7 @@ from graphql import (
     is_leaf_type,
 )
 from graphql.execution.collect_fields import FieldDetails, collect_fields
-from graphql.execution.values import get_argument_values, get_variable_values
+from graphql.execution.values import VariableValues, get_argument_values, get_variable_values
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.field import StrawberryField
 
@@ -57,6 +57,14 @@ from server.similarity import service as similarity
 from server.similarity.service import SimilarityMode
 from server.similarity.types import DEFAULT_FIRST
 
+from .binding import (
+    Arguments,
+    VariablesRecipe,
+    argument_values,
+    arguments,
+    coerce_variables,
+    variables_recipe,
+)
 from .shape import TYPENAME, Field, Obj, Root, Shape
 
 TITLE_CURSOR = "title"
@@ -124,10 +132,15 @@ def plan(
             (template,) = known
             if template is None:
                 return None
-            coerced = get_variable_values(schema, template.variables, variables or {})
+            given = variables or {}
+            if template.variables_recipe is not None:
+                plain = coerce_variables(template.variables_recipe, given)
+                if plain is not None:
+                    return _bind(template, plain, _Variables(schema, template, given), principal)
+            coerced = get_variable_values(schema, template.variables, given)
             if isinstance(coerced, list):  # variables that do not coerce: the executor's errors
                 return None
-            return _bind(template, coerced, principal)
+            return _bind(template, coerced.coerced, lambda: coerced, principal)
         built = DeadlineExecutionContext.build(
             schema, document, raw_variable_values=variables, operation_name=operation_name
         )
@@ -136,7 +149,8 @@ def plan(
         template = _template(schema, document, operation_name, built)
         if template is None:
             return None
-        return _bind(template, built.variable_values, principal)
+        known_values = built.variable_values
+        return _bind(template, known_values.coerced, lambda: known_values, principal)
     except (Unsupported, ExpectedError):
         return None
 
@@ -147,13 +161,16 @@ class _Template:
     ``titles``, the nodes the arguments are read from, and each root field's nodes."""
 
     shape: Shape
-    roots: tuple[tuple[int, GraphQLField, FieldNode], ...]
-    """(position in ``shape.roots``, field, node) of each root field with arguments."""
-    tags: tuple[tuple[str, GraphQLField, FieldNode], ...]
-    """(parameter, field, node) of each ``tags`` field (its ``kind`` argument)."""
+    roots: tuple[tuple[int, GraphQLField, FieldNode, Arguments | None], ...]
+    """(position in ``shape.roots``, field, node, arguments' recipe) of each root field with
+    arguments."""
+    tags: tuple[tuple[str, GraphQLField, FieldNode, Arguments | None], ...]
+    """(parameter, field, node, arguments' recipe) of each ``tags`` field (its ``kind``)."""
     nodes: dict[str, list[FieldNode]]
     variables: tuple[VariableDefinitionNode, ...]
     """The operation's variable definitions (to coerce a request's variables)."""
+    variables_recipe: VariablesRecipe | None
+    """How to take the variables as given, when they are plain (``binding``)."""
 
 
 _TEMPLATES: ByIdentity[tuple[_Template | None]] = ByIdentity()
@@ -184,21 +201,56 @@ def _collect(schema: GraphQLSchema, executor: Any) -> _Template:
     return _Analyser(schema, executor).run()
 
 
-def _bind(template: _Template, variable_values: Any, principal: Principal) -> Plan:
+class _Variables:
+    """graphql-core's ``VariableValues`` of a request whose variables were taken as given,
+    built only if an argument needs graphql-core to read it."""
+
+    def __init__(self, schema: GraphQLSchema, template: _Template, given: dict[str, Any]):
+        self.schema = schema
+        self.template = template
+        self.given = given
+
+    def __call__(self) -> VariableValues:
+        values = get_variable_values(self.schema, self.template.variables, self.given)
+        assert not isinstance(values, list)  # they were taken as given
+        return values
+
+
+def _bind(
+    template: _Template,
+    coerced: dict[str, Any],
+    variable_values: Callable[[], VariableValues],
+    principal: Principal,
+) -> Plan:
+    """The plan for the request's coerced variables (``variable_values``: graphql-core's,
+    when an argument needs them)."""
     params: dict[str, Any] = {}
     roots = list(template.shape.roots)
-    for position, field, node in template.roots:
+    for position, field, node, recipe in template.roots:
         _check_role(field, principal)
         root = roots[position]
-        args = get_argument_values(field, node, variable_values)
+        args = _argument_values(field, node, recipe, coerced, variable_values)
         changes = _root_params(params, root.name, root.prefix, args)
         if changes:
             roots[position] = replace(root, **changes)
-    for param, field, node in template.tags:
-        kind = get_argument_values(field, node, variable_values).get("kind")
+    for param, field, node, recipe in template.tags:
+        kind = _argument_values(field, node, recipe, coerced, variable_values).get("kind")
         params[param] = None if kind is None else TagKind(kind).value
     shape = template.shape if roots == list(template.shape.roots) else Shape(tuple(roots))
     return Plan(shape, params, template.nodes)
+
+
+def _argument_values(
+    field: GraphQLField,
+    node: FieldNode,
+    recipe: Arguments | None,
+    coerced: dict[str, Any],
+    variable_values: Callable[[], VariableValues],
+) -> dict[str, Any]:
+    values = argument_values(recipe, coerced) if recipe is not None else None
+    if values is None:
+        values = get_argument_values(field, node, variable_values())
+    return values
 
 
 def _check_role(field: GraphQLField, principal: Principal) -> None:
@@ -287,8 +339,8 @@ class _Analyser:
     def __init__(self, schema: GraphQLSchema, executor: Any) -> None:
         self.schema = schema
         self.executor = executor
-        self.roots: list[tuple[int, GraphQLField, FieldNode]] = []
-        self.tags: list[tuple[str, GraphQLField, FieldNode]] = []
+        self.roots: list[tuple[int, GraphQLField, FieldNode, Arguments | None]] = []
+        self.tags: list[tuple[str, GraphQLField, FieldNode, Arguments | None]] = []
 
     def run(self) -> _Template:
         executor = self.executor
@@ -315,7 +367,7 @@ class _Analyser:
                 raise Unsupported
             field = query.fields[name]
             _check_plain(details, arguments=True)
-            self.roots.append((index, field, node))
+            self.roots.append((index, field, node, arguments(field, node)))
             roots.append(Root(key, name, prefix, self._object(ROOTS[name], details)))
         return _Template(
             Shape(tuple(roots)),
@@ -323,6 +375,7 @@ class _Analyser:
             tuple(self.tags),
             nodes,
             tuple(operation.variable_definitions or ()),
+            variables_recipe(self.schema, operation.variable_definitions or ()),
         )
 
     def _object(self, type_name: str, details: Sequence[FieldDetails]) -> Obj:
@@ -354,7 +407,8 @@ class _Analyser:
             if name == "tags":
                 _check_plain(details, arguments=True)
                 param = f"k{len(self.tags)}"
-                self.tags.append((param, field, details[0].node))
+                node = details[0].node
+                self.tags.append((param, field, node, arguments(field, node)))
                 return Field(key, name, self._object("TitleTag", details), param)
             _check_plain(details)
             if name == "genres":
