@@ -66,6 +66,35 @@ async def test_a_row_through_the_driver_in_autocommit(reads: DriverReads) -> Non
     assert _in_use(reads) == 0
 
 
+PREPARED = "SELECT count(*) FROM pg_prepared_statements WHERE name LIKE 'contentintel%%'"
+
+
+def test_driver_sql_is_made_positional() -> None:
+    assert driver_reads.positional("SELECT %(a)s, %(b)s, %(a)s, 'x%%'") == (
+        b"SELECT $1, $2, $1, 'x%'",
+        ("a", "b"),
+    )
+    with pytest.raises(ValueError, match="lone %"):
+        driver_reads.positional("SELECT 'x%'")
+
+
+async def test_statements_are_prepared_once_per_connection_and_types(reads: DriverReads) -> None:
+    for n in (1, 2, 3):
+        assert (await reads(ECHO, {"n": n}) or ())[0] == {"n": n}
+    assert await reads(PREPARED, {}) == (2,)  # ECHO's and this one
+    await reads(ECHO, {"n": 100_000})  # another parameter type (int4): another statement
+    assert await reads(PREPARED, {}) == (3,)
+
+
+async def test_past_max_prepared_statements_run_unprepared(
+    reads: DriverReads, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(driver_reads, "MAX_PREPARED", 1)
+    await reads(ECHO, {"n": 1})
+    assert await reads(PREPARED, {}) == (1,)
+    assert await reads(PREPARED, {}) == (1,)
+
+
 async def test_a_connection_is_kept_for_the_next_read_then_given_back(
     reads: DriverReads, monkeypatch: pytest.MonkeyPatch
 ) -> None:
