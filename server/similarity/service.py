@@ -273,14 +273,18 @@ def similar_statement(
         (1 - e.metadata_.cosine_distance(src.c.metadata)).label("metadata_score"),
         (-e.people.max_inner_product(src.c.people)).label("people_score"),
     )
-    nearest = (
-        candidates.add_columns(score.label("score"), *(facets if explain else ()))
-        .join(Title, Title.id == e.title_id)
-        .where(e.title_id != src.c.source_id)
+    nearest = candidates.add_columns(score.label("score"), *(facets if explain else ()))
+    if flt is not None:
+        # the filter's conditions read the title; every embedding has one (a foreign key),
+        # so without a filter the join would only cost a lookup per neighbour
+        nearest = filtered(nearest.join(Title, Title.id == e.title_id), flt)
+    nearest_lateral = (
+        nearest.where(e.title_id != src.c.source_id)
         .order_by(distance)
         .limit(bindparam("first", type_=Integer))
+        .correlate(src)
+        .lateral("n")
     )
-    nearest_lateral = filtered(nearest, flt).correlate(src).lateral("n")
 
     mine, theirs = aliased(TitleTag, name="mine"), aliased(TitleTag, name="theirs")
     shared_weight = func.least(mine.weight, theirs.weight)
