@@ -576,7 +576,12 @@ def search_statement(mode: SearchMode, flt: TitleFilter | None) -> Select[Any]:
             + func.coalesce(1.0 / (RRF_K + semantic.c.rank), 0.0)
         ).label("score")
         return (
-            select(hit, fused, keyword.c.rank, semantic.c.rank)
+            select(
+                hit,
+                fused,
+                keyword.c.rank.label("keyword_rank"),
+                semantic.c.rank.label("semantic_rank"),
+            )
             .select_from(keyword)
             .join(semantic, keyword.c.id == semantic.c.id, full=True)
             .join(hit, hit.id == func.coalesce(keyword.c.id, semantic.c.id))
@@ -588,9 +593,9 @@ def search_statement(mode: SearchMode, flt: TitleFilter | None) -> Select[Any]:
     return (
         select(
             hit,
-            only.c.score.cast(Float),
-            only.c.rank if only is keyword else null(),
-            only.c.rank if only is semantic else null(),
+            only.c.score.cast(Float).label("score"),
+            (only.c.rank if only is keyword else null()).label("keyword_rank"),
+            (only.c.rank if only is semantic else null()).label("semantic_rank"),
         )
         .join(hit, hit.id == only.c.id)
         .order_by(only.c.rank)

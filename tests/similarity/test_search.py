@@ -10,9 +10,11 @@ import numpy as np
 import pytest
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
-from server.config import load_settings
+from server.config import Settings, load_settings
 from server.embeddings.embedders import get_embedder
 from server.similarity import service
+from tests.graphql.test_compiled import _answer
+from tests.graphql.test_encoded import assert_same_text
 from tests.helpers import acreate_titles, api_client, gql, title_record
 from tests.similarity.conftest import Embed
 
@@ -216,3 +218,70 @@ async def test_semantic_search_with_minilm_understands_paraphrase(
         )
     assert sorted(_ids(hits)) == ["ml-cooking", "ml-ghosts", "ml-space"]
     assert hits[0]["title"]["externalId"] == "ml-ghosts"
+
+
+HIT = """score keywordRank semanticRank __typename
+  title { id externalId kind name synopsis releaseYear genres tags { name weight } __typename }"""
+COMPILED_SEARCHES: list[tuple[str, dict[str, Any]]] = [
+    (f"query($q: String!) {{ searchTitles(query: $q) {{ {HIT} }} }}", {"q": "orchard secret"}),
+    *(
+        (
+            f"""query($q: String!, $m: SearchMode, $n: Int) {{
+              searchTitles(query: $q, mode: $m, first: $n) {{ {HIT} }} }}""",
+            {"q": query, "m": mode, "n": first},
+        )
+        for mode in ("KEYWORD", "SEMANTIC", "HYBRID")
+        for query, first in (("orchard secret", 3), ("Strnger Thngs", 20), ("ünïcode café", 5))
+    ),
+    (
+        """{ a: searchTitles(query: "secret", mode: KEYWORD, filter: {kind: SHOW}) {
+             s: score t: title { n: name } }
+           b: searchTitles(query: "secret", mode: HYBRID, first: 2) { title { name } }
+           __typename }""",
+        {},
+    ),
+    (
+        """query($f: TitleFilter) { searchTitles(query: "bees", mode: SEMANTIC, filter: $f) {
+             score semanticRank title { name releaseYear } } }""",
+        {"f": {"kind": "MOVIE", "releaseYearMin": 1900}},
+    ),
+    ('{ searchTitles(query: "zzzqqq", mode: KEYWORD) { score } }', {}),  # no hit: []
+]
+FALLBACK_SEARCHES: list[tuple[str, dict[str, Any]]] = [
+    ('{ searchTitles(query: "   ") { score } }', {}),  # BAD_USER_INPUT
+    ('{ searchTitles(query: "bees", first: 501) { score } }', {}),
+    # nothing found: the executor says whether the catalog is embedded
+    (
+        '{ searchTitles(query: "bees", mode: SEMANTIC, filter: {kind: SHOW, genres: ["x"]}) '
+        "{ score } }",
+        {},
+    ),
+]
+
+
+async def test_compiled_search_answers_as_the_executor(
+    settings: Settings,
+    session_factory: async_sessionmaker[AsyncSession],
+    catalog: None,
+    executed: list[str],
+) -> None:
+    with_hits = 0
+    for query, variables in COMPILED_SEARCHES:
+        expected = await _answer(settings, session_factory, query, variables, compiled=False)
+        with_hits += '"score"' in expected[0]
+        assert executed == ["executor"], query
+        executed.clear()
+        got = await _answer(settings, session_factory, query, variables, compiled=True)
+        assert executed == [], query  # answered by the compiled path
+        assert got == expected, query
+        assert not expected[1], (query, expected)
+        await assert_same_text(settings, session_factory, query, variables)
+        executed.clear()
+    assert with_hits >= len(COMPILED_SEARCHES) - 3
+    for query, variables in FALLBACK_SEARCHES:
+        expected = await _answer(settings, session_factory, query, variables, compiled=False)
+        executed.clear()
+        got = await _answer(settings, session_factory, query, variables, compiled=True)
+        assert executed == ["executor"], query  # the compiled path left it to the executor
+        executed.clear()
+        assert got == expected, query

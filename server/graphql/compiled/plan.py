@@ -53,8 +53,9 @@ from server.kit.roles import Principal, Role
 from server.kit.text import unsafe_text_reason
 from server.models.catalog import TagKind
 from server.similarity import compiled as similar
+from server.similarity import compiled_search as searching
 from server.similarity import service as similarity
-from server.similarity.service import SimilarityMode
+from server.similarity.service import SearchMode, SimilarityMode
 from server.similarity.types import DEFAULT_FIRST
 
 from .binding import (
@@ -75,6 +76,7 @@ ROOTS = {
     "titleByExternalId": "Title",
     "titles": "TitleConnection",
     "similarTitles": "SimilarTitle",
+    "searchTitles": "SearchHit",
 }
 """Compiled root fields -> the object type they select on."""
 SKIP_INCLUDE = frozenset({"skip", "include"})
@@ -82,6 +84,7 @@ CONNECTION_OBJECTS = {
     "TitleConnection": {"edges": "TitleEdge", "pageInfo": "PageInfo"},
     "TitleEdge": {"node": "Title"},
     "SimilarTitle": {"title": "Title", "explanation": "SimilarityExplanation"},
+    "SearchHit": {"title": "Title"},
     "SimilarityExplanation": {
         "facetScores": "FacetScores",
         "sharedTags": "TitleTag",
@@ -94,6 +97,7 @@ LEAVES = {
     "PageInfo": frozenset({"hasNextPage", "hasPreviousPage", "startCursor", "endCursor"}),
     "TitleTag": frozenset({"kind", "name", "weight"}),
     "SimilarTitle": frozenset({"score"}),
+    "SearchHit": frozenset({"score", "keywordRank", "semanticRank"}),
     "FacetScores": frozenset({"synopsis", "tags", "metadata", "people"}),
     "SharedPerson": frozenset({"name", "roles", "weight"}),
 }
@@ -301,6 +305,8 @@ def _root_params(
     flt = _service_filter(given) if given is not None else None
     if name == "similarTitles":
         return _similar_params(params, prefix, args, flt)
+    if name == "searchTitles":
+        return _search_params(params, prefix, args, flt)
     first = page_size(args.get("first"))
     after_id = after_key(TITLE_CURSOR, args.get("after"))
     if after_id is not None and not -INT8_MAX <= after_id <= INT8_MAX:
@@ -329,6 +335,18 @@ def _similar_params(
             raise Unsupported from None  # the executor's BAD_USER_INPUT
     mode = SimilarityMode(args.get("mode") or SimilarityMode.CONTENT)
     conditions, values = similar.similar_values(prefix, title_id, first, flt, weights, mode)
+    params.update(values)
+    return {"conditions": conditions, "mode": mode.value, "limit": first}
+
+
+def _search_params(
+    params: dict[str, Any], prefix: str, args: dict[str, Any], flt: service.TitleFilter | None
+) -> dict[str, Any]:
+    """As ``Query.search_titles`` and ``similarity.types.search_titles`` read them."""
+    mode = SearchMode(args.get("mode") or SearchMode.HYBRID)
+    first = similarity.check_first(args.get("first"), DEFAULT_FIRST)
+    query = _safe_text(args["query"])
+    conditions, values = searching.search_values(prefix, query, mode, first, flt)
     params.update(values)
     return {"conditions": conditions, "mode": mode.value, "limit": first}
 

@@ -20,14 +20,16 @@ from strawberry.types.execution import ExecutionResult
 
 from server.graphql.encoded import EncodedJson, ascii_json
 from server.kit.resolving.context import Context, ExecutionTimeout
+from server.similarity.compiled_search import bind_query_vector
+from server.similarity.service import SearchMode
 
 from .plan import Plan, plan
 from .shape import Shape
 from .sql import has_sql, statement
 
 QUERY_TYPENAME = "Query"
-NON_NULL_ROOTS = frozenset({"titles", "similarTitles"})
-NULL_MEANS_ERROR = frozenset({"similarTitles"})
+NON_NULL_ROOTS = frozenset({"titles", "similarTitles", "searchTitles"})
+NULL_MEANS_ERROR = frozenset({"similarTitles", "searchTitles"})
 QUERY_JSON = f'"{QUERY_TYPENAME}"'
 
 
@@ -54,6 +56,10 @@ async def run_compiled(
             sql = statement(shape)
         except ValueError:  # a shape the features cannot read
             return None
+    try:
+        await _embed_queries(shape, compiled, context)
+    except Exception:  # an embedder that cannot load, say: the executor's resolver reports it
+        return None
     values: tuple[Any, ...] = ()
     if sql is not None:
         try:
@@ -72,9 +78,21 @@ async def run_compiled(
     return ExecutionResult(data=_data(shape, values, encoded), errors=None)
 
 
+async def _embed_queries(shape: Shape, compiled: Plan, context: Context) -> None:
+    """The query vector of each SEMANTIC or HYBRID ``searchTitles``, into the parameters."""
+    for root in shape.roots:
+        if root.name == "searchTitles" and root.mode is not None:
+            mode = SearchMode(root.mode)
+            if mode is SearchMode.KEYWORD:
+                continue
+            embedder = context.settings.embedder
+            await bind_query_vector(compiled.params, root.prefix, mode, root.conditions, embedder)
+
+
 def _needs_executor(shape: Shape, values: tuple[Any, ...]) -> bool:
-    """A null ``similarTitles``: its source gave no row, and the executor's resolver says why
-    (not found, not embedded, no comparables vector)."""
+    """A null ``similarTitles`` (its source gave no row) or ``searchTitles`` (a SEMANTIC or
+    HYBRID search found nothing): the executor's resolver says why (not found, not
+    embedded, no comparables vector) or answers the empty list."""
     answered = [root for root in shape.roots if root.of is not None]
     return any(
         root.name in NULL_MEANS_ERROR and value is None

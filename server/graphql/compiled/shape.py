@@ -41,19 +41,21 @@ class Root:
 
     key: str
     name: str
-    """``title``, ``titleByExternalId``, ``titles``, ``similarTitles``, or ``__typename``
-    (answered here)."""
+    """``title``, ``titleByExternalId``, ``titles``, ``similarTitles``, ``searchTitles``, or
+    ``__typename`` (answered here)."""
     prefix: str
     """Its parameters' names start with this (``r0_``): unique within the operation."""
     of: Obj | None = None
     conditions: tuple[str, ...] = ()
-    """``titles`` and ``similarTitles``: the filter's conditions present (and ``after`` when
-    a cursor was given), as ``catalog.compiled.page_values`` and
-    ``similarity.compiled.similar_values`` name them."""
+    """``titles``, ``similarTitles`` and ``searchTitles``: the filter's conditions present
+    (and ``after`` when a cursor was given), as ``catalog.compiled.page_values``,
+    ``similarity.compiled.similar_values`` and ``compiled_search.search_values`` name them."""
     mode: str | None = None
-    """``similarTitles``: its mode (a ``SimilarityMode`` value)."""
+    """``similarTitles``: its mode (a ``SimilarityMode`` value); ``searchTitles``: its
+    ``SearchMode``'s."""
     limit: int | None = None
-    """``similarTitles``: its ``first``, written into the statement (``SimilarRead.first``)."""
+    """``similarTitles`` and ``searchTitles``: their ``first``, written into the statement
+    (``SimilarRead.first``, ``SearchRead.first``)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,8 @@ from server.catalog.types import COLUMN_OF_FIELD
 from server.db.driver_sql import select_row
 from server.similarity import compiled as similar
 from server.similarity.compiled import SimilarRead
-from server.similarity.service import SimilarityMode
+from server.similarity.compiled_search import SearchRead, search_column
+from server.similarity.service import SearchMode, SimilarityMode
 
 from .shape import TYPENAME, Field, Obj, Root, Shape
 
@@ -27,6 +28,12 @@ VALUE_OF_FIELD = {
     },
     "TitleEdge": {"cursor": "cursor", "node": "node"},
     "SimilarTitle": {"score": "score", "title": "title", "explanation": "explanation"},
+    "SearchHit": {
+        "score": "score",
+        "keywordRank": "keyword_rank",
+        "semanticRank": "semantic_rank",
+        "title": "title",
+    },
     "SimilarityExplanation": {
         "facetScores": "facet_scores",
         "sharedTags": "shared_tags",
@@ -67,6 +74,13 @@ def _column(root: Root) -> str:
         assert root.limit is not None
         read = SimilarRead(root.prefix, mode, root.conditions, _outs(root.of), root.limit)
         return similar.column(read)
+    if root.name == "searchTitles":
+        assert root.mode is not None
+        assert root.limit is not None
+        search = SearchRead(
+            root.prefix, SearchMode(root.mode), root.conditions, _outs(root.of), root.limit
+        )
+        return search_column(search)
     if root.name == "titles":
         return compiled.column(TitlesPage(root.prefix, root.conditions, _outs(root.of)))
     by = "id" if root.name == "title" else "external_id"
