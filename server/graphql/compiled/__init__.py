@@ -1,7 +1,8 @@
 """Compiled hot paths: a query made only of ``title``, ``titleByExternalId``, ``titles``,
-``similarTitles`` and ``searchTitles`` with a selection Postgres can build is answered by one SQL statement that returns the
-response's JSON (as PostGraphile and pg_graphql do), after the same validation, limits and
-cost checks as any operation; everything else runs on graphql-core's executor, unchanged.
+``similarTitles`` and ``searchTitles`` with a selection Postgres can build is answered by
+one SQL statement that returns the response's JSON (as PostGraphile and pg_graphql do),
+after the same validation, limits and cost checks as any operation; everything else runs on
+graphql-core's executor, unchanged.
 
 ``plan`` (the selection analyser) decides and collects the parameters, ``sql`` turns the
 shape into what the features read (``server.catalog.compiled``, ``server.similarity.compiled``
