@@ -52,6 +52,27 @@ async def assert_same_text(
     assert encode(body) == encode({"data": json.loads(got), "extensions": {"x": 1}})
 
 
+async def assert_compiled_as_executor(
+    settings: Settings,
+    sessions: async_sessionmaker[AsyncSession],
+    executed: list[str],
+    query: str,
+    variables: dict[str, Any],
+) -> str:
+    """The executor's data (JSON text) for ``query``, once the compiled path answered it
+    without falling back, with the same data and errors, and the same HTTP body's text."""
+    expected = await _answer(settings, sessions, query, variables, compiled=False)
+    assert executed == ["executor"], query
+    executed.clear()
+    got = await _answer(settings, sessions, query, variables, compiled=True)
+    assert executed == [], query  # answered by the compiled path
+    assert got == expected, query
+    assert not expected[1], (query, expected)
+    await assert_same_text(settings, sessions, query, variables)
+    executed.clear()
+    return expected[0]
+
+
 @pytest.mark.parametrize(("query", "variables"), COMPILED)
 async def test_encoded_text_is_the_executors(
     settings: Settings,
